@@ -1,0 +1,98 @@
+// FunctionalAD build script (FAKE 5 targets):  dotnet fsi build.fsx -- -t <Target>
+// Targets: Clean, Build, Test (default), Tour, Examples, Bench, Pack.
+#r "nuget: Fake.Core.Target, 5.20.3"
+#r "nuget: Fake.DotNet.Cli, 5.20.3"
+
+open System
+open System.IO
+open System.Text.RegularExpressions
+open Fake.Core
+open Fake.Core.TargetOperators
+
+let args = fsi.CommandLineArgs |> Array.skip 1 |> List.ofArray
+Context.setExecutionContext (Context.RuntimeContext.Fake(Context.FakeExecutionContext.Create false "build.fsx" args))
+
+let root = __SOURCE_DIRECTORY__
+let configuration = "Release"
+
+/// Runs a program, echoing its output; returns (exit code, captured output).
+let run (exe: string) (arguments: string) =
+    let psi = Diagnostics.ProcessStartInfo(exe, arguments, WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true)
+    psi.Environment.["DOTNET_CLI_TELEMETRY_OPTOUT"] <- "1"
+    psi.Environment.["DOTNET_NOLOGO"] <- "1"
+    use p = new Diagnostics.Process(StartInfo = psi)
+    let out = Text.StringBuilder()
+    let sink (e: Diagnostics.DataReceivedEventArgs) =
+        if not (isNull e.Data) then
+            lock out (fun () -> out.AppendLine e.Data |> ignore)
+            Console.WriteLine e.Data
+    p.OutputDataReceived.Add sink
+    p.ErrorDataReceived.Add sink
+    p.Start() |> ignore
+    p.BeginOutputReadLine()
+    p.BeginErrorReadLine()
+    p.WaitForExit()
+    p.ExitCode, out.ToString()
+
+let dotnet arguments =
+    let code, _ = run "dotnet" arguments
+    if code <> 0 then failwithf "dotnet %s failed with exit code %d" arguments code
+
+let stripAnsi (s: string) = Regex.Replace(s, @"\x1B\[[0-9;?]*[A-Za-z]", "")
+
+Target.create "Clean" (fun _ ->
+    for dir in [ "src"; "tests"; "examples"; "bench" ] do
+        if Directory.Exists(Path.Combine(root, dir)) then
+            for d in Directory.GetDirectories(Path.Combine(root, dir), "*", SearchOption.AllDirectories) do
+                let name = Path.GetFileName d
+                if (name = "bin" || name = "obj") && Directory.Exists d then Directory.Delete(d, true)
+    if Directory.Exists(Path.Combine(root, "artifacts")) then Directory.Delete(Path.Combine(root, "artifacts"), true))
+
+Target.create "Build" (fun _ -> dotnet (sprintf "build FunctionalAD.sln -c %s" configuration))
+
+Target.create "Test" (fun _ ->
+    // F# property suite (Expecto) then the C# facade suite (xunit); one summary line for CI.
+    let fsCode, fsOut = run "dotnet" (sprintf "run --project tests/FunctionalAD.Tests -c %s --no-build -- --summary" configuration)
+    let csCode, csOut = run "dotnet" (sprintf "test tests/FunctionalAD.CSharp.Tests -c %s --no-build" configuration)
+    let fsOut, csOut = stripAnsi fsOut, stripAnsi csOut
+    let expecto = Regex.Match(fsOut, @"EXPECTO!\s+(\d+) tests run.*?(\d+) passed, (\d+) ignored, (\d+) failed, (\d+) errored")
+    let xunit = Regex.Match(csOut, @"Failed:\s+(\d+), Passed:\s+(\d+), Skipped:\s+(\d+), Total:\s+(\d+)")
+    let num (m: Match) (i: int) = if m.Success then int m.Groups.[i].Value else 0
+    let passed = num expecto 2 + num xunit 2
+    // a suite that crashed before reporting counts as one failure
+    let failed =
+        num expecto 4 + num expecto 5 + num xunit 1
+        + (if expecto.Success then 0 else 1) + (if xunit.Success then 0 else 1)
+    printfn "F#: %s" (if expecto.Success then expecto.Value else sprintf "no Expecto summary (exit code %d)" fsCode)
+    printfn "C#: %s" (if xunit.Success then xunit.Value else sprintf "no xunit summary (exit code %d)" csCode)
+    printfn "%d passed, %d failed" passed failed
+    if failed > 0 || fsCode <> 0 || csCode <> 0 then failwith "tests failed")
+
+let scripts () =
+    Directory.GetFiles(Path.Combine(root, "examples"), "*.fsx")
+    |> Array.filter (fun f -> not (Path.GetFileName(f).StartsWith "_"))
+    |> Array.sort
+
+Target.create "Tour" (fun _ -> dotnet "fsi examples/tour.fsx")
+
+Target.create "Examples" (fun _ ->
+    for s in scripts () do
+        printfn "==> %s" (Path.GetFileName s)
+        dotnet (sprintf "fsi \"%s\"" s)
+    dotnet (sprintf "run --project examples/CSharp -c %s" configuration))
+
+Target.create "Bench" (fun _ ->
+    let extra = args |> List.skipWhile ((<>) "--") |> List.skip 1 |> String.concat " " |> fun s -> if s = "" then "" else " " + s
+    dotnet (sprintf "run --project bench/FunctionalAD.Bench -c %s --%s" configuration extra))
+
+Target.create "Pack" (fun _ ->
+    for p in [ "src/FunctionalAD.Core"; "src/FunctionalAD"; "src/FunctionalAD.CSharp" ] do
+        dotnet (sprintf "pack %s -c %s -o artifacts" p configuration))
+
+"Build" ==> "Test" |> ignore
+"Build" ==> "Tour" |> ignore
+"Build" ==> "Examples" |> ignore
+"Build" ==> "Pack" |> ignore
+"Build" ==> "Bench" |> ignore
+
+Target.runOrDefaultWithArguments "Test"

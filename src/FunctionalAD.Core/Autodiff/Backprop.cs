@@ -1,0 +1,64 @@
+namespace FunctionalAD.Autodiff;
+
+/// <summary>
+/// The backward walk: visits the nodes of one tag in reverse topological order with a loop (no recursion, so a chain
+/// of millions of operations cannot overflow the stack), applies each node's vjp rules and accumulates adjoints in
+/// an array the walk owns. Intermediate adjoints are dropped as soon as they are consumed.
+/// </summary>
+internal static class Backprop
+{
+    /// <summary>The adjoints of <paramref name="leaves"/> given cotangent <paramref name="seed"/> of the node <paramref name="root"/>.
+    /// Null entries mean a zero adjoint.</summary>
+    public static Tensor?[] Run(Tag tag, Node root, Tensor seed, Node[] leaves)
+    {
+        if (tag.Tape is { } tape) return Walk(tape, root.Index, n => n.Index, seed, leaves);
+        // The imperative tag keeps no tape: collect the graph by walking parents, order it by creation stamp.
+        var order = Reachable(root);
+        var slots = new Dictionary<Node, int>(order.Count, ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < order.Count; i++) slots[order[i]] = i;
+        return Walk(order, order.Count - 1, n => slots.TryGetValue(n, out var s) ? s : -1, seed, leaves);
+    }
+
+    static Tensor?[] Walk(List<Node> order, int rootSlot, Func<Node, int> slotOf, Tensor seed, Node[] leaves)
+    {
+        var adjoint = new Tensor?[rootSlot + 1];
+        adjoint[rootSlot] = seed;
+        var keep = new HashSet<int>();
+        foreach (var l in leaves) { int s = slotOf(l); if (s >= 0 && s <= rootSlot) keep.Add(s); }
+        for (int i = rootSlot; i >= 0; i--)
+        {
+            var g = adjoint[i];
+            var node = order[i];
+            if (g is null || node.Op is null) continue;
+            if (!keep.Contains(i)) adjoint[i] = null;
+            for (int j = 0; j < node.Parents.Length; j++)
+            {
+                var parent = node.Parents[j];
+                if (parent is null) continue;
+                var gj = node.Op.Vjp[j]!(g, node.Inputs, node.Output, node.Attr);
+                int s = slotOf(parent);
+                adjoint[s] = adjoint[s] is { } acc ? acc + gj : gj;
+            }
+        }
+        var result = new Tensor?[leaves.Length];
+        for (int k = 0; k < leaves.Length; k++) { int s = slotOf(leaves[k]); result[k] = s >= 0 && s <= rootSlot ? adjoint[s] : null; }
+        return result;
+    }
+
+    static List<Node> Reachable(Node root)
+    {
+        var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance) { root };
+        var stack = new Stack<Node>();
+        stack.Push(root);
+        var all = new List<Node>();
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            all.Add(n);
+            foreach (var p in n.Parents)
+                if (p is not null && seen.Add(p)) stack.Push(p);
+        }
+        all.Sort((a, b) => a.Index.CompareTo(b.Index));
+        return all;
+    }
+}

@@ -1,0 +1,82 @@
+using FunctionalAD.Backends;
+
+namespace FunctionalAD.Autodiff;
+
+/// <summary>
+/// The nesting rule, in one place. Applying a primitive to operands that carry derivatives for several nested
+/// transformations:
+/// <list type="number">
+/// <item>the operand tag with the highest level is the current perturbation; operands without it are constants to it;</item>
+/// <item>the primal result is the same primitive applied to the primals (recursively, which handles outer tags);</item>
+/// <item>forward tag: the result's tangent is the sum of the per-input jvp rules over inputs with a tangent;</item>
+/// <item>reverse tag: the application is recorded as a node on that tag's tape (vjp rules run in backward);</item>
+/// <item>two different tags at the same level mean a perturbation escaped its transformation: an error.</item>
+/// </list>
+/// Inside <see cref="NoGrad"/> every operand is treated as a constant.
+/// </summary>
+internal static class Dispatch
+{
+    static readonly AsyncLocal<bool> noGrad = new();
+
+    public static bool NoGradActive => noGrad.Value;
+
+    /// <summary>Runs body with derivative tracking off (results are constants).</summary>
+    public static T NoGrad<T>(Func<T> body)
+    {
+        bool outer = noGrad.Value;
+        noGrad.Value = true;
+        try { return body(); }
+        finally { noGrad.Value = outer; }
+    }
+
+    public static Tensor Apply(Primitive p, Tensor[] xs, object? attr)
+    {
+        Tag? top = null;
+        foreach (var x in xs)
+        {
+            var t = x.tag;
+            if (t is null) continue;
+            if (top is null || t.Level > top.Level) top = t;
+            else if (t.Level == top.Level && !ReferenceEquals(t, top))
+                throw new InvalidOperationException($"{p.Name}: operands carry derivatives of two different transformations at the same nesting level; a value escaped the grad/jvp call that created it");
+        }
+        if (top is null || noGrad.Value)
+        {
+            var raws = new RawTensor[xs.Length];
+            for (int i = 0; i < xs.Length; i++) raws[i] = xs[i].Value;
+            return new Tensor(p.Forward(Backend.For(raws.Length > 0 ? raws[0].Device : Device.Cpu), raws, attr));
+        }
+
+        var primals = new Tensor[xs.Length];
+        for (int i = 0; i < xs.Length; i++) primals[i] = ReferenceEquals(xs[i].tag, top) ? xs[i].primal! : xs[i];
+        var y = Apply(p, primals, attr);
+        if (p.ZeroDerivative || !y.DType.IsFloatingPoint()) return y;
+
+        if (top.Mode == Mode.Forward)
+        {
+            Tensor? dy = null;
+            for (int i = 0; i < xs.Length; i++)
+            {
+                if (!ReferenceEquals(xs[i].tag, top) || xs[i].tangent is null) continue;
+                var rule = p.Jvp[i] ?? throw p.Missing("forward-mode", i);
+                var di = rule(xs[i].tangent!, primals, y, attr);
+                dy = dy is null ? di : dy + di;
+            }
+            return dy is null ? y : new Tensor(y, dy, null, top);
+        }
+
+        var parents = new Node?[xs.Length];
+        bool any = false;
+        for (int i = 0; i < xs.Length; i++)
+        {
+            if (!ReferenceEquals(xs[i].tag, top)) continue;
+            if (p.Vjp[i] is null) throw p.Missing("reverse-mode", i);
+            parents[i] = xs[i].node;
+            any = true;
+        }
+        if (!any) return y;
+        var node = new Node(p, primals, parents, y, attr);
+        node.Index = top.Record(node);
+        return new Tensor(y, null, node, top);
+    }
+}

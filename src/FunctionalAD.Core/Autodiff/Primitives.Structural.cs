@@ -1,0 +1,130 @@
+using FunctionalAD.Backends;
+
+namespace FunctionalAD.Autodiff;
+
+/// <summary>The primitive table, structural part: reductions, views, joins, indexing, casts, matmul.</summary>
+internal static partial class Primitives
+{
+    static ReduceAttr R(object? attr) => (ReduceAttr)attr!;
+
+    /// <summary>A reduced cotangent (or result) broadcast back to the input's shape.</summary>
+    static Tensor Unreduce(Tensor g, int[] inputShape, ReduceAttr a) =>
+        g.Reshape(Shape.Reduced(inputShape, a.Axes, true)).BroadcastTo(inputShape);
+
+    public static readonly Primitive Sum = Primitive.Linear("sum",
+        (b, xs, a) => b.Reduce(ReduceOp.Sum, xs[0], R(a).Axes, R(a).KeepDim),
+        (g, xs, _, a) => Unreduce(g, xs[0].ShapeRef, R(a)));
+
+    // d prod / dx_i = prod / x_i (inputs containing exact zeros get the limit only where a single zero is present
+    // in the reduced slice; see README "Known limitations").
+    public static readonly Primitive Prod = new("prod",
+        (b, xs, a) => b.Reduce(ReduceOp.Prod, xs[0], R(a).Axes, R(a).KeepDim),
+        [(dx, xs, y, a) => (dx * Unreduce(y, xs[0].ShapeRef, R(a)) / xs[0]).Sum(R(a).Axes, R(a).KeepDim)],
+        [(g, xs, y, a) => Unreduce(g * y, xs[0].ShapeRef, R(a)) / xs[0]]);
+
+    /// <summary>Where x attains the reduced max (or min), weighted so ties share equally.</summary>
+    static Tensor ArgWeights(Tensor x, Tensor y, ReduceAttr a)
+    {
+        var hit = x.Eq(Unreduce(y, x.ShapeRef, a)).To(x.DType);
+        return hit / Unreduce(hit.Sum(a.Axes, a.KeepDim), x.ShapeRef, a);
+    }
+
+    static Primitive Extremum(string name, ReduceOp op) => new(name,
+        (b, xs, a) => b.Reduce(op, xs[0], R(a).Axes, R(a).KeepDim),
+        [(dx, xs, y, a) => (dx * ArgWeights(xs[0], y, R(a))).Sum(R(a).Axes, R(a).KeepDim)],
+        [(g, xs, y, a) => Unreduce(g, xs[0].ShapeRef, R(a)) * ArgWeights(xs[0], y, R(a))]);
+
+    public static readonly Primitive Max = Extremum("max", ReduceOp.Max);
+    public static readonly Primitive Min = Extremum("min", ReduceOp.Min);
+
+    public static readonly Primitive Reshape = Primitive.Linear("reshape",
+        (b, xs, a) => xs[0].TryReshapeView((int[])a!) ?? b.Contiguous(xs[0]).TryReshapeView((int[])a!)!,
+        (g, xs, _, _) => g.Reshape(xs[0].ShapeRef));
+
+    public static readonly Primitive Permute = Primitive.Linear("permute",
+        (_, xs, a) => xs[0].Permute((int[])a!),
+        (g, _, _, a) => g.Permute(Inverse((int[])a!)));
+
+    static int[] Inverse(int[] perm)
+    {
+        var inv = new int[perm.Length];
+        for (int i = 0; i < perm.Length; i++) inv[perm[i]] = i;
+        return inv;
+    }
+
+    public static readonly Primitive Expand = Primitive.Linear("expand",
+        (_, xs, a) => xs[0].Expand((int[])a!),
+        (g, xs, _, _) => g.SumTo(xs[0].ShapeRef));
+
+    public static readonly Primitive Slice = Primitive.Linear("slice",
+        (_, xs, a) => { var s = (SliceAttr)a!; return xs[0].Slice(s.Axis, s.Start, s.Count, s.Step); },
+        (g, xs, _, a) => { var s = (SliceAttr)a!; return Dispatch.Apply(SliceScatter!, [g], new SliceScatterAttr(xs[0].ShapeRef, s.Axis, s.Start, s.Step)); });
+
+    public static readonly Primitive SliceScatter = Primitive.Linear("sliceScatter",
+        (b, xs, a) => { var s = (SliceScatterAttr)a!; return b.SliceScatter(s.Shape, xs[0], s.Axis, s.Start, s.Step); },
+        (g, xs, _, a) => { var s = (SliceScatterAttr)a!; return Dispatch.Apply(Slice, [g], new SliceAttr(s.Axis, s.Start, xs[0].ShapeRef[s.Axis], s.Step)); });
+
+    /// <summary>Concatenation along an axis; its rules depend on the number of inputs, so one primitive per arity.</summary>
+    public static Primitive Concat(int arity)
+    {
+        lock (concatByArity)
+        {
+            if (concatByArity.TryGetValue(arity, out var p)) return p;
+            var jvp = new JvpRule?[arity]; var vjp = new VjpRule?[arity];
+            for (int i = 0; i < arity; i++)
+            {
+                int k = i;
+                jvp[k] = (dx, xs, y, a) => Dispatch.Apply(SliceScatter, [dx], new SliceScatterAttr(y.ShapeRef, (int)a!, OffsetOf(xs, k, (int)a!), 1));
+                vjp[k] = (g, xs, _, a) => Dispatch.Apply(Slice, [g], new SliceAttr((int)a!, OffsetOf(xs, k, (int)a!), xs[k].ShapeRef[(int)a!], 1));
+            }
+            p = new Primitive("concat", (b, xs, a) => b.Concat(xs, (int)a!), jvp, vjp);
+            concatByArity[arity] = p;
+            return p;
+        }
+    }
+
+    static readonly Dictionary<int, Primitive> concatByArity = [];
+
+    static int OffsetOf(Tensor[] xs, int k, int axis)
+    {
+        int off = 0;
+        for (int i = 0; i < k; i++) off += xs[i].ShapeRef[axis];
+        return off;
+    }
+
+    public static readonly Primitive IndexSelect = Primitive.Linear("indexSelect",
+        (b, xs, a) => { var s = (IndexAttr)a!; return b.IndexSelect(xs[0], s.Axis, s.Index); },
+        (g, xs, _, a) => { var s = (IndexAttr)a!; return Dispatch.Apply(IndexAdd!, [g], s with { Shape = xs[0].ShapeRef }); });
+
+    public static readonly Primitive IndexAdd = Primitive.Linear("indexAdd",
+        (b, xs, a) => { var s = (IndexAttr)a!; return b.IndexAdd(s.Shape!, s.Axis, s.Index, xs[0]); },
+        (g, _, _, a) => { var s = (IndexAttr)a!; return Dispatch.Apply(IndexSelect, [g], s with { Shape = null }); });
+
+    public static readonly Primitive Cast = Primitive.Linear("cast",
+        (b, xs, a) => b.Cast(xs[0], (DType)a!),
+        (g, xs, _, _) => g.To(xs[0].DType));
+
+    public static readonly Primitive ToDevice = Primitive.Linear("toDevice",
+        (_, xs, a) => Transfer(xs[0], (Device)a!),
+        (g, xs, _, _) => g.ToDevice(xs[0].Device));
+
+    static RawTensor Transfer(RawTensor x, Device to)
+    {
+        var source = Backend.For(x.Device);
+        var target = Backend.For(to);
+        return x.DType switch
+        {
+            DType.Float32 => target.FromArray(source.ToArray<float>(x), x.Shape),
+            DType.Float64 => target.FromArray(source.ToArray<double>(x), x.Shape),
+            DType.Int32 => target.FromArray(source.ToArray<int>(x), x.Shape),
+            DType.Int64 => target.FromArray(source.ToArray<long>(x), x.Shape),
+            _ => target.FromArray(source.ToArray<bool>(x), x.Shape),
+        };
+    }
+
+    // [B,m,k] x [B,k,n] -> [B,m,n]; d(AB) = dA B + A dB; cotangents g Bᵀ and Aᵀ g.
+    public static readonly Primitive BatchMatMul = new("matmul",
+        (b, xs, _) => b.MatMul(xs[0], xs[1]),
+        [(dx, xs, _, _) => dx.MatMul(xs[1]), (dx, xs, _, _) => xs[0].MatMul(dx)],
+        [(g, xs, _, _) => g.MatMul(xs[1].Transpose(-1, -2)), (g, xs, _, _) => xs[0].Transpose(-1, -2).MatMul(g)]);
+}

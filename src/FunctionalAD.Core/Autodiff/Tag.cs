@@ -1,0 +1,46 @@
+namespace FunctionalAD.Autodiff;
+
+/// <summary>Forward (tangents travel with values) or reverse (operations are taped).</summary>
+internal enum Mode { Forward, Reverse }
+
+/// <summary>
+/// The identity of one transformation call (one <c>grad</c>, <c>jvp</c>, ...). A value carrying a derivative is
+/// marked with the tag of the call that created the perturbation; a larger <see cref="Level"/> means a call nested
+/// deeper, and an operation differentiates with respect to the deepest tag among its operands only (the others are
+/// constants to it). Levels come from the call's nesting depth in the current async flow, so nothing is shared
+/// between threads.
+/// </summary>
+internal sealed class Tag
+{
+    static readonly AsyncLocal<int> Depth = new();
+
+    public readonly int Level;
+    public readonly Mode Mode;
+    /// <summary>The nodes recorded under this tag in creation (= topological) order; null for forward mode and for
+    /// the imperative tag, whose graph is found by walking parents.</summary>
+    public readonly List<Node>? Tape;
+
+    Tag(int level, Mode mode, List<Node>? tape) { Level = level; Mode = mode; Tape = tape; }
+
+    /// <summary>The tag of PyTorch-style tracking (<c>RequiresGrad</c> / <c>Backward</c>): outermost, never taped.</summary>
+    public static readonly Tag Imperative = new(0, Mode.Reverse, null);
+
+    /// <summary>Runs <paramref name="body"/> with a fresh tag one level deeper than the enclosing transformation.</summary>
+    public static TResult Scope<TResult>(Mode mode, Func<Tag, TResult> body)
+    {
+        int outer = Depth.Value;
+        var tag = new Tag(outer + 1, mode, mode == Mode.Reverse ? new List<Node>() : null);
+        Depth.Value = outer + 1;
+        try { return body(tag); }
+        finally { Depth.Value = outer; }
+    }
+
+    /// <summary>Appends a node; its index is its position in the tape.</summary>
+    public int Record(Node node)
+    {
+        if (Tape is null) return (int)Interlocked.Increment(ref imperativeStamp);
+        lock (Tape) { Tape.Add(node); return Tape.Count - 1; }
+    }
+
+    static long imperativeStamp;
+}

@@ -1,0 +1,113 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace FunctionalAD.Backends;
+
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc/>
+    public RawTensor Reduce(ReduceOp op, RawTensor x, int[] axes, bool keepDim) => x.DType switch
+    {
+        DType.Float32 => ReduceOf<float>(op, x, axes, keepDim),
+        DType.Float64 => ReduceOf<double>(op, x, axes, keepDim),
+        DType.Int32 => ReduceOf<int>(op, x, axes, keepDim),
+        DType.Int64 => ReduceOf<long>(op, x, axes, keepDim),
+        _ => ReduceOf<int>(op, Cast(x, DType.Int32), axes, keepDim),
+    };
+
+    static RawTensor ReduceOf<T>(ReduceOp op, RawTensor x, int[] axes, bool keepDim) where T : unmanaged, INumber<T>, IMinMaxValue<T>
+    {
+        var outShape = Shape.Reduced(x.Shape, axes, keepDim);
+        // Kept dimensions first, reduced ones last: each output element reduces one contiguous row.
+        var perm = new int[x.Rank]; int p = 0;
+        for (int i = 0; i < x.Rank; i++) if (Array.IndexOf(axes, i) < 0) perm[p++] = i;
+        int len = 1;
+        foreach (var a in axes) { perm[p++] = a; len *= x.Shape[a]; }
+        int rows = len == 0 ? Shape.Numel(outShape) : x.Numel / len;
+        bool arg = op is ReduceOp.ArgMax or ReduceOp.ArgMin;
+        if (len == 0 && op is ReduceOp.Max or ReduceOp.Min or ReduceOp.ArgMax or ReduceOp.ArgMin && rows > 0)
+            throw new TensorException(op.ToString().ToLowerInvariant(), $"cannot reduce an empty dimension of a tensor of shape {Shape.Format(x.Shape)}");
+        if (op == ReduceOp.Sum && axes.Length > 0 && axes[^1] == axes.Length - 1 && x.IsContiguous && len > 0)
+            return Wrap(SumLeading<T>(x, len, rows), outShape);
+
+        var (a0, off) = Read<T>(x.Permute(perm));
+        if (arg)
+        {
+            var idx = new long[rows];
+            for (int r = 0; r < rows; r++)
+                idx[r] = op == ReduceOp.ArgMax ? TensorPrimitives.IndexOfMax<T>(a0.AsSpan(off + r * len, len)) : TensorPrimitives.IndexOfMin<T>(a0.AsSpan(off + r * len, len));
+            return Wrap(idx, outShape);
+        }
+        var res = new T[rows];
+        if (rows == 1 && op == ReduceOp.Sum) { res[0] = ParallelSum(a0, off, len); return Wrap(res, outShape); }
+        for (int r = 0; r < rows; r++)
+        {
+            var row = a0.AsSpan(off + r * len, len);
+            res[r] = op switch
+            {
+                ReduceOp.Sum => TensorPrimitives.Sum<T>(row),
+                ReduceOp.Prod => len == 0 ? T.One : TensorPrimitives.Product<T>(row),
+                ReduceOp.Max => TensorPrimitives.Max<T>(row),
+                _ => TensorPrimitives.Min<T>(row),
+            };
+        }
+        return Wrap(res, outShape);
+    }
+
+    static T ParallelSum<T>(T[] a, int off, int len) where T : unmanaged, INumber<T>
+    {
+        if (len < 2 * Parallelism.Grain * 4 || Parallelism.MaxThreads == 1) return TensorPrimitives.Sum<T>(a.AsSpan(off, len));
+        int chunks = Math.Min(16, len / Parallelism.Grain);
+        var partial = new T[chunks];
+        Parallelism.For(chunks, 1, (c0, cn) =>
+        {
+            for (int c = c0; c < c0 + cn; c++)
+            {
+                int s = (int)((long)len * c / chunks), e = (int)((long)len * (c + 1) / chunks);
+                partial[c] = TensorPrimitives.Sum<T>(a.AsSpan(off + s, e - s));
+            }
+        });
+        return TensorPrimitives.Sum<T>(partial);
+    }
+
+    /// <summary>Sum over the leading dimensions of a contiguous tensor: adds its len rows of width rows.</summary>
+    static T[] SumLeading<T>(RawTensor x, int len, int width) where T : unmanaged, INumber<T>
+    {
+        var a = Data<T>(x);
+        var acc = new T[width];
+        for (int r = 0; r < len; r++) TensorPrimitives.Add(acc, a.AsSpan(x.Offset + r * width, width), acc);
+        return acc;
+    }
+
+    /// <inheritdoc/>
+    public RawTensor MatMul(RawTensor a, RawTensor b) => a.DType switch
+    {
+        DType.Float32 => MatMulOf<float>(a, b),
+        DType.Float64 => MatMulOf<double>(a, b),
+        _ => throw new DTypeMismatchException("matmul", $"expected floating-point tensors, got {a.DType}"),
+    };
+
+    static RawTensor MatMulOf<T>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = a.Shape[0], m = a.Shape[1], k = a.Shape[2], n = b.Shape[2];
+        var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
+        var c = new T[batch * m * n];
+        int grain = Math.Max(1, Parallelism.Grain / Math.Max(1, k * n));
+        Parallelism.For(batch * m, grain, (r0, rn) =>
+        {
+            for (int r = r0; r < r0 + rn; r++)
+            {
+                int bi = r / m, i = r % m;
+                var crow = c.AsSpan(r * n, n);
+                int arow = xo + (bi * m + i) * k, bmat = yo + bi * k * n;
+                for (int p = 0; p < k; p++)
+                {
+                    var s = x[arow + p];
+                    if (T.IsZero(s)) continue;
+                    TensorPrimitives.MultiplyAdd(y.AsSpan(bmat + p * n, n), s, crow, crow);
+                }
+            }
+        });
+        return Wrap(c, [batch, m, n]);
+    }
+}

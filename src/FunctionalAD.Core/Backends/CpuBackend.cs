@@ -1,0 +1,157 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace FunctionalAD.Backends;
+
+/// <summary>
+/// The managed CPU backend: System.Numerics.Tensors <c>TensorPrimitives</c> for elementwise and reduction work,
+/// split over threads above <see cref="Parallelism.Grain"/> elements.
+/// </summary>
+public sealed partial class CpuBackend : IBackend
+{
+    /// <summary>The one CPU backend.</summary>
+    public static readonly CpuBackend Instance = new();
+    CpuBackend() { }
+
+    /// <inheritdoc/>
+    public Device Device => Device.Cpu;
+
+    internal static T[] Data<T>(RawTensor x) => ((CpuStorage<T>)x.Storage).Data;
+
+    static RawTensor Wrap<T>(T[] data, int[] shape) => new(new CpuStorage<T>(data), shape);
+
+    /// <summary>The elements of x row-major: the storage itself when x is contiguous, else a copy.</summary>
+    internal static (T[] Array, int Offset) Read<T>(RawTensor x)
+    {
+        if (x.IsContiguous) return (Data<T>(x), x.Offset);
+        var dst = new T[x.Numel];
+        CopyStrided(x, dst, 0, Shape.ContiguousStrides(x.Shape));
+        return (dst, 0);
+    }
+
+    /// <inheritdoc/>
+    public RawTensor FromArray<T>(T[] data, int[] shape) => Wrap((T[])data.Clone(), shape);
+
+    /// <inheritdoc/>
+    public T[] ToArray<T>(RawTensor x)
+    {
+        var (a, off) = Read<T>(x);
+        if (off == 0 && a.Length == x.Numel && !x.IsContiguous) return a;
+        var r = new T[x.Numel];
+        Array.Copy(a, off, r, 0, x.Numel);
+        return r;
+    }
+
+    /// <inheritdoc/>
+    public RawTensor Full(int[] shape, DType dtype, double value)
+    {
+        int n = Shape.Numel(shape);
+        return dtype switch
+        {
+            DType.Float32 => Wrap(Filled(n, (float)value), shape),
+            DType.Float64 => Wrap(Filled(n, value), shape),
+            DType.Int32 => Wrap(Filled(n, (int)value), shape),
+            DType.Int64 => Wrap(Filled(n, (long)value), shape),
+            _ => Wrap(Filled(n, value != 0), shape),
+        };
+    }
+
+    static T[] Filled<T>(int n, T value)
+    {
+        var a = new T[n];
+        if (!EqualityComparer<T>.Default.Equals(value, default!)) Array.Fill(a, value);
+        return a;
+    }
+
+    /// <inheritdoc/>
+    public RawTensor Contiguous(RawTensor x) => x.IsContiguous ? x : x.DType switch
+    {
+        DType.Float32 => ContiguousOf<float>(x),
+        DType.Float64 => ContiguousOf<double>(x),
+        DType.Int32 => ContiguousOf<int>(x),
+        DType.Int64 => ContiguousOf<long>(x),
+        _ => ContiguousOf<bool>(x),
+    };
+
+    static RawTensor ContiguousOf<T>(RawTensor x)
+    {
+        var dst = new T[x.Numel];
+        CopyStrided(x, dst, 0, Shape.ContiguousStrides(x.Shape));
+        return Wrap(dst, x.Shape);
+    }
+
+    /// <summary>Copies every element of view <paramref name="src"/> into dst at dstOffset + sum(index[i] * dstStrides[i]).</summary>
+    internal static void CopyStrided<T>(RawTensor src, T[] dst, int dstOffset, int[] dstStrides)
+    {
+        int n = src.Numel;
+        if (n == 0) return;
+        var s = Data<T>(src);
+        int rank = src.Rank;
+        if (rank == 0) { dst[dstOffset] = s[src.Offset]; return; }
+        int inner = src.Shape[rank - 1], sIn = src.Strides[rank - 1], dIn = dstStrides[rank - 1];
+        var idx = new int[rank];
+        int si = src.Offset, di = dstOffset;
+        for (int done = 0; done < n; done += inner)
+        {
+            if (sIn == 1 && dIn == 1) Array.Copy(s, si, dst, di, inner);
+            else if (sIn == 0) { var v = s[si]; for (int j = 0, d = di; j < inner; j++, d += dIn) dst[d] = v; }
+            else for (int j = 0, a = si, d = di; j < inner; j++, a += sIn, d += dIn) dst[d] = s[a];
+            // advance the outer index (odometer over dims 0..rank-2)
+            for (int k = rank - 2; k >= 0; k--)
+            {
+                idx[k]++; si += src.Strides[k]; di += dstStrides[k];
+                if (idx[k] < src.Shape[k]) break;
+                si -= src.Strides[k] * idx[k]; di -= dstStrides[k] * idx[k]; idx[k] = 0;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public RawTensor Cast(RawTensor x, DType dtype)
+    {
+        if (x.DType == dtype) return x;
+        return x.DType switch
+        {
+            DType.Float32 => CastFrom<float>(x, dtype),
+            DType.Float64 => CastFrom<double>(x, dtype),
+            DType.Int32 => CastFrom<int>(x, dtype),
+            DType.Int64 => CastFrom<long>(x, dtype),
+            _ => CastFromBool(x, dtype),
+        };
+    }
+
+    static RawTensor CastFrom<TFrom>(RawTensor x, DType dtype) where TFrom : INumber<TFrom>
+    {
+        var (a, off) = Read<TFrom>(x);
+        return dtype switch
+        {
+            DType.Float32 => Wrap(Convert<TFrom, float>(a, off, x.Numel), x.Shape),
+            DType.Float64 => Wrap(Convert<TFrom, double>(a, off, x.Numel), x.Shape),
+            DType.Int32 => Wrap(Convert<TFrom, int>(a, off, x.Numel), x.Shape),
+            DType.Int64 => Wrap(Convert<TFrom, long>(a, off, x.Numel), x.Shape),
+            _ => Wrap(NonZero(a, off, x.Numel), x.Shape),
+        };
+    }
+
+    static TTo[] Convert<TFrom, TTo>(TFrom[] a, int off, int n) where TFrom : INumber<TFrom> where TTo : INumber<TTo>
+    {
+        var r = new TTo[n];
+        for (int i = 0; i < n; i++) r[i] = TTo.CreateTruncating(a[off + i]);
+        return r;
+    }
+
+    static bool[] NonZero<T>(T[] a, int off, int n) where T : INumber<T>
+    {
+        var r = new bool[n];
+        for (int i = 0; i < n; i++) r[i] = !T.IsZero(a[off + i]);
+        return r;
+    }
+
+    static RawTensor CastFromBool(RawTensor x, DType dtype)
+    {
+        var (a, off) = Read<bool>(x);
+        var ones = new double[x.Numel];
+        for (int i = 0; i < ones.Length; i++) ones[i] = a[off + i] ? 1 : 0;
+        return CastFrom<double>(Wrap(ones, x.Shape), dtype);
+    }
+}

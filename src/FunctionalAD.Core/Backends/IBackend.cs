@@ -1,0 +1,76 @@
+namespace FunctionalAD.Backends;
+
+#pragma warning disable CS1591 // the op enums' members are the names of the math functions they denote
+/// <summary>Elementwise functions of one tensor.</summary>
+public enum UnaryOp { Neg, Abs, Sign, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Floor, Ceil, Round }
+
+/// <summary>Elementwise functions of two tensors of the same shape and dtype.</summary>
+public enum BinaryOp { Add, Sub, Mul, Div, Pow, Atan2, Max, Min }
+
+/// <summary>Elementwise comparisons; the result is Bool.</summary>
+public enum CompareOp { Eq, Ne, Lt, Le, Gt, Ge }
+
+/// <summary>Reductions over a set of axes.</summary>
+public enum ReduceOp { Sum, Prod, Max, Min, ArgMax, ArgMin }
+#pragma warning restore CS1591
+
+/// <summary>
+/// The raw kernels of one device: raw storage in, raw storage out. A backend never sees derivatives, and the AD engine
+/// never calls a backend directly (only the primitives do). Inputs arrive validated (shapes aligned, dtypes equal,
+/// same device), may be strided views, and are never written.
+/// </summary>
+public interface IBackend
+{
+    /// <summary>The device this backend computes on.</summary>
+    Device Device { get; }
+    /// <summary>A tensor holding a copy of <paramref name="data"/> (row-major) with the given shape.</summary>
+    RawTensor FromArray<T>(T[] data, int[] shape);
+    /// <summary>The elements in row-major order, as a new array.</summary>
+    T[] ToArray<T>(RawTensor x);
+    /// <summary>A tensor of the given shape and dtype with every element equal to <paramref name="value"/>.</summary>
+    RawTensor Full(int[] shape, DType dtype, double value);
+    /// <summary>A row-major copy of a view (or the view itself if it already is one).</summary>
+    RawTensor Contiguous(RawTensor x);
+    /// <summary>Elementwise <paramref name="op"/> (floating-point dtypes; Neg/Abs/Sign also for integers).</summary>
+    RawTensor Unary(UnaryOp op, RawTensor x);
+    /// <summary>Elementwise <paramref name="op"/> of two tensors of equal shape and dtype (broadcast views allowed).</summary>
+    RawTensor Binary(BinaryOp op, RawTensor a, RawTensor b);
+    /// <summary>Elementwise comparison of two tensors of equal shape and dtype; Bool result.</summary>
+    RawTensor Compare(CompareOp op, RawTensor a, RawTensor b);
+    /// <summary>cond ? a : b elementwise; all three of equal shape, a and b of equal dtype, cond Bool.</summary>
+    RawTensor Where(RawTensor cond, RawTensor a, RawTensor b);
+    /// <summary>Reduces over the sorted, distinct <paramref name="axes"/>. ArgMax/ArgMin take one axis and give Int64.</summary>
+    RawTensor Reduce(ReduceOp op, RawTensor x, int[] axes, bool keepDim);
+    /// <summary>Batched matrix product: [B,m,k] x [B,k,n] -> [B,m,n], floating point.</summary>
+    RawTensor MatMul(RawTensor a, RawTensor b);
+    /// <summary>The elements converted to <paramref name="dtype"/> (truncating toward zero for float to integer; nonzero is true).</summary>
+    RawTensor Cast(RawTensor x, DType dtype);
+    /// <summary>Joins tensors of equal dtype whose shapes differ only along <paramref name="axis"/>.</summary>
+    RawTensor Concat(RawTensor[] xs, int axis);
+    /// <summary>Zeros of <paramref name="shape"/> with <paramref name="source"/> written at start, start+step, ... along axis.</summary>
+    RawTensor SliceScatter(int[] shape, RawTensor source, int axis, int start, int step);
+    /// <summary>Entries index[0], index[1], ... of <paramref name="x"/> along <paramref name="axis"/>; index is 1-D Int32/Int64 in range.</summary>
+    RawTensor IndexSelect(RawTensor x, int axis, RawTensor index);
+    /// <summary>Zeros of <paramref name="shape"/> plus, for each i, source's slice i added at index[i] along axis (the transpose of IndexSelect).</summary>
+    RawTensor IndexAdd(int[] shape, int axis, RawTensor index, RawTensor source);
+}
+
+/// <summary>Finds the backend of a device. The CPU backend is built in; others register themselves.</summary>
+public static class Backend
+{
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<DeviceKind, Func<int, IBackend>> Factories = new();
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<Device, IBackend> Cache = new();
+
+    /// <summary>Makes devices of <paramref name="kind"/> available (called by FunctionalAD.Gpu).</summary>
+    public static void Register(DeviceKind kind, Func<int, IBackend> factory) => Factories[kind] = factory;
+
+    /// <summary>The backend of <paramref name="device"/>.</summary>
+    /// <exception cref="DeviceMismatchException">no backend is registered for the device's kind.</exception>
+    public static IBackend For(Device device)
+    {
+        if (device.Kind == DeviceKind.Cpu) return CpuBackend.Instance;
+        return Cache.GetOrAdd(device, d => Factories.TryGetValue(d.Kind, out var f)
+            ? f(d.Index)
+            : throw new DeviceMismatchException("toDevice", $"no backend for device {d}; reference FunctionalAD.Gpu and call Gpu.Register() to enable GPU devices"));
+    }
+}

@@ -1,0 +1,119 @@
+using FunctionalAD.Autodiff;
+using FunctionalAD.Backends;
+
+namespace FunctionalAD;
+
+/// <summary>
+/// An immutable n-dimensional array of Float32/Float64/Int32/Int64/Bool on a device, which may also carry
+/// derivative information for the transformations that are differentiating it (forward tangents or a place on a
+/// reverse-mode tape, one layer per nested transformation). No operation changes a tensor; views share storage
+/// because nothing writes to it.
+/// </summary>
+public sealed partial class Tensor
+{
+    // Exactly one of: a constant (raw != null), or a value carrying a derivative for tag (primal != null).
+    internal readonly RawTensor? raw;
+    internal readonly Tensor? primal;
+    internal readonly Tensor? tangent;   // forward mode; null means a zero tangent
+    internal readonly Node? node;        // reverse mode
+    internal readonly Tag? tag;
+    readonly int[] shape;
+
+    internal Tensor(RawTensor raw)
+    {
+        this.raw = raw; shape = raw.Shape; DType = raw.DType; Device = raw.Device;
+    }
+
+    internal Tensor(Tensor primal, Tensor? tangent, Node? node, Tag tag)
+    {
+        this.primal = primal; this.tangent = tangent; this.node = node; this.tag = tag;
+        shape = primal.shape; DType = primal.DType; Device = primal.Device;
+    }
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>Where the storage lives.</summary>
+    public Device Device { get; }
+
+    /// <summary>The size of each dimension (a copy; [] for a scalar).</summary>
+    public int[] Shape => (int[])shape.Clone();
+
+    internal int[] ShapeRef => shape;
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => shape.Length;
+
+    /// <summary>Number of elements.</summary>
+    public int Numel => Value.Numel;
+
+    /// <summary>True when the tensor carries no derivative for any enclosing transformation.</summary>
+    public bool IsConstant => raw is not null;
+
+    /// <summary>The underlying values, with every layer of derivative information removed.</summary>
+    internal RawTensor Value
+    {
+        get
+        {
+            var t = this;
+            while (t.raw is null) t = t.primal!;
+            return t.raw;
+        }
+    }
+
+    internal IBackend Backend => FunctionalAD.Backends.Backend.For(Device);
+
+    /// <summary>The value of a one-element tensor as a double.</summary>
+    /// <exception cref="ShapeMismatchException">the tensor does not have exactly one element.</exception>
+    public double Item()
+    {
+        if (Numel != 1) throw new ShapeMismatchException("item", $"expected a tensor with one element, got shape {FunctionalAD.Shape.Format(shape)}");
+        return ToDoubleArray()[0];
+    }
+
+    /// <summary>The value of a one-element tensor (see <see cref="Item"/>); lets F#'s <c>float t</c> work.</summary>
+    /// <exception cref="ShapeMismatchException">the tensor does not have exactly one element.</exception>
+    public static explicit operator double(Tensor t) => t.Item();
+
+    /// <summary>The value of a one-element tensor as a float (F#'s <c>float32 t</c>).</summary>
+    /// <exception cref="ShapeMismatchException">the tensor does not have exactly one element.</exception>
+    public static explicit operator float(Tensor t) => (float)t.Item();
+
+    /// <summary>The elements in row-major order as a new <typeparamref name="T"/>[] (the dtype must store T).</summary>
+    /// <exception cref="DTypeMismatchException">T is not the .NET type of this tensor's dtype.</exception>
+    public T[] ToArray<T>()
+    {
+        if (DTypes.Of<T>() != DType) throw new DTypeMismatchException("toArray", $"the tensor is {DType}; asked for {typeof(T).Name}[] (cast with To(DType.{DTypes.Of<T>()}) first)");
+        var v = Value;
+        return v.Device == Device.Cpu ? CpuBackend.Instance.ToArray<T>(v) : FunctionalAD.Backends.Backend.For(v.Device).ToArray<T>(v);
+    }
+
+    /// <summary>The elements in row-major order converted to double.</summary>
+    public double[] ToDoubleArray() => DType == DType.Float64 ? ToArray<double>() : WithoutDerivative().To(DType.Float64).ToArray<double>();
+
+    /// <summary>The elements in row-major order converted to float.</summary>
+    public float[] ToFloatArray() => DType == DType.Float32 ? ToArray<float>() : WithoutDerivative().To(DType.Float32).ToArray<float>();
+
+    /// <summary>A 2-D tensor's elements as a T[rows, cols].</summary>
+    /// <exception cref="ShapeMismatchException">the tensor is not 2-D.</exception>
+    public T[,] ToArray2D<T>()
+    {
+        if (Rank != 2) throw new ShapeMismatchException("toArray2D", $"expected a 2-D tensor, got shape {FunctionalAD.Shape.Format(shape)}");
+        var flat = ToArray<T>();
+        var r = new T[shape[0], shape[1]];
+        for (int i = 0; i < shape[0]; i++)
+            for (int j = 0; j < shape[1]; j++) r[i, j] = flat[i * shape[1] + j];
+        return r;
+    }
+
+    /// <summary>The elements as a System.Numerics.Tensors <c>Tensor&lt;T&gt;</c> of the same shape.</summary>
+    /// <exception cref="DTypeMismatchException">T is not the .NET type of this tensor's dtype.</exception>
+    public System.Numerics.Tensors.Tensor<T> ToNumericsTensor<T>() =>
+        System.Numerics.Tensors.Tensor.Create(ToArray<T>(), shape.Select(d => (nint)d).ToArray());
+
+    /// <summary>The same values with no derivative information for any transformation (PyTorch's detach).</summary>
+    public Tensor WithoutDerivative() => raw is not null ? this : new Tensor(Value);
+
+    /// <inheritdoc/>
+    public override string ToString() => TensorFormat.Format(this);
+}

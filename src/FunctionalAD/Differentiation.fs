@@ -1,0 +1,70 @@
+namespace FunctionalAD
+
+open System
+
+/// Differentiation as higher-order functions. Inputs may be a tensor or a tree of tensors (tuple, record, list,
+/// map, Params); gradients come back with the same structure. Every call opens its own nesting level, so these
+/// compose freely: `grad (fun x -> grad f x |> ...)`, `jvp (grad f)`, ...
+[<AutoOpen>]
+module Differentiation =
+
+    let private fn (f: Tensor[] -> Tensor) = Func<Tensor[], Tensor>(f)
+
+    /// The value f(x) (a one-element tensor) and its gradient with respect to x (same structure as x), in one
+    /// reverse pass. Throws ShapeMismatchException when f(x) has more than one element (use jacobian or vjp).
+    let gradv (f: 'T -> Tensor) (x: 'T) : Tensor * 'T =
+        let leaves = Tree.leaves x
+        let struct (value, grads) = Transform.ValueAndGrad(fn (fun ts -> f (Tree.unflatten x ts)), leaves)
+        value, Tree.unflatten x grads
+
+    /// The gradient of scalar-valued f at x (same structure as x: a tensor, a tuple of tensors, a Params tree...).
+    /// Throws ShapeMismatchException when f(x) has more than one element.
+    let grad (f: 'T -> Tensor) (x: 'T) : 'T = snd (gradv f x)
+
+    /// Reverse mode: f(x) and the pullback, which maps a cotangent of f(x)'s shape to one of x's structure.
+    let vjp (f: 'T -> Tensor) (x: 'T) : Tensor * (Tensor -> 'T) =
+        let r = Transform.Vjp(fn (fun ts -> f (Tree.unflatten x ts)), Tree.leaves x)
+        r.Value, (fun u -> Tree.unflatten x (r.Pullback u))
+
+    /// Forward mode: f(x) and the directional derivative of f at x along v (v has x's structure).
+    /// Throws ShapeMismatchException when v's tensors do not match x's shapes.
+    let jvp (f: 'T -> Tensor) (x: 'T) (v: 'T) : Tensor * Tensor =
+        let struct (value, tangent) = Transform.Jvp(fn (fun ts -> f (Tree.unflatten x ts)), Tree.leaves x, Tree.leaves v)
+        value, tangent
+
+    /// The derivative of f at a one-element x (forward mode). Throws ShapeMismatchException for larger x.
+    let diff (f: Tensor -> Tensor) (x: Tensor) : Tensor = Transform.Diff(Func<_, _> f, x)
+
+    /// The n-th derivative of f at a one-element x (nested forward mode; n = 0 gives f x).
+    let diffn (n: int) (f: Tensor -> Tensor) (x: Tensor) : Tensor = Transform.DiffN(n, Func<_, _> f, x)
+
+    /// The Jacobian of f at x: shape f(x).shape @ x.shape (forward or reverse mode, whichever needs fewer passes).
+    let jacobian (f: Tensor -> Tensor) (x: Tensor) : Tensor = Transform.Jacobian(Func<_, _> f, x)
+
+    /// The Hessian of scalar-valued f at x: shape x.shape @ x.shape (forward-over-reverse).
+    let hessian (f: Tensor -> Tensor) (x: Tensor) : Tensor = Transform.Hessian(Func<_, _> f, x)
+
+    /// The Hessian of scalar-valued f at x times v, without forming the Hessian.
+    let hvp (f: Tensor -> Tensor) (x: Tensor) (v: Tensor) : Tensor = Transform.Hvp(Func<_, _> f, x, v)
+
+    /// Compares grad f x with central finite differences in Float64; the result names the worst element.
+    let gradcheck (f: Tensor -> Tensor) (x: Tensor) : GradCheckResult = GradCheck.Check(Func<_, _> f, x)
+
+    /// Evaluates body with derivative tracking off: its result is a constant for every transformation.
+    let noGrad (body: unit -> 'T) : 'T = Transform.NoGrad(Func<'T> body)
+
+    /// x as a constant: no derivative flows through it (JAX's stop_gradient, PyTorch's detach).
+    let stopGradient (x: Tensor) : Tensor = Transform.StopGradient x
+
+    /// A differentiable function of one tensor with a hand-written reverse rule `backward g x y` (and optional
+    /// forward rule `jvp dx x y`), like torch.autograd.Function.
+    let customFn (name: string) (forward: Tensor -> Tensor) (backward: Tensor -> Tensor -> Tensor -> Tensor)
+                 (jvpRule: (Tensor -> Tensor -> Tensor -> Tensor) option) : Tensor -> Tensor =
+        let cf =
+            CustomFunction(name, 1,
+                Func<_, _>(fun xs -> forward xs.[0]),
+                Func<_, _, _, _>(fun g xs y -> [| backward g xs.[0] y |]),
+                (match jvpRule with
+                 | Some j -> Func<_, _, _, _>(fun (dxs: Tensor[]) (xs: Tensor[]) y -> j dxs.[0] xs.[0] y)
+                 | None -> null))
+        fun x -> cf.Invoke [| x |]

@@ -1,0 +1,202 @@
+namespace FunctionalAD
+
+open System
+open System.Collections
+
+/// F#-style members on Tensor (lowercase, optional arguments) and the `tensor`/`scalar` constructors.
+[<AutoOpen>]
+module TensorExtensions =
+
+    type Tensor with
+        /// The size of each dimension ([||] for a scalar).
+        member t.shape : int[] = t.Shape
+        /// The element type.
+        member t.dtype : DType = t.DType
+        /// Where the tensor lives.
+        member t.device : Device = t.Device
+        /// Number of elements.
+        member t.numel : int = t.Numel
+        /// Number of dimensions.
+        member t.rank : int = t.Rank
+        /// The value of a one-element tensor. Throws ShapeMismatchException otherwise.
+        member t.item() : float = t.Item()
+        /// The elements in row-major order as float[] (converted from any dtype).
+        member t.toArray() : float[] = t.ToDoubleArray()
+        /// The elements of a 2-D tensor as float[,]. Throws ShapeMismatchException if not 2-D.
+        member t.toArray2D() : float[,] =
+            let d = if t.DType = DType.Float64 then t else t.WithoutDerivative().To(DType.Float64)
+            d.ToArray2D<float>()
+        /// Sum of all elements, or over `dim` (keeping it with size 1 when keepDim).
+        member t.sum(?dim: int, ?keepDim: bool) =
+            match dim with None -> t.Sum() | Some d -> t.Sum(d, defaultArg keepDim false)
+        /// Mean of all elements, or over `dim`.
+        member t.mean(?dim: int, ?keepDim: bool) =
+            match dim with None -> t.Mean() | Some d -> t.Mean(d, defaultArg keepDim false)
+        /// Largest element, or largest along `dim`.
+        member t.max(?dim: int, ?keepDim: bool) =
+            match dim with None -> t.Max() | Some d -> t.Max(d, defaultArg keepDim false)
+        /// Smallest element, or smallest along `dim`.
+        member t.min(?dim: int, ?keepDim: bool) =
+            match dim with None -> t.Min() | Some d -> t.Min(d, defaultArg keepDim false)
+        /// Product of all elements, or over `dim`.
+        member t.prod(?dim: int, ?keepDim: bool) =
+            match dim with None -> t.Prod() | Some d -> t.Prod([| d |], defaultArg keepDim false)
+        /// Unbiased variance of all elements, or over `dim`.
+        member t.var(?dim: int, ?keepDim: bool) =
+            match dim with None -> t.Var() | Some d -> t.Var([| d |], defaultArg keepDim false)
+        /// Unbiased standard deviation of all elements, or over `dim`.
+        member t.std(?dim: int, ?keepDim: bool) =
+            match dim with None -> t.Std() | Some d -> t.Std([| d |], defaultArg keepDim false)
+        /// log Σ exp over all elements, or over `dim`.
+        member t.logsumexp(?dim: int, ?keepDim: bool) =
+            match dim with None -> t.LogSumExp() | Some d -> t.LogSumExp(d, defaultArg keepDim false)
+        /// Index of the largest element (flattened), or along `dim` (Int64).
+        member t.argmax(?dim: int) = match dim with None -> t.ArgMax() | Some d -> t.ArgMax(Nullable d)
+        /// Index of the smallest element (flattened), or along `dim` (Int64).
+        member t.argmin(?dim: int) = match dim with None -> t.ArgMin() | Some d -> t.ArgMin(Nullable d)
+        /// Same elements, new shape (one -1 inferred).
+        member t.reshape([<ParamArray>] shape: int[]) = t.Reshape(shape)
+        /// Same elements, new shape (PyTorch's name).
+        member t.view([<ParamArray>] shape: int[]) = t.Reshape(shape)
+        /// Dimensions reordered.
+        member t.permute([<ParamArray>] dims: int[]) = t.Permute(dims)
+        /// Two dimensions swapped.
+        member t.transpose(dim0, dim1) = t.Transpose(dim0, dim1)
+        /// Size-1 dimension inserted at dim.
+        member t.unsqueeze(dim) = t.Unsqueeze(dim)
+        /// Size-1 dimensions removed (all, or only `dim`).
+        member t.squeeze(?dim: int) = match dim with None -> t.Squeeze() | Some d -> t.Squeeze(Nullable d)
+        /// All elements in one dimension.
+        member t.flatten() = t.Flatten()
+        /// Broadcast view with the given shape.
+        member t.expand([<ParamArray>] shape: int[]) = t.BroadcastTo(shape)
+        /// Matrix product (PyTorch semantics).
+        member t.matmul(other: Tensor) = t.MatMul(other)
+        /// Dot product of 1-D tensors.
+        member t.dot(other: Tensor) = t.Dot(other)
+        /// Converted to a dtype.
+        member t.toDtype(dtype: DType) = t.To(dtype)
+        /// Copied to a device (PyTorch's .to(device) / .cuda() / .cpu()).
+        member t.toDevice(device: Device) = t.ToDevice(device)
+        /// Copied to the CPU.
+        member t.cpu() = t.ToDevice(Device.Cpu)
+        /// Elements start..end-1 (step) along dim, Python-style.
+        member t.slice(dim: int, ?start: int, ?stop: int, ?step: int) =
+            t.Slice(dim, Option.toNullable start, Option.toNullable stop, defaultArg step 1)
+        /// Softmax along dim (default last).
+        member t.softmax(?dim: int) = t.Softmax(defaultArg dim -1)
+        /// Log-softmax along dim (default last).
+        member t.logSoftmax(?dim: int) = t.LogSoftmax(defaultArg dim -1)
+        /// The same values with no derivative information (PyTorch's detach).
+        member t.detach() = t.WithoutDerivative()
+        /// F# slicing t.[a..b] along dimension 0.
+        member t.GetSlice(start: int option, finish: int option) =
+            t.Slice(0, Option.toNullable start, (finish |> Option.map ((+) 1) |> Option.toNullable))
+        /// F# slicing t.[a..b, c..d] along dimensions 0 and 1.
+        member t.GetSlice(s0: int option, f0: int option, s1: int option, f1: int option) =
+            t.Slice(0, Option.toNullable s0, (f0 |> Option.map ((+) 1) |> Option.toNullable))
+             .Slice(1, Option.toNullable s1, (f1 |> Option.map ((+) 1) |> Option.toNullable))
+
+        /// Zeros of the given shape (Float32 unless dtype is given).
+        static member zeros(shape: int list, ?dtype: DType, ?device: Device) =
+            Tensor.Zeros(List.toArray shape, defaultArg dtype DType.Float32, Option.toNullable device)
+        /// Ones of the given shape (Float32 unless dtype is given).
+        static member ones(shape: int list, ?dtype: DType, ?device: Device) =
+            Tensor.Ones(List.toArray shape, defaultArg dtype DType.Float32, Option.toNullable device)
+        /// The given value everywhere (Float32 unless dtype is given).
+        static member full(shape: int list, value: float, ?dtype: DType, ?device: Device) =
+            Tensor.Full(List.toArray shape, value, defaultArg dtype DType.Float32, Option.toNullable device)
+        /// start, start+step, ... below stop (Float32 unless dtype is given).
+        static member arange(stop: float, ?start: float, ?step: float, ?dtype: DType) =
+            Tensor.Arange(defaultArg start 0.0, stop, defaultArg step 1.0, defaultArg dtype DType.Float32)
+        /// `steps` evenly spaced values from start to stop inclusive.
+        static member linspace(start: float, stop: float, steps: int, ?dtype: DType) =
+            Tensor.Linspace(start, stop, steps, defaultArg dtype DType.Float32)
+        /// The n×n identity.
+        static member eye(n: int, ?dtype: DType) = Tensor.Eye(n, Nullable(), defaultArg dtype DType.Float32)
+        /// Uniform [0,1) samples; `seed` fixes them (same numbers on every machine).
+        static member rand(shape: int list, seed: uint64, ?dtype: DType) =
+            Tensor.Rand(List.toArray shape, Generator seed, defaultArg dtype DType.Float32)
+        /// Standard normal samples; `seed` fixes them.
+        static member randn(shape: int list, seed: uint64, ?dtype: DType) =
+            Tensor.Randn(List.toArray shape, Generator seed, defaultArg dtype DType.Float32)
+        /// Uniform integers in [low, high) (Int64); `seed` fixes them.
+        static member randint(low: int64, high: int64, shape: int list, seed: uint64) =
+            Tensor.Randint(low, high, List.toArray shape, Generator seed)
+
+    let private leafKind (o: obj) =
+        match o with
+        | :? float -> 4 | :? float32 -> 3 | :? int64 -> 2 | :? int -> 1 | :? bool -> 0
+        | _ -> -1
+
+    /// Walks nested sequences, checking they are rectangular; returns the shape and the leaves in row-major order.
+    let rec private collect (o: obj) : int list * obj list =
+        match o with
+        | null -> invalidArg "data" "tensor: null is not tensor data"
+        | :? string -> invalidArg "data" "tensor: a string is not tensor data"
+        | o when leafKind o >= 0 -> [], [ o ]
+        | :? Tensor as t -> List.ofArray t.Shape, (t.ToDoubleArray() |> Array.map box |> List.ofArray)
+        | :? IEnumerable as items ->
+            let children = [ for i in items -> collect (box i) ]
+            match children with
+            | [] -> [ 0 ], []
+            | (s0, _) :: _ ->
+                children |> List.iteri (fun i (s, _) ->
+                    if s <> s0 then
+                        raise (ShapeMismatchException("tensor", sprintf "element %d has shape %A but element 0 has shape %A (nested data must be rectangular)" i s s0)))
+                (List.length children :: s0), List.collect snd children
+        | o -> invalidArg "data" (sprintf "tensor: values of type %s are not tensor data; expected numbers, bools, lists, arrays or sequences of them" (o.GetType().Name))
+
+    /// A tensor from F# data: a number, a (nested) list, a sequence, a 1-D/2-D/3-D array or a jagged array.
+    /// dtype follows the data: float -> Float64, float32 -> Float32, int -> Int32, int64 -> Int64, bool -> Bool
+    /// (mixed numbers are promoted). Throws ShapeMismatchException for ragged data, ArgumentException for other types.
+    let tensor (data: obj) : Tensor =
+        match data with
+        | :? (float[]) as a -> Tensor.FromArray(a)
+        | :? (float32[]) as a -> Tensor.FromArray(a)
+        | :? (int[]) as a -> Tensor.FromArray(a)
+        | :? (int64[]) as a -> Tensor.FromArray(a)
+        | :? (bool[]) as a -> Tensor.FromArray(a)
+        | :? Tensor as t -> t
+        | :? Array as a when a.Rank > 1 -> Tensor.FromArray(a)
+        | _ ->
+            let shape, leaves = collect data
+            let shape = List.toArray shape
+            let kind = if List.isEmpty leaves then 4 else leaves |> List.map leafKind |> List.max
+            let mixed = leaves |> List.exists (fun l -> leafKind l <> kind)
+            if mixed && kind = 0 then invalidArg "data" "tensor: cannot mix bools and numbers"
+            match kind with
+            | 4 -> Tensor.FromArray(leaves |> List.map Convert.ToDouble |> List.toArray, shape)
+            | 3 -> Tensor.FromArray(leaves |> List.map Convert.ToSingle |> List.toArray, shape)
+            | 2 -> Tensor.FromArray(leaves |> List.map Convert.ToInt64 |> List.toArray, shape)
+            | 1 -> Tensor.FromArray(leaves |> List.map Convert.ToInt32 |> List.toArray, shape)
+            | _ -> Tensor.FromArray(leaves |> List.map unbox<bool> |> List.toArray, shape)
+            |> fun t -> if shape.Length = 0 then t.Reshape([||]) else t
+
+    /// A 0-D tensor; dtype follows the value's type.
+    let scalar (x: 'T) : Tensor = Tensor.Scalar<'T>(x)
+
+    /// atan2 y x elementwise.
+    let atan2t (y: Tensor) (x: Tensor) = Tensor.Atan2(y, x)
+    /// Logistic sigmoid.
+    let sigmoid (x: Tensor) = x.Sigmoid()
+    /// max(x, 0).
+    let relu (x: Tensor) = x.Relu()
+    /// log(1 + e^x), stable.
+    let softplus (x: Tensor) = x.Softplus()
+    /// log(1 + x).
+    let log1p (x: Tensor) = x.Log1p()
+    /// e^x - 1.
+    let expm1 (x: Tensor) = x.Expm1()
+    /// 1/√x.
+    let rsqrt (x: Tensor) = x.Rsqrt()
+    /// x limited to [lo, hi].
+    let clamp lo hi (x: Tensor) = x.Clamp(lo, hi)
+    /// cond ? a : b elementwise.
+    let where (cond: Tensor) (a: Tensor) (b: Tensor) = Tensor.Where(cond, a, b)
+    /// Matrix product.
+    let matmul (a: Tensor) (b: Tensor) = a.MatMul(b)
+    /// Sum of all elements (a function, so `grad (fun x -> sum (sin x)) x` infers x : Tensor).
+    let sum (x: Tensor) = x.Sum()
+    /// Mean of all elements.
+    let mean (x: Tensor) = x.Mean()

@@ -1,0 +1,55 @@
+/// Bad input gets a clear exception naming the operation, the shapes/dtypes and what was expected.
+module FunctionalAD.Tests.ErrorTests
+
+open System
+open Expecto
+open FunctionalAD
+
+let private throwsWith<'E when 'E :> exn> (parts: string list) (f: unit -> obj) =
+    Expect.throwsT<'E> (f >> ignore) "should throw"
+    let msg =
+        try f () |> ignore; "" with :? 'E as e -> e.Message
+    for p in parts do Expect.stringContains msg p (sprintf "message %A names %s" msg p)
+
+let tests =
+    testList "errors" [
+        testCase "matmul names both shapes and the mismatch" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "matmul"; "[2,3]"; "[4,5]"; "3 != 4" ]
+                (fun () -> box ((Tensor.zeros [ 2; 3 ]).matmul (Tensor.zeros [ 4; 5 ])))
+        testCase "broadcasting failure names the op and shapes" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "add"; "[2,3]"; "[4]"; "not broadcastable" ]
+                (fun () -> box (Tensor.zeros [ 2; 3 ] + Tensor.zeros [ 4 ]))
+        testCase "reshape with the wrong element count" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "reshape"; "[2,3]"; "[4]" ] (fun () -> box ((Tensor.zeros [ 2; 3 ]).reshape 4))
+        testCase "axis out of range" <| fun () ->
+            throwsWith<TensorException> [ "sum"; "dimension 2"; "rank 2" ] (fun () -> box ((Tensor.zeros [ 2; 3 ]).sum 2))
+        testCase "negative shape" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "full"; "negative" ] (fun () -> box (Tensor.zeros [ 2; -1 ]))
+        testCase "data that does not fill the shape" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "tensor"; "5 values"; "[2,3]" ] (fun () -> box (Tensor.FromArray([| 1.0; 2.0; 3.0; 4.0; 5.0 |], 2, 3)))
+        testCase "ragged nested lists" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "tensor"; "rectangular" ] (fun () -> box (tensor [ [ 1.0; 2.0 ]; [ 3.0 ] ]))
+        testCase "transcendental functions refuse Bool" <| fun () ->
+            throwsWith<DTypeMismatchException> [ "sin"; "Bool" ] (fun () -> box (sin (tensor [ true ])))
+        testCase "item of a non-scalar" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "item"; "[3]" ] (fun () -> box ((Tensor.zeros [ 3 ]).item()))
+        testCase "index out of range" <| fun () ->
+            throwsWith<TensorException> [ "indexSelect"; "index 5"; "size 3" ] (fun () -> box ((Tensor.zeros [ 3 ]).IndexSelect(0, tensor [ 5L ])))
+            throwsWith<TensorException> [ "select"; "index 3" ] (fun () -> box ((Tensor.zeros [ 3 ]).[3]))
+        testCase "grad of a non-scalar function says what to use instead" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "grad"; "[3]"; "jacobian" ] (fun () -> box (grad (fun (x: Tensor) -> x * 2.0) (Tensor.zeros [ 3; ] |> fun t -> t.toDtype DType.Float64)))
+        testCase "diff of a non-scalar input" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "diff"; "scalar"; "[2]"; "jvp" ] (fun () -> box (diff sin (tensor [ 1.0; 2.0 ])))
+        testCase "integer inputs cannot be differentiated" <| fun () ->
+            throwsWith<DTypeMismatchException> [ "grad"; "floating point"; "Int32" ] (fun () -> box (grad (fun (x: Tensor) -> x.sum()) (tensor [ 1; 2 ])))
+        testCase "jvp tangent of the wrong shape" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "jvp"; "[3]"; "[2]" ] (fun () -> box (jvp (fun (x: Tensor) -> x.sum()) (tensor [ 1.0; 2.0 ]) (tensor [ 1.0; 2.0; 3.0 ])))
+        testCase "exceptions are ArgumentExceptions carrying the operation" <| fun () ->
+            try (Tensor.zeros [ 2 ] + Tensor.zeros [ 3 ]) |> ignore; failtest "no throw"
+            with :? ArgumentException as e ->
+                Expect.equal (e :?> TensorException).Operation "add" "operation property"
+        testCase "a failed operation leaves its inputs unchanged" <| fun () ->
+            let x = tensor [ 1.0; 2.0 ]
+            (try (x + Tensor.zeros [ 3 ]) |> ignore with _ -> ())
+            Expect.sequenceEqual (x.toArray()) [| 1.0; 2.0 |] "unchanged"
+    ]

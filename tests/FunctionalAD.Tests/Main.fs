@@ -1,0 +1,14 @@
+module FunctionalAD.Tests.Main
+
+open Expecto
+
+let all =
+    testList "FunctionalAD" [
+        TensorTests.tests
+        ErrorTests.tests
+        PrimitiveTests.tests
+        TransformTests.tests
+    ]
+
+[<EntryPoint>]
+let main argv = runTestsWithCLIArgs [] argv all

@@ -1,0 +1,69 @@
+/// Shared generators and numeric helpers for the property suite.
+module FunctionalAD.Tests.Support
+
+open System
+open Expecto
+open FsCheck
+open FsCheck.FSharp
+open FunctionalAD
+
+/// Shapes of rank 0..3 with dimensions 1..4 (sizes kept small: finite differences cost one call per element).
+let genShape : Gen<int[]> =
+    gen {
+        let! rank = Gen.choose (0, 3)
+        return! Gen.arrayOfLength rank (Gen.frequency [ 1, Gen.constant 1; 3, Gen.choose (2, 4) ])
+    }
+
+/// A shape and another that broadcasts with it (dimensions dropped from the front or set to 1), in either order.
+let genBroadcastPair : Gen<int[] * int[]> =
+    gen {
+        let! s = genShape
+        let! drop = Gen.choose (0, s.Length)
+        let! ones = Gen.arrayOfLength (s.Length - drop) (Gen.frequency [ 3, Gen.constant false; 1, Gen.constant true ])
+        let t = Array.mapi (fun i d -> if ones.[i] then 1 else d) s.[drop..]
+        let! swap = Gen.elements [ true; false ]
+        return if swap then t, s else s, t
+    }
+
+/// A seed for the tensor value generator.
+let genSeed : Gen<uint64> = Gen.choose (0, Int32.MaxValue) |> Gen.map uint64
+
+/// Float64 values uniform in [lo, hi) (optionally kept at least `gap` away from 0 and from integers/half-integers
+/// where a function has kinks or jumps).
+let uniform (g: Generator) (shape: int[]) (lo: float) (hi: float) =
+    Tensor.Rand(shape, g, DType.Float64) * (hi - lo) + lo
+
+/// Float64 values in [lo, hi) with |x| >= gap, for functions with a kink or pole at 0.
+let awayFromZero (g: Generator) (shape: int[]) (lo: float) (hi: float) (gap: float) =
+    let u = uniform g shape lo hi
+    let s = where (u.Ge 0.0) (Tensor.OnesLike u) (-(Tensor.OnesLike u))
+    u + s * gap
+
+/// Element-wise closeness: |a - b| <= tol * max(1, |b|).
+let close (tol: float) (a: float[]) (b: float[]) =
+    a.Length = b.Length
+    && Array.forall2 (fun (x: float) (y: float) -> (Double.IsNaN x && Double.IsNaN y) || abs (x - y) <= tol * max 1.0 (abs y)) a b
+
+let expectClose tol (actual: Tensor) (expected: Tensor) msg =
+    Expect.sequenceEqual actual.Shape expected.Shape (msg + ": shape")
+    let a, e = actual.ToDoubleArray(), expected.ToDoubleArray()
+    if not (close tol a e) then failtestf "%s:\nactual   %A\nexpected %A" msg a e
+
+/// Central finite-difference gradient of scalar-valued f with respect to input i (Float64).
+let numericGrad (f: Tensor[] -> Tensor) (xs: Tensor[]) (i: int) (eps: float) =
+    let x = xs.[i].ToArray<float>()
+    let shape = xs.[i].Shape
+    Array.init x.Length (fun k ->
+        let at (d: float) =
+            let y = Array.copy x
+            y.[k] <- y.[k] + d
+            let args = Array.copy xs
+            args.[i] <- Tensor.FromArray(y, shape)
+            (f args).Item()
+        (at eps - at -eps) / (2.0 * eps))
+
+/// Property configuration shared by the suite: deterministic (a fixed replay seed) and sized for CI.
+let config = { FsCheckConfig.defaultConfig with maxTest = 40; replay = Some(12345UL, 67891UL, None) }
+
+let testProp name (prop: 'a -> unit) (gen: Gen<'a>) =
+    testPropertyWithConfig config name (Prop.forAll (Arb.fromGen gen) (fun a -> prop a; true))

@@ -1,0 +1,188 @@
+/// The transformations: identities, known closed forms, nesting, the talk's examples, inspection.
+module FunctionalAD.Tests.TransformTests
+
+open System
+open System.Threading.Tasks
+open Expecto
+open FsCheck.FSharp
+open FunctionalAD
+open FunctionalAD.Tests.Support
+
+let private rosenbrock (x: Tensor) =
+    let a, b = x.[0], x.[1]
+    (1.0 - a) ** 2.0 + 100.0 * (b - a * a) ** 2.0
+
+let private genSmallVector = Gen.zip (Gen.choose (1, 5)) genSeed
+
+let nesting =
+    testList "nesting without perturbation confusion" [
+        testCase "d/dx [x * (d/dy (x + y))] = 1 in every mode combination" <| fun () ->
+            let one = scalar 1.0
+            Expect.equal ((grad (fun x -> x * grad (fun y -> x + y) one) one).item()) 1.0 "reverse over reverse"
+            Expect.equal ((diff (fun x -> x * diff (fun y -> x + y) one) one).item()) 1.0 "forward over forward"
+            Expect.equal ((grad (fun x -> x * diff (fun y -> x + y) one) one).item()) 1.0 "reverse over forward"
+            Expect.equal ((diff (fun x -> x * grad (fun y -> x + y) one) one).item()) 1.0 "forward over reverse"
+        testCase "Siskind & Pearlmutter: d/dx [x * d/dy (x * y)] at x=y=1... is 2x = 2" <| fun () ->
+            let f (x: Tensor) = x * diff (fun y -> x * y) (scalar 1.0)
+            Expect.equal ((diff f (scalar 1.0)).item()) 2.0 "forward"
+            Expect.equal ((grad f (scalar 1.0)).item()) 2.0 "reverse"
+        testCase "two threads differentiating at once get their own answers" <| fun () ->
+            let work (k: float) =
+                Task.Run(fun () ->
+                    [ for i in 1 .. 200 ->
+                        let x = scalar (k + float i / 100.0)
+                        (grad (fun x -> x * grad (fun y -> x * y * y) x) x).item(), 6.0 * (k + float i / 100.0) ** 2.0 ])
+            let results = Task.WhenAll [| work 1.0; work 2.0; work 3.0 |] |> fun t -> t.Result
+            for r in results do
+                for (got, expected) in r do Expect.floatClose Accuracy.high got expected "x * (d/dy x y^2 at y = x) = 2x^3, derivative 6x^2"
+        testCase "a value escaping its transformation is reported" <| fun () ->
+            let mutable leaked = Unchecked.defaultof<Tensor>
+            grad (fun x -> leaked <- x; x.sum()) (tensor [ 1.0 ]) |> ignore
+            // using the leaked reverse-mode value inside a sibling transformation at the same level
+            Expect.throws (fun () -> grad (fun (y: Tensor) -> (y * leaked).sum()) (tensor [ 2.0 ]) |> ignore) "escaped perturbation"
+    ]
+
+let closedForms =
+    testList "closed forms" [
+        testCase "sin -> cos -> -sin -> -cos (grad of grad, diffn)" <| fun () ->
+            let x = tensor [ 0.3; 1.2; -2.0 ]
+            let sumOf f = fun (t: Tensor) -> (f t : Tensor).sum()
+            expectClose 1e-12 (grad (sumOf sin) x) (cos x) "first"
+            expectClose 1e-12 (grad (sumOf (grad (sumOf sin))) x) (-(sin x)) "second"
+            expectClose 1e-12 (grad (sumOf (grad (sumOf (grad (sumOf sin))))) x) (-(cos x)) "third"
+            expectClose 1e-12 (diffn 4 sin (scalar 0.7)) (sin (scalar 0.7)) "diffn 4"
+        testCase "Rosenbrock gradient and Hessian at several points" <| fun () ->
+            for (a, b) in [ 1.0, 1.0; -1.2, 1.0; 0.5, -0.3; 2.0, 3.0 ] do
+                let x = tensor [ a; b ]
+                let g = [| -2.0 * (1.0 - a) - 400.0 * a * (b - a * a); 200.0 * (b - a * a) |]
+                let h = [| 2.0 - 400.0 * (b - 3.0 * a * a); -400.0 * a; -400.0 * a; 200.0 |]
+                expectClose 1e-10 (grad rosenbrock x) (tensor g) "gradient"
+                expectClose 1e-10 (hessian rosenbrock x) ((tensor h).reshape(2, 2)) "hessian"
+        testCase "x ** x" <| fun () ->
+            for v in [ 0.5; 1.0; 2.0; 3.3 ] do
+                let d = diff (fun x -> x ** x) (scalar v)
+                Expect.floatClose Accuracy.high (d.item()) (v ** v * (log v + 1.0)) "d/dx x^x"
+                let d2 = diffn 2 (fun x -> x ** x) (scalar v)
+                Expect.floatClose Accuracy.high (d2.item()) (v ** v * ((log v + 1.0) ** 2.0 + 1.0 / v)) "second derivative"
+    ]
+
+let identities =
+    testList "identities" [
+        testProp "hessian is symmetric and hvp = hessian v = reverse-over-forward" (fun (n, seed) ->
+            let g = Generator seed
+            let a = uniform g [| n; n |] -1.0 1.0
+            let f (x: Tensor) = (sin (a.matmul x) * x).sum() + (x ** 3.0).sum()
+            let x = uniform g [| n |] -1.0 1.0
+            let v = uniform g [| n |] -1.0 1.0
+            let h = hessian f x
+            expectClose 1e-10 h h.T "symmetric"
+            let hv = hvp f x v
+            expectClose 1e-10 hv (h.matmul v) "hvp = H v"
+            let reverseOverForward = grad (fun x -> snd (jvp f x v)) x
+            expectClose 1e-10 hv reverseOverForward "forward-over-reverse = reverse-over-forward")
+            genSmallVector
+        testProp "jacobian: forward and reverse choice agree with each other and with jvp/vjp" (fun (n, seed) ->
+            let g = Generator seed
+            let a = uniform g [| n + 2; n |] -1.0 1.0
+            let wide (x: Tensor) = tanh (a.matmul x)          // more outputs than inputs: forward mode
+            let narrow (x: Tensor) = tanh (a.T.matmul x)      // fewer outputs: reverse mode
+            let x, y = uniform g [| n |] -1.0 1.0, uniform g [| n + 2 |] -1.0 1.0
+            let jw, jn = jacobian wide x, jacobian narrow y
+            Expect.sequenceEqual jw.shape [| n + 2; n |] "shape"
+            let v = uniform g [| n |] -1.0 1.0
+            expectClose 1e-12 (jw.matmul v) (snd (jvp wide x v)) "J v"
+            let u = uniform g [| n |] -1.0 1.0
+            expectClose 1e-12 (u.matmul jn) ((snd (vjp narrow y)) u) "u J")
+            genSmallVector
+    ]
+
+let talk =
+    testList "the talk's examples" [
+        testCase "the gradient of sin over one period equals cos at 0, pi/2, pi, 3pi/2, 2pi" <| fun () ->
+            let xs = tensor [ 0.0; Math.PI / 2.0; Math.PI; 3.0 * Math.PI / 2.0; 2.0 * Math.PI ]
+            let g = grad (fun x -> sum (sin x)) xs
+            expectClose 1e-12 g (tensor [ 1.0; 0.0; -1.0; 0.0; 1.0 ]) "grad sin = cos"
+            // and the imperative way: RequiresGrad / Backward
+            let x = xs.RequiresGrad("x")
+            let gs = (sin x).sum().Backward()
+            expectClose 1e-12 gs.[x] (cos xs) ".Backward()"
+        testCase "the gradient of a quadratic at a point equals its analytic slope" <| fun () ->
+            let f (x: Tensor) = 3.0 * x * x - 4.0 * x + 1.0
+            for v in [ -2.0; 0.0; 0.5; 3.0 ] do
+                Expect.floatClose Accuracy.veryHigh ((grad f (scalar v)).item()) (6.0 * v - 4.0) "slope"
+    ]
+
+let api =
+    testList "API" [
+        testCase "grad of a function of a tuple returns a tuple" <| fun () ->
+            let a, b = tensor [ 1.0; 2.0 ], tensor [ 3.0; 4.0 ]
+            let ga, gb = grad (fun (a: Tensor, b: Tensor) -> (a * b + sin a).sum()) (a, b)
+            expectClose 1e-12 ga (b + cos a) "d/da"
+            expectClose 1e-12 gb a "d/db"
+            let v, (g1, g2, g3) = gradv (fun (x: Tensor, y: Tensor, z: Tensor) -> (x * y * z).sum()) (scalar 2.0, scalar 3.0, scalar 4.0)
+            Expect.equal (v.item()) 24.0 "value"
+            Expect.equal [ g1.item(); g2.item(); g3.item() ] [ 12.0; 8.0; 6.0 ] "three gradients"
+        testCase "grad over records, lists and maps keeps the structure" <| fun () ->
+            let p = Map.ofList [ "w", tensor [ 1.0; 2.0 ]; "b", scalar 0.5 ]
+            let g = grad (fun (p: Map<string, Tensor>) -> (p.["w"] * p.["w"]).sum() + p.["b"]) p
+            expectClose 1e-12 g.["w"] (tensor [ 2.0; 4.0 ]) "w"
+            expectClose 1e-12 g.["b"] (scalar 1.0) "b"
+            let gl = grad (fun (l: Tensor list) -> (l.[0] * l.[1]).sum()) [ scalar 2.0; scalar 5.0 ]
+            Expect.equal (gl |> List.map (fun t -> t.item())) [ 5.0; 2.0 ] "list"
+        testCase "stopGradient and noGrad" <| fun () ->
+            let x = tensor [ 3.0 ]
+            expectClose 1e-12 (grad (fun x -> (x * stopGradient x).sum()) x) x "only one factor differentiated"
+            let r = grad (fun (x: Tensor) -> (x + noGrad (fun () -> x * 100.0)).sum()) x
+            expectClose 1e-12 r (tensor [ 1.0 ]) "noGrad result is constant"
+        testCase "functions ignoring their input have zero gradient" <| fun () ->
+            expectClose 0.0 (grad (fun (_: Tensor) -> scalar 1.0) (tensor [ 1.0; 2.0 ])) (tensor [ 0.0; 0.0 ]) "zero"
+        testCase "custom function: sin with a hand-written backward calling cos" <| fun () ->
+            let mySin = customFn "mySin" (fun x -> sin x) (fun g x _ -> g * cos x) (Some(fun dx x _ -> dx * cos x))
+            let x = tensor [ 0.1; 0.7; 2.0 ]
+            expectClose 1e-12 (grad (fun x -> (mySin x).sum()) x) (cos x) "reverse"
+            expectClose 1e-12 (snd (jvp (fun x -> (mySin x).sum()) x (Tensor.OnesLike x))) ((cos x).sum()) "forward"
+            expectClose 1e-12 (grad (fun x -> (grad (fun x -> (mySin x).sum()) x).sum()) x) (-(sin x)) "its backward is differentiable"
+            let r = gradcheck (fun x -> (mySin x).sum()) x
+            Expect.isTrue r.Passed (string r)
+            let noJvp = customFn "noJvp" sin (fun g x _ -> g * cos x) None
+            let e = Expect.throwsT<InvalidOperationException> (fun () -> diff noJvp (scalar 1.0) |> ignore) "forward mode without a jvp rule"
+            ()
+        testCase "gradcheck names the worst element of a wrong gradient" <| fun () ->
+            let wrong = customFn "wrongSin" sin (fun g x _ -> g * (cos x + 0.1)) None
+            let r = gradcheck (fun x -> (wrong x).sum()) (tensor [ 0.5; 1.0 ])
+            Expect.isFalse r.Passed "detects the error"
+            Expect.stringContains (string r) "analytic" "reports both values"
+            Expect.floatClose Accuracy.medium (r.Analytic - r.Numeric) 0.1 "the injected error"
+    ]
+
+let inspection =
+    testList "inspection" [
+        testCase "values remember how they were computed" <| fun () ->
+            let x = (tensor [ 1.0; 2.0 ]).RequiresGrad("x")
+            let y = (tensor [ 3.0; 4.0 ]).RequiresGrad("y")
+            let z = x + y
+            Expect.equal z.GradFn.Operation "add" "creator"
+            Expect.equal (z.GradFn.Inputs |> Seq.map (fun n -> n.Name) |> List.ofSeq) [ "x"; "y" ] "inputs"
+            let out = (z * z).sum()
+            Expect.stringContains (string out) "grad_fn=<sum>" "printed like PyTorch"
+            let text = out.GradFn.ToText()
+            Expect.stringContains text "mul(n2, n2)" "text graph"
+            Expect.stringContains (out.GradFn.ToDot()) "->" "DOT"
+            Expect.stringContains (out.GradFn.ToMermaid()) "flowchart" "Mermaid"
+            let gs = out.Backward()
+            expectClose 1e-12 gs.[x] (2.0 * (tensor [ 4.0; 6.0 ])) "dx"
+        testCase "inside grad, intermediate values have a grad_fn" <| fun () ->
+            let mutable seen = ""
+            grad (fun (x: Tensor) -> let y = sin x in seen <- y.GradFn.Operation; y.sum()) (tensor [ 1.0 ]) |> ignore
+            Expect.equal seen "sin" "grad_fn inside grad"
+    ]
+
+let longChain =
+    testList "long chains" [
+        testCase "a chain of 1,000,000 scalar ops differentiates without stack overflow" <| fun () ->
+            let x = scalar 1.0
+            let g = grad (fun x -> let mutable y = x in (for _ in 1 .. 1_000_000 do y <- y * 1.0) ; y) x
+            Expect.equal (g.item()) 1.0 "d/dx x*1*1*... = 1"
+    ]
+
+let tests = testList "transformations" [ nesting; closedForms; identities; talk; api; inspection; longChain ]

@@ -19,9 +19,23 @@ public sealed partial class CpuBackend
     {
         var (a, off) = Read<T>(x);
         var r = new T[x.Numel];
-        Parallelism.For(r.Length, Parallelism.Grain, (s, n) => UnarySpan<T>(op, a.AsSpan(off + s, n), r.AsSpan(s, n)));
+        if (Parallelism.ShouldSplit(r.Length)) UnaryParallel(op, a, off, r);
+        else UnarySpan<T>(op, a.AsSpan(off, r.Length), r);
         return Wrap(r, x.Shape);
     }
+
+    // Kept apart so the closure is only allocated when the work is split.
+    static void UnaryParallel<T>(UnaryOp op, T[] a, int off, T[] r) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parallelism.For(r.Length, Parallelism.Grain, (s, n) => UnarySpan<T>(op, a.AsSpan(off + s, n), r.AsSpan(s, n)));
+
+    static void BinaryParallel<T>(BinaryOp op, T[] x, int xo, T[] y, int yo, T[] r) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parallelism.For(r.Length, Parallelism.Grain, (st, n) => BinarySpan(op, x.AsSpan(xo + st, n), y.AsSpan(yo + st, n), r.AsSpan(st, n)));
+
+    static void ScalarRightParallel<T>(BinaryOp op, T[] x, int xo, T s, T[] r) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parallelism.For(r.Length, Parallelism.Grain, (st, n) => BinaryScalarRight(op, x.AsSpan(xo + st, n), s, r.AsSpan(st, n)));
+
+    static void ScalarLeftParallel<T>(BinaryOp op, T s, T[] y, int yo, T[] r) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parallelism.For(r.Length, Parallelism.Grain, (st, n) => BinaryScalarLeft(op, s, y.AsSpan(yo + st, n), r.AsSpan(st, n)));
 
     static void UnarySpan<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -94,17 +108,20 @@ public sealed partial class CpuBackend
         if (IsScalarLike(b) && r.Length > 1 && op != BinaryOp.Atan2)
         {
             var (x, xo) = Read<T>(a); var s = Data<T>(b)[b.Offset];
-            Parallelism.For(r.Length, Parallelism.Grain, (st, n) => BinaryScalarRight(op, x.AsSpan(xo + st, n), s, r.AsSpan(st, n)));
+            if (Parallelism.ShouldSplit(r.Length)) ScalarRightParallel(op, x, xo, s, r);
+            else BinaryScalarRight(op, x.AsSpan(xo, r.Length), s, r);
         }
         else if (IsScalarLike(a) && r.Length > 1 && op is BinaryOp.Sub or BinaryOp.Div or BinaryOp.Pow or BinaryOp.Add or BinaryOp.Mul)
         {
             var (y, yo) = Read<T>(b); var s = Data<T>(a)[a.Offset];
-            Parallelism.For(r.Length, Parallelism.Grain, (st, n) => BinaryScalarLeft(op, s, y.AsSpan(yo + st, n), r.AsSpan(st, n)));
+            if (Parallelism.ShouldSplit(r.Length)) ScalarLeftParallel(op, s, y, yo, r);
+            else BinaryScalarLeft(op, s, y.AsSpan(yo, r.Length), r);
         }
         else
         {
             var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
-            Parallelism.For(r.Length, Parallelism.Grain, (st, n) => BinarySpan(op, x.AsSpan(xo + st, n), y.AsSpan(yo + st, n), r.AsSpan(st, n)));
+            if (Parallelism.ShouldSplit(r.Length)) BinaryParallel(op, x, xo, y, yo, r);
+            else BinarySpan(op, x.AsSpan(xo, r.Length), y.AsSpan(yo, r.Length), r);
         }
         return Wrap(r, a.Shape);
     }

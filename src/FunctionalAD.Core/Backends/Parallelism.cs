@@ -29,6 +29,9 @@ public static class Parallelism
     /// <summary>Elements below which a kernel stays on one thread.</summary>
     internal const int Grain = 1 << 15;
 
+    /// <summary>True when n elements are worth splitting over threads in the current scope.</summary>
+    internal static bool ShouldSplit(int n) => n >= 2 * Grain && MaxThreads > 1;
+
     /// <summary>Runs body(start, count) over [0, n) in chunks, in parallel when n is large and threads allow.</summary>
     internal static void For(int n, int grain, Action<int, int> body)
     {

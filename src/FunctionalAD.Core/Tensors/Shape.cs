@@ -17,6 +17,7 @@ public static class Shape
     /// <summary>Row-major (C-order) strides of a shape.</summary>
     public static int[] ContiguousStrides(ReadOnlySpan<int> shape)
     {
+        if (shape.Length == 0) return [];
         var strides = new int[shape.Length];
         int s = 1;
         for (int i = shape.Length - 1; i >= 0; i--) { strides[i] = s; s *= Math.Max(shape[i], 1); }
@@ -28,6 +29,7 @@ public static class Shape
     public static int[] Validate(string op, int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Length == 0) return shape;
         foreach (var d in shape)
             if (d < 0) throw new ShapeMismatchException(op, $"shape {Format(shape)} has a negative dimension; expected sizes >= 0");
         long n = 1;

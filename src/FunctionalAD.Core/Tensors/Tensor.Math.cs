@@ -164,8 +164,18 @@ public sealed partial class Tensor
     internal static Tensor ScalarLike(double value, Tensor like)
     {
         var dtype = like.DType.IsFloatingPoint() || (like.DType != DType.Bool && Math.Round(value) == value) ? like.DType : DType.Float32;
+        if (like.Device == Device.Cpu && dtype.IsFloatingPoint())
+        {
+            int i = Array.IndexOf(CommonScalars, value);
+            if (i >= 0) return (dtype == DType.Float32 ? CommonFloat32 : CommonFloat64)[i];
+        }
         return Full([], value, dtype, like.Device);
     }
+
+    // Constants that scalar arithmetic uses all the time, shared (they are immutable) to keep tapes small.
+    static readonly double[] CommonScalars = [0, 1, -1, 2, 0.5];
+    static readonly Tensor[] CommonFloat32 = CommonScalars.Select(v => Full([], v, DType.Float32)).ToArray();
+    static readonly Tensor[] CommonFloat64 = CommonScalars.Select(v => Full([], v, DType.Float64)).ToArray();
 
     internal static void SameDevice(string op, Tensor a, Tensor b)
     {

@@ -68,3 +68,19 @@ module Differentiation =
                  | Some j -> Func<_, _, _, _>(fun (dxs: Tensor[]) (xs: Tensor[]) y -> j dxs.[0] xs.[0] y)
                  | None -> null))
         fun x -> cf.Invoke [| x |]
+
+/// Scalar forward mode on Dual numbers: derivatives of `float -> float` code with no heap allocation. Write the
+/// function generically (`let inline f x = sin x * x + 2.0 * x`) or over `Dual<float>` directly.
+module Scalar =
+
+    /// f'(x) for f over Dual<float>.
+    let diff (f: Dual<float> -> Dual<float>) (x: float) : float = (f (Dual<float>(x, 1.0))).Tangent
+
+    /// (f x, f' x) in one evaluation.
+    let valueAndDiff (f: Dual<float> -> Dual<float>) (x: float) : float * float =
+        let y = f (Dual<float>(x, 1.0))
+        y.Primal, y.Tangent
+
+    /// f''(x) by nested duals (distinct types per level, so no perturbation confusion).
+    let diff2 (f: Dual<Dual<float>> -> Dual<Dual<float>>) (x: float) : float =
+        (f (Dual<Dual<float>>(Dual<float>(x, 1.0), Dual<float>(1.0, 0.0)))).Tangent.Tangent

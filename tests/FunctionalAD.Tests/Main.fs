@@ -9,6 +9,7 @@ let all =
         PrimitiveTests.tests
         TransformTests.tests
         DualTests.tests
+        ApiTests.tests
     ]
 
 [<EntryPoint>]

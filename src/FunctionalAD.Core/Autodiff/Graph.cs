@@ -125,11 +125,14 @@ namespace FunctionalAD
         /// lives only as long as the values that reference it.
         /// </summary>
         /// <exception cref="DTypeMismatchException">the tensor is not floating point.</exception>
-        public Tensor RequiresGrad(string? name = null)
+        /// <param name="name">The leaf's name in printed graphs.</param>
+        /// <param name="sink">Receives this leaf's gradient on every <see cref="Backward"/> (how a PyTorch-style
+        /// Parameter fills its .Grad).</param>
+        public Tensor RequiresGrad(string? name = null, IGradientSink? sink = null)
         {
             if (!DType.IsFloatingPoint()) throw new DTypeMismatchException("requiresGrad", $"only floating-point tensors can require gradients, got {DType}");
             var value = WithoutDerivative();
-            var leaf = new Node(null, [], [], value, null, name ?? "leaf");
+            var leaf = new Node(null, [], [], value, null, name ?? "leaf", sink);
             leaf.Index = Tag.Imperative.Record(leaf);
             return new Tensor(value, null, leaf, Tag.Imperative);
         }
@@ -138,7 +141,8 @@ namespace FunctionalAD
         public bool IsTracked => ReferenceEquals(tag, Tag.Imperative);
 
         /// <summary>Backpropagates from this scalar to the tracked leaves it was computed from, returning their
-        /// gradients (a value that did not contribute gets zeros).</summary>
+        /// gradients (a value that did not contribute gets zeros). Leaves created with a sink also receive their
+        /// gradient through <see cref="IGradientSink.Accumulate"/>.</summary>
         /// <exception cref="ShapeMismatchException">this tensor has more than one element.</exception>
         /// <exception cref="InvalidOperationException">this value is not tracked (no leaf marked with RequiresGrad was used).</exception>
         public Gradients Backward()
@@ -147,6 +151,13 @@ namespace FunctionalAD
             if (!IsTracked) throw new InvalidOperationException("backward: this value was not computed from a tensor marked with RequiresGrad, so there is nothing to differentiate");
             return new Gradients(this);
         }
+    }
+
+    /// <summary>An owner of a tracked leaf (e.g. a PyTorch-style Parameter) that receives its gradient.</summary>
+    public interface IGradientSink
+    {
+        /// <summary>Called once per <see cref="Tensor.Backward"/> with the gradient of the leaf (leaf-shaped).</summary>
+        void Accumulate(Tensor gradient);
     }
 
     /// <summary>The gradients of one <see cref="Tensor.Backward"/> call, looked up by leaf.</summary>
@@ -161,6 +172,8 @@ namespace FunctionalAD
             var leaves = root.GradFn!.Walk().Where(g => g.IsLeaf).Select(g => g.node).ToArray();
             var adj = Backprop.Run(Tag.Imperative, root.node!, Tensor.OnesLike(root.primal!), leaves);
             for (int i = 0; i < leaves.Length; i++) if (adj[i] is { } a) cache[leaves[i]] = a;
+            foreach (var leaf in leaves)
+                leaf.Sink?.Accumulate(cache.TryGetValue(leaf, out var g) ? g : Tensor.ZerosLike(leaf.Output));
         }
 
         /// <summary>The gradient of the backward root with respect to <paramref name="leaf"/> (zeros if unused).</summary>

@@ -13,10 +13,11 @@ internal sealed class Node
     public readonly Tensor Output;           // primal of the output
     public readonly object? Attr;
     public readonly string? LeafName;
+    public readonly IGradientSink? Sink;    // a leaf's owner that Backward() reports its gradient to
     public int Index;
 
-    public Node(Primitive? op, Tensor[] inputs, Node?[] parents, Tensor output, object? attr, string? leafName = null)
+    public Node(Primitive? op, Tensor[] inputs, Node?[] parents, Tensor output, object? attr, string? leafName = null, IGradientSink? sink = null)
     {
-        Op = op; Inputs = inputs; Parents = parents; Output = output; Attr = attr; LeafName = leafName;
+        Op = op; Inputs = inputs; Parents = parents; Output = output; Attr = attr; LeafName = leafName; Sink = sink;
     }
 }

@@ -1,0 +1,115 @@
+namespace FunctionalAD
+
+open System
+
+/// A learning rate as a function of the step number (0-based).
+type Schedule = int -> float
+
+/// Learning-rate schedules.
+module Schedule =
+    /// The same rate every step.
+    let constant (lr: float) : Schedule = fun _ -> lr
+    /// lr · gamma^(step / every).
+    let stepDecay (lr: float) (every: int) (gamma: float) : Schedule = fun t -> lr * gamma ** float (t / max 1 every)
+    /// lr · gamma^step.
+    let exponential (lr: float) (gamma: float) : Schedule = fun t -> lr * gamma ** float t
+    /// Cosine annealing from lr to minLr over `steps` steps (then minLr).
+    let cosine (lr: float) (minLr: float) (steps: int) : Schedule =
+        fun t -> if t >= steps then minLr else minLr + 0.5 * (lr - minLr) * (1.0 + cos (Math.PI * float t / float steps))
+    /// Linear warm-up over `steps` steps into `after`.
+    let warmup (steps: int) (after: Schedule) : Schedule = fun t -> if t < steps then after t * float (t + 1) / float steps else after t
+
+/// Settings of stochastic gradient descent (PyTorch semantics).
+type SgdConfig = { LearningRate: Schedule; Momentum: float; Nesterov: bool; WeightDecay: float }
+/// Settings of Adam / AdamW.
+type AdamConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; Epsilon: float; WeightDecay: float; Decoupled: bool }
+/// Settings of RMSProp.
+type RmsPropConfig = { LearningRate: Schedule; Alpha: float; Epsilon: float; Momentum: float; WeightDecay: float }
+
+/// An optimizer: a pure value describing an update rule.
+type Optimizer =
+    | Sgd of SgdConfig
+    | Adam of AdamConfig
+    | RmsProp of RmsPropConfig
+
+/// An optimizer's state: the step count and per-parameter slots (momentum buffers, moment estimates), immutable.
+type OptState = { Step: int; Slots: Tensor[][] }
+
+/// Optimizers as pure functions (optax-style): `let p', s' = Optim.step opt s p g`. Parameters and gradients
+/// are any tree of tensors (Params, tuples, records...).
+module Optim =
+    /// Plain SGD.
+    let sgd (lr: float) = Sgd { LearningRate = Schedule.constant lr; Momentum = 0.0; Nesterov = false; WeightDecay = 0.0 }
+    /// SGD with (heavy-ball) momentum.
+    let momentum (lr: float) (beta: float) = Sgd { LearningRate = Schedule.constant lr; Momentum = beta; Nesterov = false; WeightDecay = 0.0 }
+    /// SGD with Nesterov momentum.
+    let nesterov (lr: float) (beta: float) = Sgd { LearningRate = Schedule.constant lr; Momentum = beta; Nesterov = true; WeightDecay = 0.0 }
+    /// Adam (betas 0.9, 0.999, epsilon 1e-8).
+    let adam (lr: float) = Adam { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8; WeightDecay = 0.0; Decoupled = false }
+    /// AdamW: Adam with decoupled weight decay.
+    let adamW (lr: float) (weightDecay: float) =
+        Adam { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8; WeightDecay = weightDecay; Decoupled = true }
+    /// RMSProp (alpha 0.99, epsilon 1e-8).
+    let rmsprop (lr: float) = RmsProp { LearningRate = Schedule.constant lr; Alpha = 0.99; Epsilon = 1e-8; Momentum = 0.0; WeightDecay = 0.0 }
+
+    /// The same optimizer with a learning-rate schedule.
+    let withSchedule (schedule: Schedule) (opt: Optimizer) =
+        match opt with
+        | Sgd c -> Sgd { c with LearningRate = schedule }
+        | Adam c -> Adam { c with LearningRate = schedule }
+        | RmsProp c -> RmsProp { c with LearningRate = schedule }
+
+    let private slotCount opt =
+        match opt with
+        | Sgd c -> if c.Momentum = 0.0 then 0 else 1
+        | Adam _ -> 2
+        | RmsProp c -> if c.Momentum = 0.0 then 1 else 2
+
+    /// The initial state for parameters `p` (slots of zeros).
+    let init (opt: Optimizer) (p: 'P) : OptState =
+        let leaves = Tree.leaves p |> Array.map (fun t -> t.WithoutDerivative())
+        { Step = 0; Slots = Array.init (slotCount opt) (fun _ -> leaves |> Array.map Tensor.ZerosLike) }
+
+    let private update opt (t: int) (slots: Tensor[]) (p: Tensor) (g: Tensor) : Tensor * Tensor[] =
+        match opt with
+        | Sgd c ->
+            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
+            if c.Momentum = 0.0 then p - c.LearningRate t * g, slots
+            else
+                let buf = if t = 0 then g else c.Momentum * slots.[0] + g
+                let dir = if c.Nesterov then g + c.Momentum * buf else buf
+                p - c.LearningRate t * dir, [| buf |]
+        | Adam c ->
+            let lr = c.LearningRate t
+            let g, p = if c.WeightDecay = 0.0 then g, p
+                       elif c.Decoupled then g, p - lr * c.WeightDecay * p
+                       else g + c.WeightDecay * p, p
+            let m = c.Beta1 * slots.[0] + (1.0 - c.Beta1) * g
+            let v = c.Beta2 * slots.[1] + (1.0 - c.Beta2) * g * g
+            let mHat = m / (1.0 - c.Beta1 ** float (t + 1))
+            let vHat = v / (1.0 - c.Beta2 ** float (t + 1))
+            p - lr * mHat / (vHat.Sqrt() + c.Epsilon), [| m; v |]
+        | RmsProp c ->
+            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
+            let v = c.Alpha * slots.[0] + (1.0 - c.Alpha) * g * g
+            let step = g / (v.Sqrt() + c.Epsilon)
+            if c.Momentum = 0.0 then p - c.LearningRate t * step, [| v |]
+            else
+                let buf = c.Momentum * slots.[1] + step
+                p - c.LearningRate t * buf, [| v; buf |]
+
+    /// One update: new parameters and new state. Gradients must have the parameters' structure and shapes.
+    /// Throws ArgumentException when the state was created for another number of tensors.
+    let step (opt: Optimizer) (state: OptState) (p: 'P) (grads: 'P) : 'P * OptState =
+        noGrad (fun () ->
+            let ps, gs = Tree.leaves p, Tree.leaves grads
+            if ps.Length <> gs.Length then invalidArg "grads" (sprintf "Optim.step: %d parameters but %d gradients" ps.Length gs.Length)
+            if state.Slots |> Array.exists (fun s -> s.Length <> ps.Length) then
+                invalidArg "state" (sprintf "Optim.step: the state was created for another set of parameters (expected %d tensors)" ps.Length)
+            let results = Array.init ps.Length (fun i ->
+                if ps.[i].Shape <> gs.[i].Shape then
+                    raise (ShapeMismatchException("Optim.step", sprintf "parameter %d has shape %s but its gradient has %s" i (Shape.Format ps.[i].Shape) (Shape.Format gs.[i].Shape)))
+                update opt state.Step (state.Slots |> Array.map (fun s -> s.[i])) (ps.[i].WithoutDerivative()) (gs.[i].WithoutDerivative()))
+            let newP = Tree.unflatten p (results |> Array.map fst)
+            let slots = Array.init state.Slots.Length (fun k -> results |> Array.map (fun (_, s) -> s.[k]))
+            newP, { Step = state.Step + 1; Slots = slots })

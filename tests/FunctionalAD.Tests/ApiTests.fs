@@ -1,0 +1,166 @@
+/// The F# API for models: Params, model { }, nn, losses, optimizers, the imperative shell, Train.fit.
+module FunctionalAD.Tests.ApiTests
+
+open System
+open System.Collections.Generic
+open Expecto
+open FunctionalAD
+open FunctionalAD.Imperative
+open FunctionalAD.Tests.Support
+
+let private linReg = model {
+    let! w = param "w" (Init.zeros [ 1; 1 ])
+    let! b = param "b" (Init.zeros [ 1 ])
+    return fun (x: Tensor) -> x.MatMul w + b }
+
+let private near = { absolute = 0.05; relative = 0.0 }
+
+let private data () =
+    let g = Generator 3UL
+    let x = Tensor.Rand([| 200; 1 |], g) * 2.0 - 1.0
+    x, 3.0 * x + 2.0 + 0.05 * Tensor.Randn([| 200; 1 |], g)
+
+let models =
+    testList "model { } and Params" [
+        testCase "init gives stable paths and shapes; apply is pure" <| fun () ->
+            let net = nn.mlp [ 2; 8; 3 ] nn.relu
+            let p, apply = Model.init 7UL net
+            Expect.equal (Params.names p) [ "l0.b"; "l0.w"; "l1.b"; "l1.w" ] "paths"
+            Expect.sequenceEqual p.["l0.w"].shape [| 2; 8 |] "weight shape"
+            let x = Tensor.randn ([ 5; 2 ], 1UL)
+            Expect.sequenceEqual (apply p x).shape [| 5; 3 |] "output"
+            expectClose 0.0 (apply p x) (apply p x) "pure"
+            let p2, _ = Model.init 7UL net
+            expectClose 0.0 p2.["l1.w"] p.["l1.w"] "same seed, same parameters"
+        testCase "grad over Params returns Params of the same names" <| fun () ->
+            let p, apply = Model.init 0UL (nn.linear 3 2)
+            let x = Tensor.randn ([ 4; 3 ], 2UL)
+            let g = grad (fun p -> (apply p x).Sum()) p
+            Expect.equal (Params.names g) (Params.names p) "names"
+            expectClose 1e-5 g.["b"] (Tensor.Full([| 2 |], 4.0)) "d sum / d b = batch size"
+            expectClose 1e-5 g.["w"] (x.Sum(0).Unsqueeze(1).Expand(3, 2)) "d sum / d w"
+        testCase "mistakes give clear errors" <| fun () ->
+            let twice = model {
+                let! a = param "w" (Init.zeros [ 1 ])
+                let! b = param "w" (Init.zeros [ 1 ])
+                return a + b }
+            let e = Expect.throwsT<InvalidOperationException> (fun () -> Model.init 0UL twice |> ignore) "duplicate"
+            let p, apply = Model.init 0UL (nn.linear 3 2)
+            let wrong = Params.ofList [ "w", Tensor.zeros [ 2; 2 ]; "b", Tensor.zeros [ 2 ] ]
+            Expect.throwsT<ShapeMismatchException> (fun () -> apply wrong |> ignore) "shape mismatch"
+            Expect.throwsT<KeyNotFoundException> (fun () -> apply (Params.ofList [ "w", p.["w"] ]) |> ignore) "missing"
+            Expect.throwsT<ArgumentException> (fun () -> apply (Params.ofList [ "w", p.["w"]; "b", p.["b"]; "c", p.["b"] ]) |> ignore) "extra"
+        testCase "layers: sequential, layerNorm, embedding, dropout, activations" <| fun () ->
+            let p, apply = Model.init 1UL (nn.sequential [ nn.linear 4 4; nn.fn nn.gelu; nn.layerNorm 4 ])
+            Expect.equal (Params.names p) [ "0.b"; "0.w"; "2.bias"; "2.weight" ] "scoped by position"
+            let y = apply p (Tensor.randn ([ 3; 4 ], 5UL))
+            expectClose 1e-5 (y.Mean(-1)) (Tensor.zeros [ 3 ]) "layer norm centres"
+            let pe, emb = Model.init 1UL (nn.embedding 10 3)
+            Expect.sequenceEqual (emb pe (tensor [ [ 1L; 2L ]; [ 3L; 9L ] ])).shape [| 2; 2; 3 |] "embedding shape"
+            let d = nn.dropout 0.5 (Generator 9UL) (Tensor.ones [ 1000 ])
+            let kept = (d.Gt 0.0).To(DType.Float32).Mean().Item()
+            Expect.isTrue (kept > 0.4 && kept < 0.6) "about half kept"
+            Expect.floatClose Accuracy.medium (d.Max().Item()) 2.0 "rescaled by 1/(1-rate)"
+            expectClose 1e-12 ((nn.softmax (tensor [ [ 1.0; 2.0 ] ])).Sum(-1)) (tensor [ 1.0 ]) "softmax"
+    ]
+
+let losses =
+    testList "losses (values from PyTorch)" [
+        testCase "mse, l1" <| fun () ->
+            Expect.floatClose Accuracy.veryHigh ((Loss.mse (tensor [ 1.0; 2.0; 3.0 ]) (tensor [ 1.0; 1.0; 1.0 ])).Item()) (5.0 / 3.0) "mse"
+            Expect.floatClose Accuracy.veryHigh ((Loss.l1With Sum (tensor [ 1.0; -2.0 ]) (tensor [ 0.0; 0.0 ])).Item()) 3.0 "l1 sum"
+            Expect.sequenceEqual (Loss.mseWith NoReduction (tensor [ 1.0; 2.0 ]) (tensor [ 0.0; 0.0 ])).shape [| 2 |] "none"
+            Expect.throwsT<ShapeMismatchException> (fun () -> Loss.mse (tensor [ 1.0 ]) (tensor [ 1.0; 2.0 ]) |> ignore) "shapes"
+        testCase "cross-entropy with class indices and with probabilities; nll" <| fun () ->
+            let logits = tensor [ [ 1.0; 2.0; 3.0 ]; [ 1.0; 0.0; -1.0 ] ]
+            let ce = Loss.crossEntropy logits (tensor [ 2L; 0L ])
+            // torch.nn.functional.cross_entropy(tensor([[1.,2,3],[1,0,-1]]), tensor([2,0])) = 0.4076059644
+            Expect.floatClose Accuracy.high (ce.Item()) 0.4076059644 "indices"
+            let soft = Loss.crossEntropy logits (tensor [ [ 0.0; 0.0; 1.0 ]; [ 1.0; 0.0; 0.0 ] ])
+            Expect.floatClose Accuracy.high (soft.Item()) 0.4076059644 "one-hot probabilities"
+            Expect.floatClose Accuracy.high ((Loss.nll (logits.LogSoftmax(-1)) (tensor [ 2L; 0L ])).Item()) 0.4076059644 "nll"
+            Expect.throwsT<ShapeMismatchException> (fun () -> Loss.crossEntropy logits (tensor [ 1L ]) |> ignore) "index shape"
+        testCase "binary cross-entropy, stable with logits" <| fun () ->
+            // mean of log(1 + e^-0.5) and log(1 + e^-1)
+            let expected = (log (1.0 + exp -0.5) + log (1.0 + exp -1.0)) / 2.0
+            Expect.floatClose Accuracy.high ((Loss.binaryCrossEntropyWithLogits (tensor [ 0.5; -1.0 ]) (tensor [ 1.0; 0.0 ])).Item()) expected "logits"
+            Expect.floatClose Accuracy.high ((Loss.binaryCrossEntropy (tensor [ 0.5; -1.0 ] |> sigmoid) (tensor [ 1.0; 0.0 ])).Item()) expected "probabilities"
+            Expect.floatClose Accuracy.high ((Loss.binaryCrossEntropyWithLogits (tensor [ 1000.0; -1000.0 ]) (tensor [ 0.0; 1.0 ])).Item()) 1000.0 "no overflow"
+            let g = grad (fun x -> Loss.binaryCrossEntropyWithLogits x (tensor [ 1.0 ])) (tensor [ 0.3 ])
+            expectClose 1e-12 g (sigmoid (tensor [ 0.3 ]) - 1.0) "gradient sigmoid(x) - t"
+    ]
+
+let optimizers =
+    testList "optimizers" [
+        testCase "SGD, momentum and Nesterov follow PyTorch's update" <| fun () ->
+            let p, g = tensor [ 1.0; -2.0 ], tensor [ 0.5; 0.25 ]
+            let p1, s1 = Optim.step (Optim.sgd 0.1) (Optim.init (Optim.sgd 0.1) p) p g
+            expectClose 1e-12 p1 (p - 0.1 * g) "sgd"
+            let opt = Optim.momentum 0.1 0.9
+            let q1, t1 = Optim.step opt (Optim.init opt p) p g
+            let q2, _ = Optim.step opt t1 q1 g
+            expectClose 1e-12 q2 (p - 0.1 * g - 0.1 * (0.9 * g + g)) "momentum buffer"
+            let nopt = Optim.nesterov 0.1 0.9
+            let n1, _ = Optim.step nopt (Optim.init nopt p) p g
+            expectClose 1e-12 n1 (p - 0.1 * (g + 0.9 * g)) "nesterov"
+            Expect.equal s1.Step 1 "step count"
+        testCase "Adam's first step moves each weight by about lr; AdamW decays decoupled" <| fun () ->
+            let p, g = tensor [ 1.0; -2.0 ], tensor [ 0.5; -0.25 ]
+            let opt = Optim.adam 0.01
+            let p1, _ = Optim.step opt (Optim.init opt p) p g
+            expectClose 1e-6 p1 (tensor [ 0.99; -1.99 ]) "sign step"
+            let w = Optim.adamW 0.01 0.1
+            let p2, _ = Optim.step w (Optim.init w p) p (Tensor.ZerosLike p)
+            expectClose 1e-12 p2 (p * (1.0 - 0.01 * 0.1)) "decoupled decay with zero gradient"
+        testCase "RMSProp and schedules" <| fun () ->
+            let opt = Optim.rmsprop 0.01
+            let p1, _ = Optim.step opt (Optim.init opt (scalar 1.0)) (scalar 1.0) (scalar 2.0)
+            Expect.floatClose Accuracy.high (p1.Item()) (1.0 - 0.01 * 2.0 / (sqrt (0.01 * 4.0) + 1e-8)) "rmsprop"
+            Expect.floatClose Accuracy.veryHigh (Schedule.cosine 1.0 0.0 10 5) 0.5 "cosine midpoint"
+            Expect.floatClose Accuracy.veryHigh (Schedule.stepDecay 1.0 10 0.5 25) 0.25 "step decay"
+        testCase "optimizers work on any tree; the state is an immutable value" <| fun () ->
+            let p = (tensor [ 1.0 ], tensor [ 2.0 ])
+            let opt = Optim.sgd 0.5
+            let s0 = Optim.init opt p
+            let (a, b), s1 = Optim.step opt s0 p (tensor [ 1.0 ], tensor [ 2.0 ])
+            Expect.equal [ a.Item(); b.Item() ] [ 0.5; 1.0 ] "tuple"
+            Expect.equal s0.Step 0 "old state unchanged"
+    ]
+
+let training =
+    testList "training" [
+        testCase "functional and imperative linear regression give the same parameters" <| fun () ->
+            let x, y = data ()
+            // functional: grad + Optim
+            let p0, apply = Model.init 0UL linReg
+            let opt = Optim.sgd 0.1
+            let mutable p, s = p0, Optim.init opt p0
+            for _ in 1 .. 300 do
+                let g = grad (fun q -> Loss.mse (apply q x) y) p
+                let p', s' = Optim.step opt s p g
+                p <- p'
+                s <- s'
+            // imperative: Module, ZeroGrad, Backward, Step
+            let m = Module(linReg, 0UL)
+            let sgd = SGD(m.Parameters, 0.1)
+            for _ in 1 .. 300 do
+                sgd.ZeroGrad()
+                let loss = Loss.mse (m.Forward x) y
+                loss.Backward() |> ignore
+                sgd.Step()
+            Expect.floatClose near (p.["w"].Item()) 3.0 "slope ~ 3"
+            Expect.floatClose near (p.["b"].Item()) 2.0 "intercept ~ 2"
+            expectClose 1e-10 m.Params.["w"] p.["w"] "same slope"
+            expectClose 1e-10 m.Params.["b"] p.["b"] "same intercept"
+            Expect.isNotNull (m.Parameters.Head.Grad) "Backward filled Grad"
+        testCase "Train.fit over mini-batches returns the loss history" <| fun () ->
+            let x, y = data ()
+            let p0, apply = Model.init 0UL linReg
+            let config = { Train.defaults with Epochs = 30; BatchSize = 20; Optimizer = Optim.adam 0.1; Progress = false }
+            let p, history = Train.fit config (fun p xb yb -> Loss.mse (apply p xb) yb) p0 x y
+            Expect.equal history.Length 30 "one value per epoch"
+            Expect.isLessThan history.[29] (history.[0] / 10.0) "loss falls"
+            Expect.floatClose near (p.["w"].Item()) 3.0 "slope"
+    ]
+
+let tests = testList "F# API" [ models; losses; optimizers; training ]

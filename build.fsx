@@ -54,23 +54,30 @@ Target.create "Test" (fun _ ->
     // F# property suite (Expecto) then the C# facade suite (xunit); one summary line for CI.
     let fsCode, fsOut = run "dotnet" (sprintf "run --project tests/FunctionalAD.Tests -c %s --no-build -- --summary" configuration)
     let csCode, csOut = run "dotnet" (sprintf "test tests/FunctionalAD.CSharp.Tests -c %s --no-build" configuration)
+    // The examples are tested too: each printed "check: ...: ok" passes, a FAILED check or a crash fails.
+    let tourCode, tourOut = run "dotnet" "fsi examples/tour.fsx"
+    let csExCode, csExOut = run "dotnet" (sprintf "run --project examples/CSharp -c %s --no-build" configuration)
+    let checks = Regex.Matches(tourOut, @"^check: .*: (ok|FAILED)$", RegexOptions.Multiline) |> Seq.map (fun m -> m.Groups.[1].Value) |> List.ofSeq
+    let examplesPassed = (checks |> List.filter ((=) "ok") |> List.length) + (if csExCode = 0 then 1 else 0)
+    let examplesFailed = (checks |> List.filter ((=) "FAILED") |> List.length) + (if tourCode <> 0 then 1 else 0) + (if csExCode <> 0 then 1 else 0)
     let fsOut, csOut = stripAnsi fsOut, stripAnsi csOut
     let expecto = Regex.Match(fsOut, @"EXPECTO!\s+(\d+) tests run.*?(\d+) passed, (\d+) ignored, (\d+) failed, (\d+) errored")
     let xunit = Regex.Match(csOut, @"Failed:\s+(\d+), Passed:\s+(\d+), Skipped:\s+(\d+), Total:\s+(\d+)")
     let num (m: Match) (i: int) = if m.Success then int m.Groups.[i].Value else 0
-    let passed = num expecto 2 + num xunit 2
+    let passed = num expecto 2 + num xunit 2 + examplesPassed
     // a suite that crashed before reporting counts as one failure
     let failed =
-        num expecto 4 + num expecto 5 + num xunit 1
+        num expecto 4 + num expecto 5 + num xunit 1 + examplesFailed
         + (if expecto.Success then 0 else 1) + (if xunit.Success then 0 else 1)
     printfn "F#: %s" (if expecto.Success then expecto.Value else sprintf "no Expecto summary (exit code %d)" fsCode)
     printfn "C#: %s" (if xunit.Success then xunit.Value else sprintf "no xunit summary (exit code %d)" csCode)
+    printfn "examples: %d checks passed, %d failed (tour exit code %d, C# example exit code %d)" examplesPassed examplesFailed tourCode csExCode
     printfn "%d passed, %d failed" passed failed
     if failed > 0 || fsCode <> 0 || csCode <> 0 then failwith "tests failed")
 
 let scripts () =
     Directory.GetFiles(Path.Combine(root, "examples"), "*.fsx")
-    |> Array.filter (fun f -> not (Path.GetFileName(f).StartsWith "_"))
+    |> Array.filter (fun f -> let n = Path.GetFileName f in not (n.StartsWith "_") && n <> "tour.fsx")
     |> Array.sort
 
 Target.create "Tour" (fun _ -> dotnet "fsi examples/tour.fsx")

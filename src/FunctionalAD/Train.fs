@@ -58,6 +58,8 @@ module Train =
                 if interactive then
                     Console.Write(sprintf "\repoch %d/%d [%s] loss %.6f " (epoch + 1) config.Epochs (bar 30 (float (b + 1) / float batches)) (total / float (b + 1)))
             history.[epoch] <- total / float batches
-            if config.Progress && not interactive then printfn "epoch %d/%d loss %.6f" (epoch + 1) config.Epochs history.[epoch]
+            // redirected output (logs, CI): about ten lines per run
+            if config.Progress && not interactive && ((epoch + 1) % max 1 (config.Epochs / 10) = 0 || epoch + 1 = config.Epochs) then
+                printfn "epoch %d/%d loss %.6f" (epoch + 1) config.Epochs history.[epoch]
         if interactive then Console.WriteLine()
         p, history

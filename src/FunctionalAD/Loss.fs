@@ -11,6 +11,7 @@ type Reduction =
 
 /// Loss functions, written with differentiable ops (so usable at any derivative order). Each `xxx` reduces by
 /// Mean; `xxxWith` takes the reduction.
+[<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Loss =
 
     let private reduce reduction (t: Tensor) =

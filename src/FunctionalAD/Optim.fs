@@ -37,6 +37,7 @@ type OptState = { Step: int; Slots: Tensor[][] }
 
 /// Optimizers as pure functions (optax-style): `let p', s' = Optim.step opt s p g`. Parameters and gradients
 /// are any tree of tensors (Params, tuples, records...).
+[<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Optim =
     /// Plain SGD.
     let sgd (lr: float) = Sgd { LearningRate = Schedule.constant lr; Momentum = 0.0; Nesterov = false; WeightDecay = 0.0 }

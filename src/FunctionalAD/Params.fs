@@ -7,7 +7,23 @@ open System
 /// names) and for the optimizers.
 [<CustomEquality; NoComparison>]
 type Params =
-    { Entries: Map<string, Tensor> }
+    private { Entries: Map<string, Tensor> }
+
+    /// The parameter paths, sorted.
+    member p.Names : string[] = p.Entries |> Seq.map (fun kv -> kv.Key) |> Array.ofSeq
+    /// The number of tensors.
+    member p.Count = p.Entries.Count
+    /// True when `path` names a parameter.
+    member p.ContainsKey(path: string) = p.Entries.ContainsKey path
+    /// The entries as a read-only dictionary (path -> tensor), for C# and for enumeration.
+    member p.ToDictionary() : Collections.Generic.IReadOnlyDictionary<string, Tensor> =
+        Collections.Generic.Dictionary<string, Tensor>(p.Entries :> Collections.Generic.IDictionary<string, Tensor>)
+    /// Params from (path, tensor) pairs. Throws ArgumentException when a path repeats.
+    static member Create(entries: Collections.Generic.IEnumerable<Collections.Generic.KeyValuePair<string, Tensor>>) =
+        let pairs = entries |> Seq.map (fun kv -> kv.Key, kv.Value) |> List.ofSeq
+        match pairs |> List.countBy fst |> List.tryFind (fun (_, n) -> n > 1) with
+        | Some(name, _) -> invalidArg "entries" (sprintf "Params.Create: '%s' appears more than once" name)
+        | None -> { Entries = Map.ofList pairs }
 
     /// The tensor at `path`. Throws KeyNotFoundException naming the path and the available names.
     member p.Item

@@ -53,11 +53,16 @@ type Model<'T> = internal Model of (ModelContext -> 'T)
 
 /// The `model { }` computation expression.
 type ModelBuilder() =
+    /// `return x`: a model with no parameters that gives x.
     member _.Return(x: 'T) : Model<'T> = Model(fun _ -> x)
+    /// `return! m`.
     member _.ReturnFrom(m: Model<'T>) = m
+    /// `let! a = m`: runs m in the current scope, then the rest with its result.
     member _.Bind(Model m: Model<'A>, f: 'A -> Model<'B>) : Model<'B> =
         Model(fun ctx -> let (Model n) = f (m ctx) in n ctx)
+    /// An empty model body.
     member _.Zero() : Model<unit> = Model(fun _ -> ())
+    /// Delays the body until the model runs (each init/apply runs it afresh).
     member _.Delay(f: unit -> Model<'T>) = Model(fun ctx -> let (Model m) = f () in m ctx)
 
 /// `model { }`, `param`, `scope` and running models.

@@ -11,7 +11,7 @@ internal static class Backprop
     /// Null entries mean a zero adjoint.</summary>
     public static Tensor?[] Run(Tag tag, Node root, Tensor seed, Node[] leaves)
     {
-        if (tag.Tape is { } tape) return Walk(tape, root.Index, n => n.Index, seed, leaves);
+        if (tag.Tape is { } tape) return Walk(tape, (int)root.Index, n => (int)n.Index, seed, leaves);
         // The imperative tag keeps no tape: collect the graph by walking parents, order it by creation stamp.
         var order = Reachable(root);
         var slots = new Dictionary<Node, int>(order.Count, ReferenceEqualityComparer.Instance);

@@ -14,7 +14,8 @@ internal sealed class Node
     public readonly object? Attr;
     public readonly string? LeafName;
     public readonly IGradientSink? Sink;    // a leaf's owner that Backward() reports its gradient to
-    public int Index;
+    /// <summary>Position on the tag's tape; for the untaped imperative tag, a creation stamp (also topological).</summary>
+    public long Index;
 
     public Node(Primitive? op, Tensor[] inputs, Node?[] parents, Tensor output, object? attr, string? leafName = null, IGradientSink? sink = null)
     {

@@ -36,9 +36,9 @@ internal sealed class Tag
     }
 
     /// <summary>Appends a node; its index is its position in the tape.</summary>
-    public int Record(Node node)
+    public long Record(Node node)
     {
-        if (Tape is null) return (int)Interlocked.Increment(ref imperativeStamp);
+        if (Tape is null) return Interlocked.Increment(ref imperativeStamp);
         lock (Tape) { Tape.Add(node); return Tape.Count - 1; }
     }
 

@@ -66,6 +66,23 @@ let closedForms =
                 Expect.floatClose Accuracy.high (d2.item()) (v ** v * ((log v + 1.0) ** 2.0 + 1.0 / v)) "second derivative"
     ]
 
+let conventions =
+    testList "non-differentiable points (documented conventions)" [
+        testCase "relu'(0) = 0, abs'(0) = 0, sqrt'(0) = +inf, floor' = 0" <| fun () ->
+            let at0 f = (grad (fun x -> sum (f x)) (tensor [ 0.0 ])).item ()
+            Expect.equal (at0 relu) 0.0 "relu"
+            Expect.equal (at0 abs) 0.0 "abs"
+            Expect.equal (at0 sqrt) Double.PositiveInfinity "sqrt: +inf, not NaN or 0"
+            Expect.equal (at0 floor) 0.0 "floor"
+        testCase "max and min split the derivative equally between ties" <| fun () ->
+            expectClose 0.0 (grad (fun (x: Tensor) -> x.max ()) (tensor [ 1.0; 3.0; 3.0 ])) (tensor [ 0.0; 0.5; 0.5 ]) "max reduction"
+            let ga, gb = grad (fun (a: Tensor, b: Tensor) -> sum (a.Maximum b)) (tensor [ 2.0 ], tensor [ 2.0 ])
+            Expect.equal [ ga.item (); gb.item () ] [ 0.5; 0.5 ] "elementwise maximum"
+        testCase "integer and Bool tensors never carry derivatives" <| fun () ->
+            let g = grad (fun (x: Tensor) -> sum (x * (x.Gt 0.0).toDtype DType.Float64 + (x.toDtype DType.Int32).toDtype DType.Float64)) (tensor [ 1.5; -2.0 ])
+            expectClose 0.0 g (tensor [ 1.0; 0.0 ]) "masks and integer casts are constants"
+    ]
+
 let identities =
     testList "identities" [
         testProp "hessian is symmetric and hvp = hessian v = reverse-over-forward" (fun (n, seed) ->
@@ -185,4 +202,4 @@ let longChain =
             Expect.equal (g.item()) 1.0 "d/dx x*1*1*... = 1"
     ]
 
-let tests = testList "transformations" [ nesting; closedForms; identities; talk; api; inspection; longChain ]
+let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; inspection; longChain ]

@@ -9,7 +9,7 @@ open FunctionalAD
 open FunctionalAD.Backends
 open FunctionalAD.Tests.Support
 
-/// Sizes that stress the tiling: 1, odd, just off the register tile (6×16 / 4×8), and past the 256-deep K block.
+/// Sizes that stress the tiling: 1, odd, just off the register tiles (8×32, 6×16, 4×8), and past the 256-deep K block.
 let genDim : Gen<int> =
     Gen.frequency [ 2, Gen.choose (1, 9); 3, Gen.elements [ 5; 6; 7; 13; 15; 16; 17; 31; 33; 47 ]; 2, Gen.choose (40, 120); 1, Gen.elements [ 255; 257; 300 ] ]
 
@@ -31,7 +31,7 @@ let operand<'T> (ofDouble: float -> 'T) (rnd: Random) (layout: Layout) batch row
 
 /// Runs the GEMM on one case and compares every element with the triple loop, in Float64.
 let checkWith (ofDouble: float -> 'T) (toDouble: 'T -> float) (multiply: GemmOperand<'T> -> GemmOperand<'T> -> 'T[] -> unit)
-              (tol: float) (portable: bool) ((m, k, n, batch), (la, lb), seed: uint64) =
+              (tol: float) (kernel: GemmKernelKind) ((m, k, n, batch), (la, lb), seed: uint64) =
     let rnd = Random(int seed)
     let a, atA = operand ofDouble rnd la batch m k
     let b, atB = operand ofDouble rnd lb batch k n
@@ -44,13 +44,17 @@ let checkWith (ofDouble: float -> 'T) (toDouble: 'T -> float) (multiply: GemmOpe
                 for p in 0 .. k - 1 do s <- s + toDouble (atA bi i p) * toDouble (atB bi p j)
                 let got = toDouble c.[(bi * m + i) * n + j]
                 if abs (got - s) > tol * (1.0 + sqrt (float k)) then
-                    failtestf "C[%d,%d,%d] = %g, expected %g (m=%d k=%d n=%d batch=%d, %A x %A, portable=%b)" bi i j got s m k n batch la lb portable
+                    failtestf "C[%d,%d,%d] = %g, expected %g (m=%d k=%d n=%d batch=%d, %A x %A, %A kernel)" bi i j got s m k n batch la lb kernel
 
-let checkF64 tol portable (((m, k, n, batch), _, _) as case) =
-    checkWith id id (fun a b c -> Gemm.Multiply<float>(batch, m, n, k, a, b, c, portable)) tol portable case
+let checkF64 tol kernel (((m, k, n, batch), _, _) as case) =
+    checkWith id id (fun a b c -> Gemm.Multiply<float>(batch, m, n, k, a, b, c, Nullable kernel)) tol kernel case
 
-let checkF32 tol portable (((m, k, n, batch), _, _) as case) =
-    checkWith float32 float (fun a b c -> Gemm.Multiply<float32>(batch, m, n, k, a, b, c, portable)) tol portable case
+let checkF32 tol kernel (((m, k, n, batch), _, _) as case) =
+    checkWith float32 float (fun a b c -> Gemm.Multiply<float32>(batch, m, n, k, a, b, c, Nullable kernel)) tol kernel case
+
+/// The micro-kernels this machine can run: the best one and every narrower one.
+let kernels =
+    [ GemmKernelKind.Vector512; GemmKernelKind.Vector256; GemmKernelKind.Vector128 ] |> List.filter (fun k -> k >= Gemm.Best)
 
 let genCase =
     gen {
@@ -67,15 +71,14 @@ let genCase =
 
 let tests =
     testList "gemm" [
-        testProp "Float64 blocked GEMM = triple loop (strided, batched, edge sizes)" (checkF64 1e-12 false) genCase
-        testProp "Float32 blocked GEMM = triple loop (strided, batched, edge sizes)" (checkF32 2e-5 false) genCase
-        testProp "Float64 portable kernel = triple loop" (checkF64 1e-12 true) genCase
-        testProp "Float32 portable kernel = triple loop" (checkF32 2e-5 true) genCase
+        for kernel in kernels do
+            testProp $"Float64 {kernel} GEMM = triple loop (strided, batched, edge sizes)" (checkF64 1e-12 kernel) genCase
+            testProp $"Float32 {kernel} GEMM = triple loop (strided, batched, edge sizes)" (checkF32 2e-5 kernel) genCase
         testCase "threads split a wide product by columns and a tall one by rows" <| fun () ->
             for (m, k, n) in [ 2, 500, 300; 300, 500, 2; 130, 70, 90 ] do
-                for portable in [ false; true ] do
-                    checkF64 1e-12 portable ((m, k, n, 1), (RowMajor, Transposed), 11UL)
-                    checkF32 2e-5 portable ((m, k, n, 2), (Transposed, RowMajor), 12UL)
+                for kernel in kernels do
+                    checkF64 1e-12 kernel ((m, k, n, 1), (RowMajor, Transposed), 11UL)
+                    checkF32 2e-5 kernel ((m, k, n, 2), (Transposed, RowMajor), 12UL)
         testCase "matmul of transposed views goes through the GEMM unchanged" <| fun () ->
             let g = Generator(5UL)
             let a = Tensor.Randn([| 2; 70; 45 |], g, DType.Float64)

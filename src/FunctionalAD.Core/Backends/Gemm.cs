@@ -11,6 +11,9 @@ namespace FunctionalAD.Backends;
 /// </summary>
 internal readonly record struct GemmOperand<T>(T[] Data, int Offset, int BatchStride, int RowStride, int ColStride);
 
+/// <summary>The micro-kernels, widest first.</summary>
+internal enum GemmKernelKind { Vector512, Vector256, Vector128 }
+
 /// <summary>
 /// Blocked, packed matrix multiplication (the GotoBLAS/BLIS loop nest) for Float32 and Float64:
 /// C[b] = A[b]·B[b] with A [m,k], B [k,n] strided and C contiguous [batch, m, n].
@@ -29,11 +32,16 @@ internal static class Gemm
     /// <summary>Depth of a packed slice: one NR-wide B panel (KC·NR elements) stays in L1.</summary>
     const int KC = 256;
 
+    /// <summary>The widest micro-kernel this machine runs in hardware.</summary>
+    internal static readonly GemmKernelKind Best =
+        Vector512Kernel<float>.IsSupported ? GemmKernelKind.Vector512
+        : Vector256Kernel<float>.IsSupported ? GemmKernelKind.Vector256 : GemmKernelKind.Vector128;
+
     /// <summary>
-    /// c (zeroed, length batch·m·n) receives A·B for each batch index. <paramref name="portable"/> forces the
-    /// Vector128 kernel (for tests on machines that would pick another).
+    /// c (zeroed, length batch·m·n) receives A·B for each batch index, computed by the micro-kernel
+    /// <paramref name="kernel"/> (default <see cref="Best"/>; tests pick each one the machine supports).
     /// </summary>
-    public static void Multiply<T>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, bool portable = false)
+    public static void Multiply<T>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, GemmKernelKind? kernel = null)
         where T : unmanaged, INumber<T>
     {
         if (batch == 0 || m == 0 || n == 0 || k == 0) return;
@@ -42,8 +50,12 @@ internal static class Gemm
             for (int bi = 0; bi < batch; bi++) Naive(bi, m, n, k, a, b, c);
             return;
         }
-        if (Vector256Kernel<T>.IsSupported && !portable) Split<T, Vector256Kernel<T>>(batch, m, n, k, a, b, c);
-        else Split<T, Vector128Kernel<T>>(batch, m, n, k, a, b, c);
+        switch (kernel ?? Best)
+        {
+            case GemmKernelKind.Vector512: Split<T, Vector512Kernel<T>>(batch, m, n, k, a, b, c); break;
+            case GemmKernelKind.Vector256: Split<T, Vector256Kernel<T>>(batch, m, n, k, a, b, c); break;
+            default: Split<T, Vector128Kernel<T>>(batch, m, n, k, a, b, c); break;
+        }
     }
 
     /// <summary>The textbook triple loop, for products too small to pack.</summary>
@@ -100,7 +112,7 @@ internal static class Gemm
 
     /// <summary>Rows of A packed per block: one MC×KC block stays in L2.</summary>
     static int BlockRows<T, TKernel>() where T : unmanaged where TKernel : struct, IGemmKernel<T> =>
-        Math.Max(1, (192 * 1024 / Unsafe.SizeOf<T>() / KC) / TKernel.MR) * TKernel.MR;
+        Math.Max(1, (256 * 1024 / Unsafe.SizeOf<T>() / KC) / TKernel.MR) * TKernel.MR;
 
     /// <summary>Columns of B packed per slice (a KC×NC slice stays in L3).</summary>
     static int SliceColumns<T, TKernel>() where T : unmanaged where TKernel : struct, IGemmKernel<T> =>

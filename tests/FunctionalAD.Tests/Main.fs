@@ -10,6 +10,7 @@ let all =
         TransformTests.tests
         DualTests.tests
         ApiTests.tests
+        GemmTests.tests
     ]
 
 [<EntryPoint>]

@@ -90,24 +90,11 @@ public sealed partial class CpuBackend
     static RawTensor MatMulOf<T>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = a.Shape[0], m = a.Shape[1], k = a.Shape[2], n = b.Shape[2];
-        var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
         var c = new T[batch * m * n];
-        int grain = Math.Max(1, Parallelism.Grain / Math.Max(1, k * n));
-        Parallelism.For(batch * m, grain, (r0, rn) =>
-        {
-            for (int r = r0; r < r0 + rn; r++)
-            {
-                int bi = r / m, i = r % m;
-                var crow = c.AsSpan(r * n, n);
-                int arow = xo + (bi * m + i) * k, bmat = yo + bi * k * n;
-                for (int p = 0; p < k; p++)
-                {
-                    var s = x[arow + p];
-                    if (T.IsZero(s)) continue;
-                    TensorPrimitives.MultiplyAdd(y.AsSpan(bmat + p * n, n), s, crow, crow);
-                }
-            }
-        });
+        Gemm.Multiply(batch, m, n, k, Operand<T>(a), Operand<T>(b), c);
         return Wrap(c, [batch, m, n]);
     }
+
+    /// <summary>A [batch, rows, cols] view as a GEMM operand, strides and all (no copy for transposed views).</summary>
+    static GemmOperand<T> Operand<T>(RawTensor x) => new(Data<T>(x), x.Offset, x.Strides[0], x.Strides[1], x.Strides[2]);
 }

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace FunctionalAD.Bench;
+
+/// <summary>Median, min and max seconds over the timed repetitions.</summary>
+readonly record struct Stats(double Median, double Min, double Max, int Reps)
+{
+    public static Stats Of(IList<double> xs)
+    {
+        var a = xs.Order().ToArray();
+        double med = a.Length % 2 == 1 ? a[a.Length / 2] : 0.5 * (a[a.Length / 2 - 1] + a[a.Length / 2]);
+        return new Stats(med, a[0], a[^1], a.Length);
+    }
+}
+
+/// <summary>
+/// Timing and output, the same protocol as the TorchSharp anchor: warm up for at least Warmup calls and WarmSeconds
+/// (so tiered JIT has promoted the code), then the median of Reps timed repetitions; one TSV row per measurement.
+/// </summary>
+sealed class Harness
+{
+    public int Reps = 9, Warmup = 2;
+    public double WarmSeconds = 0.5;
+    public bool Quick;
+    public string[] Filters = [];
+    public double PeakGhz = double.NaN;
+
+    public const string Header = "name\tthreads\tmedian_s\tmetric\tunit\tmetric2\tunit2\treps\tmin_s\tmax_s\tforeign_cpu";
+
+    public bool Enabled(string name) => Filters.Length == 0 || Filters.Any(f => name.Contains(f, StringComparison.OrdinalIgnoreCase));
+
+    public void Emit(string name, int threads, Stats s, double metric, string unit, double metric2 = double.NaN, string unit2 = "")
+    {
+        static string F(double v) => double.IsNaN(v) ? "NA" : v.ToString("G5", CultureInfo.InvariantCulture);
+        Console.WriteLine($"{name}\t{threads}\t{F(s.Median)}\t{F(metric)}\t{unit}\t{F(metric2)}\t{(unit2 == "" ? "NA" : unit2)}\t{s.Reps}\t{F(s.Min)}\t{F(s.Max)}\t{ForeignCores().ToString("F2", CultureInfo.InvariantCulture)}");
+    }
+
+    /// <summary>Percent of the nominal AVX2 FMA peak (2 pipes × 256 bits) at the /proc/cpuinfo clock, as the anchor reports.</summary>
+    public double PctPeak(double gflops, int threads, bool fp64 = false) => 100.0 * gflops / ((fp64 ? 16 : 32) * PeakGhz * threads);
+
+    /// <summary>True while still warming up: fewer than Warmup repetitions or less than WarmSeconds since <paramref name="since"/>.</summary>
+    public bool Warming(int r, Stopwatch since) => r < Warmup || since.Elapsed.TotalSeconds < WarmSeconds;
+
+    /// <summary>Median seconds per call of body; short bodies are repeated within a rep so a rep lasts >= minRepSeconds.</summary>
+    public Stats Measure(Action body, double minRepSeconds = 0.05)
+    {
+        Settle();
+        var ws = Stopwatch.StartNew();
+        for (int i = 0; i < 1_000_000 && (i < Warmup || ws.Elapsed.TotalSeconds < WarmSeconds); i++) body();
+        BeginProbe();
+        var sw = Stopwatch.StartNew();
+        body();
+        double t1 = sw.Elapsed.TotalSeconds;
+        int inner = t1 >= minRepSeconds ? 1 : (int)Math.Min(100000, Math.Ceiling(minRepSeconds / Math.Max(t1, 1e-7)));
+        var times = new double[Reps];
+        for (int r = 0; r < Reps; r++)
+        {
+            sw.Restart();
+            for (int i = 0; i < inner; i++) body();
+            times[r] = sw.Elapsed.TotalSeconds / inner;
+        }
+        return Stats.Of(times);
+    }
+
+    public static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
+    // Foreign load: cores used by OTHER processes while a row was measured (/proc/stat minus our own CPU time).
+    long probeBusy; double probeOwn;
+    readonly Stopwatch probeWall = new();
+
+    static long ProcBusy()
+    {
+        try
+        {
+            var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+            return f[0] + f[1] + f[2] + f[5] + f[6] + (f.Length > 7 ? f[7] : 0);
+        }
+        catch (IOException) { return 0; }
+        catch (UnauthorizedAccessException) { return 0; }
+    }
+
+    static double OwnCpu() { using var p = Process.GetCurrentProcess(); return p.TotalProcessorTime.TotalSeconds; }
+
+    public void BeginProbe() { probeBusy = ProcBusy(); probeOwn = OwnCpu(); probeWall.Restart(); }
+
+    double ForeignCores()
+    {
+        double wall = probeWall.Elapsed.TotalSeconds;
+        if (wall < 0.05 || probeBusy == 0) return double.NaN;
+        double machine = (ProcBusy() - probeBusy) / 100.0; // USER_HZ = 100
+        return Math.Max(0, (machine - (OwnCpu() - probeOwn)) / wall);
+    }
+
+    /// <summary>The nominal clock from /proc/cpuinfo, in GHz (NaN when unavailable).</summary>
+    public static double NominalGhz()
+    {
+        try
+        {
+            var l = File.ReadLines("/proc/cpuinfo").FirstOrDefault(x => x.StartsWith("cpu MHz", StringComparison.Ordinal));
+            return l is null ? double.NaN : double.Parse(l.Split(':')[1].Trim(), CultureInfo.InvariantCulture) / 1000.0;
+        }
+        catch (IOException) { return double.NaN; }
+    }
+}

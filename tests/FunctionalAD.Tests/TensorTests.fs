@@ -106,6 +106,26 @@ let views =
             let x = (Tensor.arange 6.0).reshape(2, 3).T
             Expect.sequenceEqual ((x.reshape(6)).toArray()) [| 0.0; 3.0; 1.0; 4.0; 2.0; 5.0 |] "values"
             Expect.sequenceEqual ((x.reshape(-1, 2)).shape) [| 3; 2 |] "-1 inferred"
+        testProp "reshape of any strided view equals reshape of its contiguous copy" (fun (shape: int[], p: int[], seed, split) ->
+            let x = uniform (Generator seed) shape -1.0 1.0
+            let view = if shape.Length > 0 then x.Permute(p).Slice(0, 0, Nullable(), 2) else x
+            let dense = Tensor.FromArray(view.toArray (), view.shape)
+            let n = view.numel
+            let targets = [ [| n |]; Array.append [| 1 |] view.shape; Array.append view.shape [| 1 |]
+                            (if n % split = 0 then [| split; n / split |] else [| n |]) ]
+            for t in targets do
+                Expect.sequenceEqual ((view.Reshape t).toArray ()) ((dense.Reshape t).toArray ()) (sprintf "%A -> %A" view.shape t))
+            (gen {
+                let! s = genShape
+                let! p = Gen.shuffle [| 0 .. s.Length - 1 |]
+                let! seed = genSeed
+                let! split = Gen.choose (1, 4)
+                return s, p, seed, split })
+        testCase "adding size-1 dimensions to a transposed matrix is a view" <| fun () ->
+            let x = (Tensor.arange 6.0).reshape(2, 3).T
+            let v = x.reshape(1, 3, 2)
+            Expect.isTrue (obj.ReferenceEquals(v.Value.Storage, x.Value.Storage)) "no copy"
+            Expect.sequenceEqual (v.toArray ()) (x.toArray ()) "values"
         testCase "squeeze, unsqueeze, permute" <| fun () ->
             let x = Tensor.zeros [ 1; 3; 1; 2 ]
             Expect.sequenceEqual (x.squeeze()).shape [| 3; 2 |] "squeeze all"

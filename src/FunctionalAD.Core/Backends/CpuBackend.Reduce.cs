@@ -27,7 +27,8 @@ public sealed partial class CpuBackend
         bool arg = op is ReduceOp.ArgMax or ReduceOp.ArgMin;
         if (len == 0 && op is ReduceOp.Max or ReduceOp.Min or ReduceOp.ArgMax or ReduceOp.ArgMin && rows > 0)
             throw new TensorException(op.ToString().ToLowerInvariant(), $"cannot reduce an empty dimension of a tensor of shape {Shape.Format(x.Shape)}");
-        if (op == ReduceOp.Sum && axes.Length > 0 && axes[^1] == axes.Length - 1 && x.IsContiguous && len > 0)
+        // Summing leading dimensions of a contiguous tensor adds whole rows; only worth it when rows are wide.
+        if (op == ReduceOp.Sum && axes.Length > 0 && axes[^1] == axes.Length - 1 && x.IsContiguous && len > 0 && rows >= 16)
             return Wrap(SumLeading<T>(x, len, rows), outShape);
 
         var (a0, off) = Read<T>(x.Permute(perm));

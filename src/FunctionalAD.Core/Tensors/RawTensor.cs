@@ -72,9 +72,39 @@ public sealed class RawTensor
         }
     }
 
-    /// <summary>The same elements with a new shape, if the layout allows it without copying; otherwise null.</summary>
-    public RawTensor? TryReshapeView(int[] shape) =>
-        IsContiguous ? new RawTensor(Storage, shape, FunctionalAD.Shape.ContiguousStrides(shape), Offset) : null;
+    /// <summary>The same elements with a new shape, if the layout allows it without copying (PyTorch's view rule:
+    /// every group of merged or split dimensions must be contiguous within itself); otherwise null.</summary>
+    public RawTensor? TryReshapeView(int[] shape)
+    {
+        if (IsContiguous) return new RawTensor(Storage, shape, FunctionalAD.Shape.ContiguousStrides(shape), Offset);
+        var strides = ViewStrides(Shape, Strides, shape);
+        return strides is null ? null : new RawTensor(Storage, shape, strides, Offset);
+    }
+
+    static int[]? ViewStrides(int[] oldShape, int[] oldStrides, int[] newShape)
+    {
+        var result = new int[newShape.Length];
+        if (oldShape.Length == 0) return result;           // a scalar: every new dimension has size 1
+        int viewD = newShape.Length - 1;
+        long chunkBase = oldStrides[^1], tensorNumel = 1, viewNumel = 1;
+        for (int d = oldShape.Length - 1; d >= 0; d--)
+        {
+            tensorNumel *= oldShape[d];
+            // the end of a chunk of dimensions laid out contiguously relative to each other
+            if (d == 0 || (oldShape[d - 1] != 1 && oldStrides[d - 1] != tensorNumel * chunkBase))
+            {
+                while (viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] == 1))
+                {
+                    result[viewD] = (int)(viewNumel * chunkBase);
+                    viewNumel *= newShape[viewD];
+                    viewD--;
+                }
+                if (viewNumel != tensorNumel) return null;
+                if (d > 0) { chunkBase = oldStrides[d - 1]; tensorNumel = 1; viewNumel = 1; }
+            }
+        }
+        return viewD == -1 ? result : null;
+    }
 
     /// <summary>Dimensions reordered: result dimension i is this tensor's dimension perm[i].</summary>
     public RawTensor Permute(int[] perm)

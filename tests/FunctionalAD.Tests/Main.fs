@@ -8,6 +8,7 @@ let all =
         ErrorTests.tests
         PrimitiveTests.tests
         TransformTests.tests
+        GpuTests.tests
     ]
 
 [<EntryPoint>]

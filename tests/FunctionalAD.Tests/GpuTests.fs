@@ -326,6 +326,11 @@ let private tensorTests =
             Expect.equal (y.ToFloatArray()) [| 2.0f; 2.0f; 2.0f |] "works after releases"
     ]
 
+let private ptx =
+    testCase "every kernel instantiation compiles to PTX (sm_80) without a GPU" <| fun () ->
+        let failures = KernelCheck.CompileAllToPtx()
+        if failures.Count > 0 then failtestf "%d kernels do not compile for CUDA:\n%s" failures.Count (String.Join("\n", failures))
+
 let private realGpu =
     if Gpu.IsAvailable then
         testList "real GPU (gpu:0) matches the CPU" (backendTests (fun () -> Gpu.BackendFor(Device.Gpu 0) :> IBackend))
@@ -339,5 +344,6 @@ let tests =
     testList "GPU backend (ILGPU)" [
         testList "gpu-emulated matches the CPU backend" (backendTests emulated)
         testList "tensors on gpu-emulated" tensorTests
+        ptx
         realGpu
     ]

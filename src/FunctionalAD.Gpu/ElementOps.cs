@@ -54,9 +54,11 @@ internal readonly struct Float32Ops : IElementOps<float>
             case UnaryOp.Expm1: return (float)Float64Ops.Expm1(x);
             case UnaryOp.Sqrt: return XMath.Sqrt(x);
             case UnaryOp.Rsqrt: return 1f / XMath.Sqrt(x);
-            case UnaryOp.Sin: return XMath.Sin(x);
-            case UnaryOp.Cos: return XMath.Cos(x);
-            case UnaryOp.Tan: return XMath.Tan(x);
+            // On CUDA the single-precision sin/cos lower to sin.approx/cos.approx, whose error grows with |x|
+            // (no full range reduction); the double-precision path is accurate everywhere.
+            case UnaryOp.Sin: return (float)XMath.Sin((double)x);
+            case UnaryOp.Cos: return (float)XMath.Cos((double)x);
+            case UnaryOp.Tan: return (float)XMath.Tan((double)x);
             case UnaryOp.Asin: return XMath.Asin(x);
             case UnaryOp.Acos: return XMath.Acos(x);
             case UnaryOp.Atan: return XMath.Atan(x);

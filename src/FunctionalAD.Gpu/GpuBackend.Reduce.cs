@@ -70,6 +70,7 @@ public sealed partial class GpuBackend
         using var partialIndex = accelerator.Allocate1D<long>((long)rows * chunks);
         kernel(new KernelConfig(rows * chunks, groupSize), src, srcIndex, partial.View, partialIndex.View, pass);
         ReduceRows<T, TOps>(code, partial.View, partialIndex.View, true, rows, chunks, dst, dstIndex);
+        accelerator.DefaultStream.Synchronize(); // the partial buffers are freed on return
     }
 
     /// <inheritdoc/>

@@ -21,6 +21,8 @@ public sealed class GpuStorage<T> : Storage, IDisposable where T : unmanaged
     internal GpuStorage(GpuBackend owner, MemoryBuffer1D<T, Stride1D.Dense> buffer, int length, DType dtype)
     {
         this.owner = owner; this.buffer = buffer; Length = length; DType = dtype;
+        // Only this storage frees the buffer (never ILGPU's own finalizer, on a thread that may not use the device).
+        GC.SuppressFinalize(buffer);
     }
 
     /// <inheritdoc/>

@@ -337,7 +337,10 @@ let private realGpu =
     else
         testList "real GPU (gpu:0) matches the CPU" [
             testCase "every backend method" <| fun () ->
-                skiptest "no CUDA or OpenCL GPU on this machine (ILGPU found none); the same checks ran on gpu-emulated"
+                let reason = "no CUDA or OpenCL GPU on this machine (ILGPU found none); the same checks ran on gpu-emulated"
+                // Expecto logs an ignored test's reason only at debug level, so say it here too.
+                printfn "skipped real-GPU tests: %s" reason
+                skiptest reason
         ]
 
 let tests =

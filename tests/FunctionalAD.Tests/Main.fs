@@ -11,6 +11,7 @@ let all =
         DualTests.tests
         ApiTests.tests
         GemmTests.tests
+        GpuTests.tests
     ]
 
 [<EntryPoint>]

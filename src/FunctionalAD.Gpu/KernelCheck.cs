@@ -1,0 +1,63 @@
+using System.Reflection;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace FunctionalAD.Gpu;
+
+/// <summary>
+/// Compiles every kernel instantiation the backend launches to PTX, without a GPU. ILGPU's CPU accelerator runs a
+/// kernel's .NET code directly, so the emulated device alone would not catch code that ILGPU cannot translate for
+/// CUDA (an unsupported call, a managed allocation); this does.
+/// </summary>
+internal static class KernelCheck
+{
+    static readonly (Type T, Type Ops)[] All =
+        [(typeof(float), typeof(Float32Ops)), (typeof(double), typeof(Float64Ops)), (typeof(int), typeof(Int32Ops)), (typeof(long), typeof(Int64Ops)), (typeof(byte), typeof(BoolOps))];
+
+    /// <summary>Every (name, method, explicitly grouped) the backend can load.</summary>
+    public static IEnumerable<(string Name, MethodInfo Method, bool Grouped)> Instantiations()
+    {
+        MethodInfo K(string name) => typeof(Kernels).GetMethod(name)!;
+        MethodInfo G(string name) => typeof(GroupedKernels).GetMethod(name)!;
+        foreach (var (t, ops) in All)
+        {
+            foreach (var n in new[] { "Fill", "Gather", "Where", "ScatterAxis", "IndexSelect" })
+                yield return ($"{n}<{t.Name}>", K(n).MakeGenericMethod(t), false);
+            yield return ($"Compare<{t.Name}>", K("Compare").MakeGenericMethod(t, ops), false);
+            foreach (var (u, uops) in All)
+                if (u != t) yield return ($"Cast<{t.Name},{u.Name}>", K("Cast").MakeGenericMethod(t, ops, u, uops), false);
+            if (t == typeof(byte)) continue;
+            foreach (var n in new[] { "Unary", "Binary", "IndexAdd" })
+                yield return ($"{n}<{t.Name}>", K(n).MakeGenericMethod(t, ops), false);
+            yield return ($"ReduceRows<{t.Name}>", G("ReduceRows").MakeGenericMethod(t, ops), true);
+            if (t == typeof(int) || t == typeof(long))
+                yield return ($"IntegerDivide<{t.Name}>", K("IntegerDivide").MakeGenericMethod(t, ops), false);
+            else
+                yield return ($"MatMul<{t.Name}>", G("MatMul").MakeGenericMethod(t, ops), true);
+        }
+    }
+
+    /// <summary>Compiles each instantiation for sm_80; returns the ones that failed with ILGPU's message.</summary>
+    public static List<string> CompileAllToPtx()
+    {
+        var arch = CudaArchitecture.SM_80;
+        using var backend = new PTXBackend(GpuRuntime.Context, new CudaCapabilityContext(arch), arch, CudaInstructionSet.ISA_70, null);
+        var failures = new List<string>();
+        foreach (var (name, method, grouped) in Instantiations())
+        {
+            try
+            {
+                var entry = grouped ? EntryPointDescription.FromExplicitlyGroupedKernel(method) : EntryPointDescription.FromImplicitlyGroupedKernel(method);
+                var compiled = (PTXCompiledKernel)backend.Compile(entry, default(KernelSpecialization));
+                if (string.IsNullOrEmpty(compiled.PTXAssembly)) failures.Add($"{name}: empty PTX");
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{name}: {e.GetType().Name}: {e.Message}{(e.InnerException is { } i ? " / " + i.Message : "")}");
+            }
+        }
+        return failures;
+    }
+}

@@ -6,6 +6,7 @@ module FunctionalAD.Tests.GpuTests
 
 open System
 open Expecto
+open FsCheck.FSharp
 open FunctionalAD
 open FunctionalAD.Backends
 open FunctionalAD.Gpu
@@ -343,8 +344,38 @@ let private realGpu =
                 skiptest reason
         ]
 
+/// The primitive property table run on a device: every primitive's value, reverse gradient, forward tangent and
+/// (where defined) Hessian-vector product computed on the device equal the CPU's, and stay on the device.
+let private primitivesOn (device: Device) =
+    let run (sp: PrimitiveTests.Spec) (xs: Tensor[]) (f: Tensor[] -> Tensor) (seed: uint64) (dev: Device) =
+        onDevice dev (fun () ->
+            let g = Generator(seed + 7UL)
+            let xs = xs |> Array.map (fun x -> x.ToDevice dev)
+            let y = f xs
+            let w = (uniform g y.shape -1.0 1.0).ToDevice dev
+            let F (args: Tensor[]) = ((f args) * w).Sum()
+            let struct (value, grads) = Transform.ValueAndGrad(Func<_, _> F, xs)
+            let vs = xs |> Array.map (fun x -> (uniform g x.shape -1.0 1.0).ToDevice dev)
+            let struct (_, tangent) = Transform.Jvp(Func<_, _> f, xs, vs)
+            let second =
+                if sp.SecondOrder then [ Transform.Hvp(Func<_, _>(fun x -> F (Array.append [| x |] xs.[1..])), xs.[0], vs.[0]) ] else []
+            [ y; value; tangent ] @ List.ofArray grads @ second)
+    let compare (sp: PrimitiveTests.Spec) ((xs, f), seed) =
+        let onCpu = run sp xs f seed Device.Cpu
+        let onDev = run sp xs f seed device
+        let check i (c: Tensor) (d: Tensor) =
+            Expect.equal d.device device (sprintf "%s: result %d stays on %O" sp.Name i device)
+            if not (close (max sp.Tol 1e-9) (d.ToDoubleArray()) (c.ToDoubleArray())) then
+                failtestf "%s: result %d on %O differs from the CPU\n%A\n%A" sp.Name i device (d.ToDoubleArray()) (c.ToDoubleArray())
+        List.iteri2 check onCpu onDev
+        true
+    let fewer = { config with maxTest = 8 }
+    [ for sp in PrimitiveTests.specs ->
+        testPropertyWithConfig fewer sp.Name (Prop.forAll (Arb.fromGen (Gen.zip sp.Draw genSeed)) (compare sp)) ]
+
 let tests =
     testList "GPU backend (ILGPU)" [
+        testList "every primitive's derivatives on gpu-emulated equal the CPU's" (primitivesOn emu)
         testList "gpu-emulated matches the CPU backend" (backendTests emulated)
         testList "tensors on gpu-emulated" tensorTests
         ptx

@@ -85,7 +85,7 @@ let specs : Spec list =
       spec "where" (Gen.zip genBroadcastPair genSeed |> Gen.map (fun ((sa, sb), seed) ->
           let g = Generator seed
           let cond = (uniform g sa 0.0 1.0).Gt 0.5
-          [| uniform g sa -2.0 2.0; uniform g sb -2.0 2.0 |], (fun xs -> where cond (xs.[0] * xs.[0]) (sin xs.[1]))))
+          [| uniform g sa -2.0 2.0; uniform g sb -2.0 2.0 |], (fun xs -> where (here cond) (xs.[0] * xs.[0]) (sin xs.[1]))))
       reduction "sum" (fun x d k -> x.Sum(d, k) * x.Sum(d, k))
       reduction "prod" (fun x d k -> x.Prod(d, k))
       { reduction "max" (fun x d k -> x.Max(d, k)) with SecondOrder = false }
@@ -127,21 +127,21 @@ let specs : Spec list =
           let! idx = Gen.listOfLength 4 (Gen.choose (0, s.[dim] - 1))
           let! seed = genSeed
           let index = tensor (idx |> List.map int64)
-          return [| uniform (Generator seed) s -2.0 2.0 |], (fun (xs: Tensor[]) -> sin (xs.[0].IndexSelect(dim, index))) })
+          return [| uniform (Generator seed) s -2.0 2.0 |], (fun (xs: Tensor[]) -> sin (xs.[0].IndexSelect(dim, here index))) })
       spec "indexAdd" (gen {
           let! s = genRanked
           let! dim = Gen.choose (0, s.Length - 1)
           let! idx = Gen.listOfLength s.[dim] (Gen.choose (0, 2))
           let! seed = genSeed
-          let index = (tensor (idx |> List.map int64)).Value
+          let index = tensor (idx |> List.map int64)
           let outShape = Array.mapi (fun i d -> if i = dim then 3 else d) s
           return [| uniform (Generator seed) s -2.0 2.0 |],
-                 (fun (xs: Tensor[]) -> sin (Dispatch.Apply(Primitives.IndexAdd, [| xs.[0] |], IndexAttr(dim, index, outShape)))) })
+                 (fun (xs: Tensor[]) -> sin (Dispatch.Apply(Primitives.IndexAdd, [| xs.[0] |], IndexAttr(dim, (here index).Value, outShape)))) })
       { spec "cast" (Gen.zip genShape genSeed |> Gen.map (fun (s, seed) ->
             [| uniform (Generator seed) s -2.0 2.0 |], (fun xs -> (sin xs.[0]).toDtype(DType.Float32).toDtype(DType.Float64) * xs.[0])))
           with Eps = 1e-2; Tol = 1e-3; SecondOrder = false }
       spec "toDevice" (Gen.zip genShape genSeed |> Gen.map (fun (s, seed) ->
-          [| uniform (Generator seed) s -2.0 2.0 |], (fun xs -> sin (Dispatch.Apply(Primitives.ToDevice, [| xs.[0] |], Device.Cpu)))))
+          [| uniform (Generator seed) s -2.0 2.0 |], (fun xs -> here (sin (Dispatch.Apply(Primitives.ToDevice, [| xs.[0] |], Device.Cpu))))))
       spec "matmul" (gen {
           let! m, k, n = Gen.zip3 (Gen.choose (1, 4)) (Gen.choose (1, 4)) (Gen.choose (1, 4))
           let! batch = Gen.elements [ [||]; [| 2 |]; [| 1; 2 |] ]
@@ -164,7 +164,7 @@ let private dot (a: Tensor) (b: Tensor) = (a * b).sum().item()
 let private check (sp: Spec) (xs: Tensor[], f: Tensor[] -> Tensor) (seed: uint64) =
     let g = Generator(seed + 7UL)
     let y = f xs
-    let w = uniform g y.shape -1.0 1.0
+    let w = (uniform g y.shape -1.0 1.0).ToDevice y.device
     let F (args: Tensor[]) = ((f args) * w).sum()
     // reverse mode vs finite differences
     let struct (_, grads) = Transform.ValueAndGrad(Func<_, _> F, xs)
@@ -173,7 +173,7 @@ let private check (sp: Spec) (xs: Tensor[], f: Tensor[] -> Tensor) (seed: uint64
         if not (close sp.Tol (grads.[i].toArray()) numeric) then
             failtestf "%s: reverse gradient of input %d (shape %A) differs from finite differences\nreverse %A\nnumeric %A" sp.Name i xs.[i].shape (grads.[i].toArray()) numeric
     // forward mode: jvp = finite differences along v, and <w, J v> = <J^T w, v>
-    let vs = xs |> Array.map (fun x -> uniform g x.shape -1.0 1.0)
+    let vs = xs |> Array.map (fun x -> (uniform g x.shape -1.0 1.0).ToDevice x.device)
     let struct (_, tangent) = Transform.Jvp(Func<_, _> f, xs, vs)
     let shifted (h: float) = f (Array.map2 (fun (x: Tensor) v -> x + h * v) xs vs)
     let fd = (shifted sp.Eps - shifted -sp.Eps) / (2.0 * sp.Eps)

@@ -62,6 +62,17 @@ let numericGrad (f: Tensor[] -> Tensor) (xs: Tensor[]) (i: int) (eps: float) =
             (f args).Item()
         (at eps - at -eps) / (2.0 * eps))
 
+let private ambient = System.Threading.AsyncLocal<Device>()
+
+/// A constant used inside a tested function, moved to the device the current check runs on (CPU by default).
+let here (t: Tensor) = t.ToDevice ambient.Value
+
+/// Runs body with `here` placing constants on `device`.
+let onDevice (device: Device) (body: unit -> 'a) =
+    let old = ambient.Value
+    ambient.Value <- device
+    try body () finally ambient.Value <- old
+
 /// Property configuration shared by the suite: deterministic (a fixed replay seed) and sized for CI.
 let config = { FsCheckConfig.defaultConfig with maxTest = 40; replay = Some(12345UL, 67891UL, None) }
 

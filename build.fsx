@@ -20,6 +20,10 @@ let run (exe: string) (arguments: string) =
     let psi = Diagnostics.ProcessStartInfo(exe, arguments, WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true)
     psi.Environment.["DOTNET_CLI_TELEMETRY_OPTOUT"] <- "1"
     psi.Environment.["DOTNET_NOLOGO"] <- "1"
+    // F# scripts run in FSI, whose runtime settings we do not own: give it the GC setting FunctionalAD's
+    // applications get (see src/FunctionalAD.Core/build/FunctionalAD.Core.props).
+    psi.Environment.["DOTNET_GCLOHThreshold"] <- "0x4000000"
+    psi.Environment.["DOTNET_gcServer"] <- "1"
     use p = new Diagnostics.Process(StartInfo = psi)
     let out = Text.StringBuilder()
     let sink (e: Diagnostics.DataReceivedEventArgs) =

@@ -60,8 +60,7 @@ module Loss =
         if logProbs.Rank < 1 || classes.Shape <> logProbs.Shape.[.. logProbs.Rank - 2] then
             raise (ShapeMismatchException(name, sprintf "scores of shape %s need class indices of shape %s, got %s"
                                                     (Shape.Format logProbs.Shape) (Shape.Format logProbs.Shape.[.. logProbs.Rank - 2]) (Shape.Format classes.Shape)))
-        let oneHot = classes.OneHot(logProbs.Shape.[logProbs.Rank - 1], logProbs.DType)
-        -(oneHot * logProbs).Sum(-1)
+        -logProbs.Gather(-1, classes.Unsqueeze(-1)).Squeeze(-1)
 
     /// Negative log-likelihood of integer class indices under log-probabilities [..., classes].
     let nllWith reduction (logProbs: Tensor) (classes: Tensor) = reduce reduction (pick "nll" logProbs classes)

@@ -250,6 +250,28 @@ let structure =
             Expect.sequenceEqual (parts.[1].toArray()) (b.toArray()) "split"
             Expect.sequenceEqual (Tensor.Stack([| a; b |], 0)).shape [| 2; 2; 3 |] "stack"
             Expect.equal (c.Split(4, 1) |> Array.map (fun t -> t.shape.[1])) [| 4; 2 |] "split by size"
+        testProp "gather reads what the loops say; scatterAdd is its transpose" (fun ((shape, seed), dim) ->
+            let shape = if Array.isEmpty shape then [| 3 |] else shape
+            let dim = dim % shape.Length
+            let g = Generator seed
+            let x = uniform g shape -1.0 1.0
+            let ishape = shape |> Array.mapi (fun k d -> if k = dim then 3 else max 1 (d - (int seed % 2)))
+            let index = Tensor.Randint(0L, int64 shape.[dim], ishape, g)
+            let r = x.Gather(dim, index)
+            Expect.sequenceEqual r.shape ishape "shape"
+            let xd, id = x.toArray (), index.ToArray<int64>()
+            let expected = indices ishape |> Array.mapi (fun p i -> at xd shape (Array.mapi (fun k c -> if k = dim then int id.[p] else c) i))
+            Expect.sequenceEqual (r.toArray ()) expected "values"
+            // <gather(x), u> = <x, scatterAdd(u)>
+            let u = uniform g ishape -1.0 1.0
+            let lhs = (r * u).Sum().item ()
+            let rhs = (x * Tensor.ScatterAdd(shape, dim, index, u)).Sum().item ()
+            Expect.floatClose Accuracy.high lhs rhs "transpose"
+            Expect.isTrue (gradcheck (fun x -> sum (x.Gather(dim, index) * u)) x).Passed "gradient")
+            (Gen.zip (Gen.zip genShape genSeed) (Gen.choose (0, 3)))
+        testCase "gather errors name the op and the shapes" <| fun () ->
+            Expect.throwsT<ShapeMismatchException> (fun () -> (Tensor.zeros [ 2; 3 ]).Gather(1, tensor [ 0L ]) |> ignore) "rank"
+            Expect.throwsT<TensorException> (fun () -> (Tensor.zeros [ 2; 3 ]).Gather(1, tensor [ [ 3L ] ]) |> ignore) "range"
         testCase "indexSelect and oneHot" <| fun () ->
             let x = (Tensor.arange 6.0).reshape(3, 2)
             Expect.sequenceEqual ((x.IndexSelect(0, tensor [ 2L; 0L; 2L ])).toArray()) [| 4.; 5.; 0.; 1.; 4.; 5. |] "rows"

@@ -248,6 +248,63 @@ public sealed partial class Tensor
         return Dispatch.Apply(Primitives.IndexSelect, [this], new IndexAttr(d, index.Value));
     }
 
+    /// <summary>Flat (row-major) positions in a tensor of <paramref name="shape"/> addressed by index along dim and
+    /// by their own position elsewhere (the addressing of gather and scatterAdd); validated against the shape.</summary>
+    static Tensor LinearIndex(string op, int[] shape, int dim, Tensor index)
+    {
+        if (index.DType is not (DType.Int32 or DType.Int64)) throw new DTypeMismatchException(op, $"index must be Int32 or Int64, got {index.DType}");
+        if (index.Rank != shape.Length)
+            throw new ShapeMismatchException(op, $"index of shape {F(index.shape)} must have the same rank as the tensor's shape {F(shape)}");
+        for (int k = 0; k < shape.Length; k++)
+            if (k != dim && index.shape[k] > shape[k])
+                throw new ShapeMismatchException(op, $"index of shape {F(index.shape)} is larger than {F(shape)} in dimension {k}");
+        var idx = index.WithoutDerivative().ToDevice(Device.Cpu).To(DType.Int64).ToArray<long>();
+        var strides = FunctionalAD.Shape.ContiguousStrides(shape);
+        var istrides = FunctionalAD.Shape.ContiguousStrides(index.shape);
+        var lin = new long[idx.Length];
+        for (int p = 0; p < idx.Length; p++)
+        {
+            long v = idx[p];
+            if (v < 0 || v >= shape[dim]) throw new TensorException(op, $"index {v} is out of range for dimension {dim} of size {shape[dim]}");
+            long at = 0;
+            for (int k = 0, rest = p; k < shape.Length; k++)
+            {
+                int coord = rest / istrides[k];
+                rest -= coord * istrides[k];
+                at += (k == dim ? v : coord) * strides[k];
+            }
+            lin[p] = at;
+        }
+        return FromArray(lin).ToDevice(index.Device);
+    }
+
+    /// <summary>PyTorch's gather: out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for other dims). index is
+    /// Int32/Int64 with x's rank and no larger than x outside dim; the result has index's shape. Its derivative adds
+    /// back into the gathered positions (<see cref="ScatterAdd"/>).</summary>
+    /// <exception cref="ShapeMismatchException">ranks differ or index is larger than x outside dim.</exception>
+    /// <exception cref="TensorException">an index is out of range.</exception>
+    public Tensor Gather(int dim, Tensor index)
+    {
+        int d = FunctionalAD.Shape.NormalizeAxis("gather", dim, Rank);
+        SameDevice("gather", this, index);
+        var lin = LinearIndex("gather", shape, d, index);
+        return Reshape(-1).IndexSelect(0, lin).Reshape(index.shape);
+    }
+
+    /// <summary>PyTorch's scatter_add on zeros: a tensor of <paramref name="shape"/> where source's elements are added at
+    /// the positions gather would read (repeated positions accumulate). The transpose of <see cref="Gather"/>.</summary>
+    /// <exception cref="ShapeMismatchException">source and index shapes differ, or index does not fit shape.</exception>
+    public static Tensor ScatterAdd(int[] shape, int dim, Tensor index, Tensor source)
+    {
+        var s = FunctionalAD.Shape.Validate("scatterAdd", shape);
+        int d = FunctionalAD.Shape.NormalizeAxis("scatterAdd", dim, s.Length);
+        if (!index.shape.AsSpan().SequenceEqual(source.shape))
+            throw new ShapeMismatchException("scatterAdd", $"index shape {F(index.shape)} and source shape {F(source.shape)} differ");
+        SameDevice("scatterAdd", source, index);
+        var lin = LinearIndex("scatterAdd", s, d, index);
+        return Dispatch.Apply(Primitives.IndexAdd, [source.Reshape(-1)], new IndexAttr(0, lin.Value, [FunctionalAD.Shape.Numel(s)])).Reshape(s);
+    }
+
     /// <summary>A one-hot encoding of an integer tensor: shape [..., classes], 1 at each index (dtype Float32 by default).</summary>
     /// <exception cref="DTypeMismatchException">the tensor is not Int32/Int64.</exception>
     /// <exception cref="TensorException">an index is outside 0..classes-1.</exception>
@@ -265,46 +322,4 @@ public sealed partial class Tensor
     /// <summary>A copy on <paramref name="device"/> (this tensor itself if it is already there); derivatives flow back.</summary>
     /// <exception cref="DeviceMismatchException">the device has no backend (e.g. no GPU).</exception>
     public Tensor ToDevice(Device device) => device == Device ? this : Dispatch.Apply(Primitives.ToDevice, [this], device);
-
-    /// <summary>Matrix product with NumPy/PyTorch semantics: 1-D·1-D is a dot product, 1-D operands are promoted to
-    /// matrices and the added dimension removed afterwards, and leading (batch) dimensions broadcast.</summary>
-    /// <exception cref="ShapeMismatchException">the inner dimensions differ, or an operand is 0-D.</exception>
-    public Tensor MatMul(Tensor other)
-    {
-        SameDevice("matmul", this, other);
-        if (Rank == 0 || other.Rank == 0) throw new ShapeMismatchException("matmul", $"both operands need at least one dimension, got shapes {F(shape)} and {F(other.shape)}");
-        if (Rank == 1 && other.Rank == 1)
-        {
-            if (shape[0] != other.shape[0]) throw new ShapeMismatchException("matmul", $"shapes {F(shape)} and {F(other.shape)} are not aligned ({shape[0]} != {other.shape[0]})");
-            return (this * other).Sum();
-        }
-        if (Rank == 1) return Unsqueeze(0).MatMul(other).Squeeze(-2);
-        if (other.Rank == 1) return MatMul(other.Unsqueeze(-1)).Squeeze(-1);
-        int m = shape[^2], k = shape[^1], k2 = other.shape[^2], n = other.shape[^1];
-        if (k != k2) throw new ShapeMismatchException("matmul", $"shapes {F(shape)} and {F(other.shape)} are not aligned ({k} != {k2})");
-        var batch = FunctionalAD.Shape.Broadcast("matmul", shape[..^2], other.shape[..^2]);
-        int b = FunctionalAD.Shape.Numel(batch);
-        var dtype = DTypes.Promote(DType, other.DType);
-        if (!dtype.IsFloatingPoint()) dtype = DType.Float32;
-        var a3 = To(dtype).BroadcastTo([.. batch, m, k]).Reshape(b, m, k);
-        var b3 = other.To(dtype).BroadcastTo([.. batch, k, n]).Reshape(b, k, n);
-        return Dispatch.Apply(Primitives.BatchMatMul, [a3, b3], null).Reshape([.. batch, m, n]);
-    }
-
-    /// <summary>Dot product of two 1-D tensors of equal length (a scalar).</summary>
-    /// <exception cref="ShapeMismatchException">not both 1-D of equal length.</exception>
-    public Tensor Dot(Tensor other)
-    {
-        if (Rank != 1 || other.Rank != 1 || shape[0] != other.shape[0])
-            throw new ShapeMismatchException("dot", $"expected two 1-D tensors of equal length, got {F(shape)} and {F(other.shape)}");
-        return MatMul(other);
-    }
-
-    /// <summary>Outer product of two 1-D tensors: [n] and [m] give [n, m].</summary>
-    /// <exception cref="ShapeMismatchException">an operand is not 1-D.</exception>
-    public Tensor Outer(Tensor other)
-    {
-        if (Rank != 1 || other.Rank != 1) throw new ShapeMismatchException("outer", $"expected two 1-D tensors, got {F(shape)} and {F(other.shape)}");
-        return Unsqueeze(1) * other.Unsqueeze(0);
-    }
 }

@@ -24,6 +24,7 @@ let run (exe: string) (arguments: string) =
     // applications get (see src/FunctionalAD.Core/build/FunctionalAD.Core.props).
     psi.Environment.["DOTNET_GCLOHThreshold"] <- "0x4000000"
     psi.Environment.["DOTNET_gcServer"] <- "1"
+    psi.Environment.["DOTNET_GCHeapCount"] <- "1"
     use p = new Diagnostics.Process(StartInfo = psi)
     let out = Text.StringBuilder()
     let sink (e: Diagnostics.DataReceivedEventArgs) =
@@ -97,7 +98,7 @@ Target.create "Bench" (fun _ ->
     dotnet (sprintf "run --project bench/FunctionalAD.Bench -c %s --%s" configuration extra))
 
 Target.create "Pack" (fun _ ->
-    for p in [ "src/FunctionalAD.Core"; "src/FunctionalAD"; "src/FunctionalAD.CSharp" ] do
+    for p in [ "src/FunctionalAD.Core"; "src/FunctionalAD"; "src/FunctionalAD.CSharp"; "src/FunctionalAD.Gpu" ] do
         dotnet (sprintf "pack %s -c %s -o artifacts" p configuration))
 
 "Build" ==> "Test" |> ignore

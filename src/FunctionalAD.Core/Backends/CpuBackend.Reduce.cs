@@ -46,7 +46,7 @@ public sealed partial class CpuBackend
             var row = a0.AsSpan(off + r * len, len);
             res[r] = op switch
             {
-                ReduceOp.Sum => TensorPrimitives.Sum<T>(row),
+                ReduceOp.Sum => SumKernel.Sum<T>(row),
                 ReduceOp.Prod => len == 0 ? T.One : TensorPrimitives.Product<T>(row),
                 ReduceOp.Max => TensorPrimitives.Max<T>(row),
                 _ => TensorPrimitives.Min<T>(row),
@@ -57,7 +57,7 @@ public sealed partial class CpuBackend
 
     static T ParallelSum<T>(T[] a, int off, int len) where T : unmanaged, INumber<T>
     {
-        if (len < 2 * Parallelism.Grain * 4 || Parallelism.MaxThreads == 1) return TensorPrimitives.Sum<T>(a.AsSpan(off, len));
+        if (len < 2 * Parallelism.Grain * 4 || Parallelism.MaxThreads == 1) return SumKernel.Sum<T>(a.AsSpan(off, len));
         int chunks = Math.Min(16, len / Parallelism.Grain);
         var partial = new T[chunks];
         Parallelism.For(chunks, 1, (c0, cn) =>
@@ -65,7 +65,7 @@ public sealed partial class CpuBackend
             for (int c = c0; c < c0 + cn; c++)
             {
                 int s = (int)((long)len * c / chunks), e = (int)((long)len * (c + 1) / chunks);
-                partial[c] = TensorPrimitives.Sum<T>(a.AsSpan(off + s, e - s));
+                partial[c] = SumKernel.Sum<T>(a.AsSpan(off + s, e - s));
             }
         });
         return TensorPrimitives.Sum<T>(partial);

@@ -43,9 +43,21 @@ public sealed partial class GpuBackend : IBackend
 
     // ---- memory ------------------------------------------------------------------------------------------------
 
+    long liveBytes;
+
+    /// <summary>Bytes of device memory held by storages that have not been freed yet (for leak checks and
+    /// monitoring; buffers of collected tensors count until the next operation frees them).</summary>
+    public long LiveBytes => Interlocked.Read(ref liveBytes);
+
+    void Free(MemoryBuffer buffer)
+    {
+        Interlocked.Add(ref liveBytes, -buffer.LengthInBytes);
+        buffer.Dispose();
+    }
+
     internal void Release(MemoryBuffer buffer)
     {
-        lock (gate) { accelerator.Bind(); accelerator.Synchronize(); buffer.Dispose(); }
+        lock (gate) { accelerator.Bind(); accelerator.Synchronize(); Free(buffer); }
     }
 
     internal void ReleaseLater(MemoryBuffer buffer) => releases.Enqueue(buffer);
@@ -56,7 +68,7 @@ public sealed partial class GpuBackend : IBackend
         accelerator.Bind();
         if (releases.IsEmpty) return;
         accelerator.Synchronize();
-        while (releases.TryDequeue(out var b)) b.Dispose();
+        while (releases.TryDequeue(out var b)) Free(b);
     }
 
     GpuStorage<T> Allocate<T>(int length, DType dtype) where T : unmanaged
@@ -74,6 +86,7 @@ public sealed partial class GpuBackend : IBackend
                 throw new TensorException("gpu", $"out of memory on {Device} allocating {length} x {dtype}: {e2.Message}");
             }
         }
+        Interlocked.Add(ref liveBytes, buffer.LengthInBytes);
         return new GpuStorage<T>(this, buffer, length, dtype);
     }
 

@@ -327,6 +327,31 @@ let private tensorTests =
             Expect.equal (y.ToFloatArray()) [| 2.0f; 2.0f; 2.0f |] "works after releases"
     ]
 
+let private leak =
+    // sequenced: ILGPU's CPU accelerator spins its own threads, so this long test should not compete with others
+    testSequenced (testCase "10,000 training steps on the device leak no device memory" (fun () ->
+        let backend = Gpu.BackendFor emu
+        let g = Generator 3UL
+        let x = (Tensor.Rand([| 32; 1 |], g)).ToDevice emu
+        let y = 3.0 * x + 2.0
+        let mutable w = (Tensor.Zeros [| 1; 1 |]).ToDevice emu
+        let mutable b = (Tensor.Zeros [| 1 |]).ToDevice emu
+        let loss (ps: Tensor[]) = (x.MatMul ps.[0] + ps.[1] - y).Square().Mean()
+        let step () =
+            let struct (_, gs) = Transform.ValueAndGrad(Func<_, _> loss, [| w; b |])
+            w <- w - 0.5 * gs.[0]
+            b <- b - 0.5 * gs.[1]
+        let settle () =
+            GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect()
+            (w + 0.0).ToDevice Device.Cpu |> ignore   // the next operation frees the queued buffers
+            backend.LiveBytes
+        for _ in 1 .. 1000 do step ()
+        let after1k = settle ()
+        for _ in 1 .. 9000 do step ()
+        let after10k = settle ()
+        Expect.isLessThanOrEqual after10k (after1k + 1024L) (sprintf "device memory after 1,000 steps %d bytes, after 10,000 %d" after1k after10k)
+        Expect.floatClose { absolute = 1e-3; relative = 0.0 } ((w.ToDevice Device.Cpu).Item()) 3.0 "trained"))
+
 let private ptx =
     testCase "every kernel instantiation compiles to PTX (sm_80) without a GPU" <| fun () ->
         let failures = KernelCheck.CompileAllToPtx()
@@ -378,6 +403,7 @@ let tests =
         testList "every primitive's derivatives on gpu-emulated equal the CPU's" (primitivesOn emu)
         testList "gpu-emulated matches the CPU backend" (backendTests emulated)
         testList "tensors on gpu-emulated" tensorTests
+        leak
         ptx
         realGpu
     ]

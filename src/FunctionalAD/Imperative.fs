@@ -51,6 +51,8 @@ type Module(model: Model<Tensor -> Tensor>, seed: uint64) =
     member _.Forward(x: Tensor) = apply (Params.ofList [ for p in parameters -> p.Name, p.Tracked() ]) x
     /// Same as Forward.
     member m.Invoke(x: Tensor) = m.Forward x
+    /// "Module" and its parameters (name, shape, dtype).
+    override m.ToString() = "Module: " + string m.Params
 
 /// An optimizer over Parameter cells: ZeroGrad() clears gradients, Step() applies Optim.step to the values.
 type Optimizer(parameters: Parameter seq, rule: FunctionalAD.Optimizer) =

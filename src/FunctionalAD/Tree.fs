@@ -11,55 +11,72 @@ module Tree =
 
     let private isMap (t: Type) = t.IsGenericType && t.GetGenericTypeDefinition() = typedefof<Map<_, _>>
 
-    let rec private flattenInto (acc: ResizeArray<Tensor>) (o: obj) =
-        match o with
-        | null -> ()
-        | :? Tensor as t -> acc.Add t
-        | _ ->
-            let ty = o.GetType()
-            if FSharpType.IsTuple ty then FSharpValue.GetTupleFields o |> Array.iter (flattenInto acc)
-            elif FSharpType.IsRecord(ty, true) then FSharpValue.GetRecordFields(o, true) |> Array.iter (flattenInto acc)
-            elif ty.IsArray then for x in (o :?> Array) do flattenInto acc x
-            elif isMap ty then
-                for kv in (o :?> System.Collections.IEnumerable) do
-                    flattenInto acc (kv.GetType().GetProperty("Value").GetValue kv)
+    /// How to take a value of one type apart and put it back together; computed once per type (reflection is
+    /// slow, precomputed readers and constructors are not).
+    type private Shape =
+        | Leaf
+        | Opaque
+        | Fields of read: (obj -> obj[]) * make: (obj[] -> obj)
+        | Cases of tag: (obj -> int) * read: (obj -> obj[])[] * make: (obj[] -> obj)[]
+        | ArrayOf of element: Type
+        | MapOf of Type
+
+    let private shapes = System.Collections.Concurrent.ConcurrentDictionary<Type, Shape>()
+
+    let private shapeOf (ty: Type) =
+        shapes.GetOrAdd(ty, fun ty ->
+            if ty = typeof<Tensor> then Leaf
+            elif FSharpType.IsTuple ty then Fields(FSharpValue.PreComputeTupleReader ty, FSharpValue.PreComputeTupleConstructor ty)
+            elif FSharpType.IsRecord(ty, true) then
+                Fields(FSharpValue.PreComputeRecordReader(ty, true), FSharpValue.PreComputeRecordConstructor(ty, true))
+            elif ty.IsArray then ArrayOf(ty.GetElementType())
+            elif isMap ty then MapOf ty
             elif FSharpType.IsUnion(ty, true) then
-                let _, fields = FSharpValue.GetUnionFields(o, ty, true)
-                fields |> Array.iter (flattenInto acc)
+                let cases = FSharpType.GetUnionCases(ty, true)
+                Cases(FSharpValue.PreComputeUnionTagReader(ty, true),
+                      cases |> Array.map (fun c -> FSharpValue.PreComputeUnionReader(c, true)),
+                      cases |> Array.map (fun c -> FSharpValue.PreComputeUnionConstructor(c, true)))
+            else Opaque)
+
+    let private mapEntries (o: obj) =
+        [ for kv in (o :?> System.Collections.IEnumerable) ->
+            let t = kv.GetType()
+            t.GetProperty("Key").GetValue kv, t.GetProperty("Value").GetValue kv ]
+
+    let rec private flattenInto (acc: ResizeArray<Tensor>) (o: obj) =
+        if not (isNull o) then
+            match shapeOf (o.GetType()) with
+            | Leaf -> acc.Add(o :?> Tensor)
+            | Opaque -> ()
+            | Fields(read, _) -> read o |> Array.iter (flattenInto acc)
+            | Cases(tag, read, _) -> read.[tag o] o |> Array.iter (flattenInto acc)
+            | ArrayOf _ -> for x in (o :?> Array) do flattenInto acc x
+            | MapOf _ -> for _, v in mapEntries o do flattenInto acc v
 
     let rec private rebuild (template: obj) (leaves: Tensor[]) (pos: int ref) : obj =
-        match template with
-        | null -> null
-        | :? Tensor ->
-            let t = leaves.[pos.Value]
-            pos.Value <- pos.Value + 1
-            box t
-        | _ ->
-            let ty = template.GetType()
-            if FSharpType.IsTuple ty then
-                FSharpValue.MakeTuple(FSharpValue.GetTupleFields template |> Array.map (fun f -> rebuild f leaves pos), ty)
-            elif FSharpType.IsRecord(ty, true) then
-                FSharpValue.MakeRecord(ty, FSharpValue.GetRecordFields(template, true) |> Array.map (fun f -> rebuild f leaves pos), true)
-            elif ty.IsArray then
+        if isNull template then null
+        else
+            match shapeOf (template.GetType()) with
+            | Leaf ->
+                let t = leaves.[pos.Value]
+                pos.Value <- pos.Value + 1
+                box t
+            | Opaque -> template
+            | Fields(read, make) -> make (read template |> Array.map (fun f -> rebuild f leaves pos))
+            | Cases(tag, read, make) ->
+                let case = tag template
+                make.[case] (read.[case] template |> Array.map (fun f -> rebuild f leaves pos))
+            | ArrayOf element ->
                 let src = template :?> Array
-                let dst = Array.CreateInstance(ty.GetElementType(), src.Length)
+                let dst = Array.CreateInstance(element, src.Length)
                 for i in 0 .. src.Length - 1 do dst.SetValue(rebuild (src.GetValue i) leaves pos, i)
                 box dst
-            elif isMap ty then
-                let args = ty.GetGenericArguments()
-                let tupleType = typedefof<Tuple<_, _>>.MakeGenericType args
-                let items = ResizeArray<obj>()
-                for kv in (template :?> System.Collections.IEnumerable) do
-                    let k = kv.GetType().GetProperty("Key").GetValue kv
-                    let v = kv.GetType().GetProperty("Value").GetValue kv
-                    items.Add(Activator.CreateInstance(tupleType, [| k; rebuild v leaves pos |]))
-                let arr = Array.CreateInstance(tupleType, items.Count)
-                for i in 0 .. items.Count - 1 do arr.SetValue(items.[i], i)
+            | MapOf ty ->
+                let tupleType = typedefof<Tuple<_, _>>.MakeGenericType(ty.GetGenericArguments())
+                let items = [| for k, v in mapEntries template -> Activator.CreateInstance(tupleType, [| k; rebuild v leaves pos |]) |]
+                let arr = Array.CreateInstance(tupleType, items.Length)
+                items |> Array.iteri (fun i item -> arr.SetValue(item, i))
                 Activator.CreateInstance(ty, [| box arr |])
-            elif FSharpType.IsUnion(ty, true) then
-                let case, fields = FSharpValue.GetUnionFields(template, ty, true)
-                FSharpValue.MakeUnion(case, fields |> Array.map (fun f -> rebuild f leaves pos), true)
-            else template
 
     /// The tensors of a tree, in a fixed order (tuple/record fields in order, maps by key).
     let leaves (tree: 'T) : Tensor[] =

@@ -126,11 +126,11 @@ public sealed partial class CpuBackend
         return Wrap(r, a.Shape);
     }
 
-    /// <summary>One element, or one element broadcast everywhere (all strides zero).</summary>
+    /// <summary>One element, or one element broadcast everywhere (stride zero on every dimension longer than 1).</summary>
     static bool IsScalarLike(RawTensor t)
     {
         if (t.Numel == 1) return true;
-        foreach (var s in t.Strides) if (s != 0) return false;
+        for (int i = 0; i < t.Rank; i++) if (t.Shape[i] != 1 && t.Strides[i] != 0) return false;
         return true;
     }
 

@@ -86,10 +86,14 @@ public sealed partial class CpuBackend : IBackend
         int n = src.Numel;
         if (n == 0) return;
         var s = Data<T>(src);
-        int rank = src.Rank;
+        // Size-1 dimensions do not move anything: drop them so the inner loop runs over a real dimension.
+        int rank = 0;
+        Span<int> shape = stackalloc int[src.Rank], sst = stackalloc int[src.Rank], dst_ = stackalloc int[src.Rank];
+        for (int i = 0; i < src.Rank; i++)
+            if (src.Shape[i] != 1) { shape[rank] = src.Shape[i]; sst[rank] = src.Strides[i]; dst_[rank] = dstStrides[i]; rank++; }
         if (rank == 0) { dst[dstOffset] = s[src.Offset]; return; }
-        int inner = src.Shape[rank - 1], sIn = src.Strides[rank - 1], dIn = dstStrides[rank - 1];
-        var idx = new int[rank];
+        int inner = shape[rank - 1], sIn = sst[rank - 1], dIn = dst_[rank - 1];
+        Span<int> idx = stackalloc int[rank];
         int si = src.Offset, di = dstOffset;
         for (int done = 0; done < n; done += inner)
         {
@@ -99,9 +103,9 @@ public sealed partial class CpuBackend : IBackend
             // advance the outer index (odometer over dims 0..rank-2)
             for (int k = rank - 2; k >= 0; k--)
             {
-                idx[k]++; si += src.Strides[k]; di += dstStrides[k];
-                if (idx[k] < src.Shape[k]) break;
-                si -= src.Strides[k] * idx[k]; di -= dstStrides[k] * idx[k]; idx[k] = 0;
+                idx[k]++; si += sst[k]; di += dst_[k];
+                if (idx[k] < shape[k]) break;
+                si -= sst[k] * idx[k]; di -= dst_[k] * idx[k]; idx[k] = 0;
             }
         }
     }

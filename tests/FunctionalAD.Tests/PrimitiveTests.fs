@@ -24,8 +24,6 @@ type Spec =
 
 let private spec name draw = { Name = name; Draw = draw; Eps = 1e-6; Tol = 1e-5; SecondOrder = true }
 
-let private drawWith (f: Generator -> 'a) = genSeed |> Gen.map (fun s -> f (Generator s))
-
 let private unary name lo hi gap (op: Tensor -> Tensor) =
     spec name (Gen.zip genShape genSeed |> Gen.map (fun (s, seed) ->
         let g = Generator seed

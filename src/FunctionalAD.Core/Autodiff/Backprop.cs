@@ -7,16 +7,25 @@ namespace FunctionalAD.Autodiff;
 /// </summary>
 internal static class Backprop
 {
-    /// <summary>The adjoints of <paramref name="leaves"/> given cotangent <paramref name="seed"/> of the node <paramref name="root"/>.
-    /// Null entries mean a zero adjoint.</summary>
-    public static Tensor?[] Run(Tag tag, Node root, Tensor seed, Node[] leaves)
+    /// <summary>The adjoints of <paramref name="leaves"/> (inputs of a transformation, on <paramref name="tag"/>'s
+    /// tape) given cotangent <paramref name="seed"/> of <paramref name="root"/>. Null entries mean a zero adjoint.</summary>
+    public static Tensor?[] Run(Tag tag, Node root, Tensor seed, Node[] leaves) =>
+        Walk(tag.Tape!, (int)root.Index, n => (int)n.Index, seed, leaves);
+
+    /// <summary>For the untaped imperative tag: the leaves <paramref name="root"/> was computed from and their
+    /// adjoints, from one walk over the graph (ordered by creation stamp). Null entries mean a zero adjoint.</summary>
+    public static (Node[] Leaves, Tensor?[] Adjoints) RunToLeaves(Node root, Tensor seed)
     {
-        if (tag.Tape is { } tape) return Walk(tape, (int)root.Index, n => (int)n.Index, seed, leaves);
-        // The imperative tag keeps no tape: collect the graph by walking parents, order it by creation stamp.
         var order = Reachable(root);
         var slots = new Dictionary<Node, int>(order.Count, ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < order.Count; i++) slots[order[i]] = i;
-        return Walk(order, order.Count - 1, n => slots.TryGetValue(n, out var s) ? s : -1, seed, leaves);
+        var leaves = new List<Node>();
+        for (int i = 0; i < order.Count; i++)
+        {
+            slots[order[i]] = i;
+            if (order[i].Op is null) leaves.Add(order[i]);
+        }
+        var found = leaves.ToArray();
+        return (found, Walk(order, order.Count - 1, n => slots.TryGetValue(n, out var s) ? s : -1, seed, found));
     }
 
     static Tensor?[] Walk(List<Node> order, int rootSlot, Func<Node, int> slotOf, Tensor seed, Node[] leaves)
@@ -45,7 +54,8 @@ internal static class Backprop
         return result;
     }
 
-    static List<Node> Reachable(Node root)
+    /// <summary>Every node reachable from root through parents, each once, in creation (topological) order.</summary>
+    public static List<Node> Reachable(Node root)
     {
         var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance) { root };
         var stack = new Stack<Node>();

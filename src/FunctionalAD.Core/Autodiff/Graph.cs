@@ -42,21 +42,7 @@ namespace FunctionalAD
         public override string ToString() => IsLeaf ? $"leaf {Name} {FunctionalAD.Shape.Format(node.Output.ShapeRef)}" : $"{Operation} {FunctionalAD.Shape.Format(node.Output.ShapeRef)}";
 
         /// <summary>Every node reachable from this one, each once, inputs before the nodes that use them.</summary>
-        public IReadOnlyList<GraphNode> Walk()
-        {
-            var order = new List<Node>();
-            var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance) { node };
-            var stack = new Stack<Node>();
-            stack.Push(node);
-            while (stack.Count > 0)
-            {
-                var n = stack.Pop();
-                order.Add(n);
-                foreach (var p in n.Parents) if (p is not null && seen.Add(p)) stack.Push(p);
-            }
-            order.Sort((a, b) => a.Index.CompareTo(b.Index));
-            return order.Select(n => new GraphNode(n)).ToArray();
-        }
+        public IReadOnlyList<GraphNode> Walk() => Backprop.Reachable(node).Select(n => new GraphNode(n)).ToArray();
 
         string Id(Dictionary<Node, int> ids) => "n" + ids[node];
 
@@ -169,8 +155,7 @@ namespace FunctionalAD
         internal Gradients(Tensor root)
         {
             this.root = root;
-            var leaves = root.GradFn!.Walk().Where(g => g.IsLeaf).Select(g => g.node).ToArray();
-            var adj = Backprop.Run(Tag.Imperative, root.node!, Tensor.OnesLike(root.primal!), leaves);
+            var (leaves, adj) = Backprop.RunToLeaves(root.node!, Tensor.OnesLike(root.primal!));
             for (int i = 0; i < leaves.Length; i++) if (adj[i] is { } a) cache[leaves[i]] = a;
             foreach (var leaf in leaves)
                 leaf.Sink?.Accumulate(cache.TryGetValue(leaf, out var g) ? g : Tensor.ZerosLike(leaf.Output));

@@ -31,8 +31,6 @@ internal sealed class Primitive
         Name = name; Forward = forward; Jvp = jvp; Vjp = vjp; ZeroDerivative = zeroDerivative;
     }
 
-    public int Arity => Jvp.Length;
-
     /// <summary>An elementwise function of one input: jvp = dx * f'(x), vjp = g * f'(x).</summary>
     public static Primitive Elementwise(string name, UnaryOp op, Func<Tensor, Tensor, Tensor> derivative) =>
         new(name, (b, xs, _) => b.Unary(op, xs[0]),

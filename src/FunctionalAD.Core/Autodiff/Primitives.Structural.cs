@@ -15,8 +15,7 @@ internal static partial class Primitives
         (b, xs, a) => b.Reduce(ReduceOp.Sum, xs[0], R(a).Axes, R(a).KeepDim),
         (g, xs, _, a) => Unreduce(g, xs[0].ShapeRef, R(a)));
 
-    // d prod / dx_i = prod / x_i (inputs containing exact zeros get the limit only where a single zero is present
-    // in the reduced slice; see README "Known limitations").
+    // d prod / dx_i = prod / x_i: NaN where the reduced slice contains an exact zero (README "Known limitations").
     public static readonly Primitive Prod = new("prod",
         (b, xs, a) => b.Reduce(ReduceOp.Prod, xs[0], R(a).Axes, R(a).KeepDim),
         [(dx, xs, y, a) => (dx * Unreduce(y, xs[0].ShapeRef, R(a)) / xs[0]).Sum(R(a).Axes, R(a).KeepDim)],

@@ -21,10 +21,11 @@ let run (exe: string) (arguments: string) =
     psi.Environment.["DOTNET_CLI_TELEMETRY_OPTOUT"] <- "1"
     psi.Environment.["DOTNET_NOLOGO"] <- "1"
     // F# scripts run in FSI, whose runtime settings we do not own: give it the GC setting FunctionalAD's
-    // applications get (see src/FunctionalAD.Core/build/FunctionalAD.Core.props).
+    // applications get (see src/FunctionalAD.Core/build/FunctionalAD.Core.targets).
     psi.Environment.["DOTNET_GCLOHThreshold"] <- "0x4000000"
     psi.Environment.["DOTNET_gcServer"] <- "1"
     psi.Environment.["DOTNET_GCHeapCount"] <- "1"
+    if OperatingSystem.IsLinux() then psi.Environment.["DOTNET_GCName"] <- "libclrgc.so"
     use p = new Diagnostics.Process(StartInfo = psi)
     let out = Text.StringBuilder()
     let sink (e: Diagnostics.DataReceivedEventArgs) =

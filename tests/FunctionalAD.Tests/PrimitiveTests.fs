@@ -189,8 +189,43 @@ let private check (sp: Spec) (xs: Tensor[], f: Tensor[] -> Tensor) (seed: uint64
         if not (close 1e-4 (hv.toArray()) (fd2.toArray())) then
             failtestf "%s: Hessian-vector product differs from finite differences\nhvp %A\nnumeric %A" sp.Name (hv.toArray()) (fd2.toArray())
 
+/// Elementwise primitives whose first-order vjp/jvp the CPU backend computes in one pass, with input domains.
+let private fusedCases : (string * float * float * (Tensor -> Tensor)) list =
+    [ "exp", -2.0, 2.0, exp; "log", 0.2, 3.0, log; "log1p", -0.5, 3.0, log1p; "expm1", -2.0, 2.0, expm1
+      "sqrt", 0.2, 3.0, sqrt; "rsqrt", 0.2, 3.0, rsqrt; "sin", -3.0, 3.0, sin; "cos", -3.0, 3.0, cos
+      "tan", -1.2, 1.2, tan; "atan", -3.0, 3.0, atan; "sinh", -2.0, 2.0, sinh; "cosh", -2.0, 2.0, cosh
+      "tanh", -2.0, 2.0, tanh; "sigmoid", -3.0, 3.0, sigmoid; "relu", -2.0, 2.0, relu; "softplus", -3.0, 3.0, softplus ]
+
+/// The pullback of f at x applied to w: first order (the one-pass kernel), or with w carrying the perturbation of an
+/// outer jvp, which makes the engine compose the rule from differentiable operations instead.
+let private pullbacks (f: Tensor -> Tensor) (x: Tensor) (w: Tensor) =
+    let back (w: Tensor) = Transform.Vjp(Func<_, _>(fun (xs: Tensor[]) -> f xs.[0]), x).Pullback(w).[0]
+    let zero = Tensor.Scalar(0.0, w.DType)
+    let struct (composed, _) = Transform.Jvp(Func<_, _>(fun (s: Tensor[]) -> back (w + s.[0])), [| zero |], [| zero + 1.0 |])
+    back w, composed
+
+let private fusedTests =
+    testList "one-pass first-order derivatives equal the composed rule" [
+        for name, lo, hi, f in fusedCases ->
+            testCase name <| fun () ->
+                let g = Generator 5UL
+                // contiguous, a transposed view, and one large enough to be split over threads (Float32)
+                let inputs =
+                    [ uniform g [| 7 |] lo hi
+                      (uniform g [| 40; 30 |] lo hi).T
+                      (uniform g [| 70_001 |] lo hi).To DType.Float32 ]
+                for x in inputs do
+                    let tol = if x.DType = DType.Float32 then 1e-6 else 1e-13
+                    let w = (uniform g x.Shape -1.0 1.0).To x.DType
+                    let fused, composed = pullbacks f x w
+                    expectClose tol fused composed (sprintf "%s, shape %A %A" name x.Shape x.DType)
+                    // a broadcast scalar cotangent (what sum's vjp passes on)
+                    let fusedS, composedS = pullbacks (fun t -> (f t).Sum()) x (Tensor.Scalar(0.7, x.DType))
+                    expectClose tol fusedS composedS (sprintf "%s under sum, shape %A %A" name x.Shape x.DType) ]
+
 let tests =
     testList "primitives" [
+        fusedTests
         testCase "every primitive of the engine has a property below" <| fun () ->
             let tested = specs |> List.map (fun s -> s.Name) |> Set.ofList
             let missing = Set.difference (primitiveNames ()) tested

@@ -31,11 +31,28 @@ internal sealed class Primitive
         Name = name; Forward = forward; Jvp = jvp; Vjp = vjp; ZeroDerivative = zeroDerivative;
     }
 
-    /// <summary>An elementwise function of one input: jvp = dx * f'(x), vjp = g * f'(x).</summary>
-    public static Primitive Elementwise(string name, UnaryOp op, Func<Tensor, Tensor, Tensor> derivative) =>
-        new(name, (b, xs, _) => b.Unary(op, xs[0]),
-            [(dx, xs, y, _) => dx * derivative(xs[0], y)],
-            [(g, xs, y, _) => g * derivative(xs[0], y)]);
+    /// <summary>
+    /// An elementwise function of one input: jvp = dx * f'(x), vjp = g * f'(x). When nothing in the product carries a
+    /// derivative (first order), the backend's fused kernel computes it in one pass; otherwise it is composed from
+    /// differentiable operations, so higher orders see the same formula.
+    /// </summary>
+    public static Primitive Elementwise(string name, UnaryOp op, Func<Tensor, Tensor, Tensor> derivative)
+    {
+        Tensor Times(Tensor g, Tensor x, Tensor y) => Fused(op, g, x, y) ?? g * derivative(x, y);
+        return new(name, (b, xs, _) => b.Unary(op, xs[0]),
+            [(dx, xs, y, _) => Times(dx, xs[0], y)],
+            [(g, xs, y, _) => Times(g, xs[0], y)]);
+    }
+
+    /// <summary>g·f'(x) from the backend's one-pass kernel, or null where the rule must be composed (a derivative is
+    /// being traced, shapes or devices differ, or the backend has no such kernel).</summary>
+    static Tensor? Fused(UnaryOp op, Tensor g, Tensor x, Tensor y)
+    {
+        if (g.tag is not null || x.tag is not null || y.tag is not null) return null;
+        RawTensor gv = g.Value, xv = x.Value, yv = y.Value;
+        if (gv.DType != xv.DType || gv.Device != xv.Device || !gv.Shape.AsSpan().SequenceEqual(xv.Shape)) return null;
+        return Backend.For(xv.Device).TryUnaryDerivative(op, gv, xv, yv, out var r) ? new Tensor(r) : null;
+    }
 
     /// <summary>An elementwise function whose derivative is zero almost everywhere (floor, ceil, round, sign).</summary>
     public static Primitive Piecewise(string name, UnaryOp op) =>

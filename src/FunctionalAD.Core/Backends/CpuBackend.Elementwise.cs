@@ -18,7 +18,7 @@ public sealed partial class CpuBackend
     static RawTensor UnaryOf<T>(UnaryOp op, RawTensor x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (a, off) = Read<T>(x);
-        var r = new T[x.Numel];
+        var r = Uninit<T>(x.Numel);
         if (Parallelism.ShouldSplit(r.Length)) UnaryParallel(op, a, off, r);
         else UnarySpan<T>(op, a.AsSpan(off, r.Length), r);
         return Wrap(r, x.Shape);
@@ -79,7 +79,7 @@ public sealed partial class CpuBackend
     static RawTensor UnaryInteger<T>(UnaryOp op, RawTensor x) where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>
     {
         var (a, off) = Read<T>(x);
-        var r = new T[x.Numel];
+        var r = Uninit<T>(x.Numel);
         var src = a.AsSpan(off, r.Length);
         switch (op)
         {
@@ -103,7 +103,7 @@ public sealed partial class CpuBackend
 
     static RawTensor BinaryOf<T>(BinaryOp op, RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var r = new T[a.Numel];
+        var r = Uninit<T>(a.Numel);
         // A broadcast scalar operand uses TensorPrimitives' scalar overloads instead of a materialised copy.
         if (IsScalarLike(b) && r.Length > 1 && op != BinaryOp.Atan2)
         {
@@ -178,7 +178,7 @@ public sealed partial class CpuBackend
     static RawTensor BinaryInteger<T>(BinaryOp op, RawTensor a, RawTensor b) where T : unmanaged, IBinaryInteger<T>
     {
         var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
-        var r = new T[a.Numel];
+        var r = Uninit<T>(a.Numel);
         var xs = x.AsSpan(xo, r.Length); var ys = y.AsSpan(yo, r.Length);
         switch (op)
         {
@@ -212,7 +212,7 @@ public sealed partial class CpuBackend
     static RawTensor CompareOf<T>(CompareOp op, RawTensor a, RawTensor b) where T : INumber<T>
     {
         var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
-        var r = new bool[a.Numel];
+        var r = Uninit<bool>(a.Numel);
         for (int i = 0; i < r.Length; i++)
         {
             T p = x[xo + i], q = y[yo + i];
@@ -245,7 +245,7 @@ public sealed partial class CpuBackend
     static RawTensor WhereOf<T>(RawTensor cond, RawTensor a, RawTensor b)
     {
         var (c, co) = Read<bool>(cond); var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
-        var r = new T[a.Numel];
+        var r = Uninit<T>(a.Numel);
         for (int i = 0; i < r.Length; i++) r[i] = c[co + i] ? x[xo + i] : y[yo + i];
         return Wrap(r, a.Shape);
     }

@@ -21,7 +21,7 @@ public sealed partial class CpuBackend
         shape[axis] = 0;
         foreach (var x in xs) shape[axis] += x.Shape[axis];
         var strides = Shape.ContiguousStrides(shape);
-        var r = new T[Shape.Numel(shape)];
+        var r = Uninit<T>(Shape.Numel(shape));
         int pos = 0;
         foreach (var x in xs) { CopyStrided(x, r, pos * strides[axis], strides); pos += x.Shape[axis]; }
         return Wrap(r, shape);
@@ -72,7 +72,7 @@ public sealed partial class CpuBackend
         var (a, off) = Read<T>(x);
         int outer = Shape.Numel(x.Shape.AsSpan(0, axis)), inner = Shape.Numel(x.Shape.AsSpan(axis + 1));
         var shape = (int[])x.Shape.Clone(); shape[axis] = idx.Length;
-        var r = new T[outer * idx.Length * inner];
+        var r = Uninit<T>(outer * idx.Length * inner);
         for (int o = 0; o < outer; o++)
             for (int j = 0; j < idx.Length; j++)
                 Array.Copy(a, off + (o * n + (int)idx[j]) * inner, r, (o * idx.Length + j) * inner, inner);

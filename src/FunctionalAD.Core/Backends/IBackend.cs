@@ -53,6 +53,17 @@ public interface IBackend
     RawTensor IndexSelect(RawTensor x, int axis, RawTensor index);
     /// <summary>Zeros of <paramref name="shape"/> plus, for each i, source's slice i added at index[i] along axis (the transpose of IndexSelect).</summary>
     RawTensor IndexAdd(int[] shape, int axis, RawTensor index, RawTensor source);
+    /// <summary>
+    /// g·f'(x) elementwise, where f is <paramref name="op"/> and y = f(x): the first-order vjp (and jvp) of an elementwise
+    /// primitive in one pass instead of computing f'(x) and then multiplying. g, x and y have equal shape and dtype
+    /// (g may be a broadcast view). Returns false where the backend has no fused kernel for op (the default); the engine
+    /// then composes the derivative from the other kernels.
+    /// </summary>
+    bool TryUnaryDerivative(UnaryOp op, RawTensor g, RawTensor x, RawTensor y, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RawTensor? result)
+    {
+        result = null;
+        return false;
+    }
 }
 
 /// <summary>Finds the backend of a device. The CPU backend is built in; others register themselves.</summary>

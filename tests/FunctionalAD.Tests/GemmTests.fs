@@ -79,6 +79,24 @@ let tests =
                 for kernel in kernels do
                     checkF64 1e-12 kernel ((m, k, n, 1), (RowMajor, Transposed), 11UL)
                     checkF32 2e-5 kernel ((m, k, n, 2), (Transposed, RowMajor), 12UL)
+        testCase "the packing transpose (8x8 / 4x4 register blocks and their remainders) moves every element" <| fun () ->
+            let check (ofInt: int -> 'T) =
+                for lines in [ 1; 3; 4; 7; 8; 9; 17 ] do
+                    for len in [ 1; 4; 5; 8; 13; 24 ] do
+                        let srcStride, dstStride = len + 3, lines + 2
+                        let src : 'T[] = Array.init (lines * srcStride) ofInt
+                        let dst : 'T[] = Array.zeroCreate (len * dstStride)
+                        GemmPacking.Transpose(&src.[0], srcStride, lines, len, &dst.[0], dstStride)
+                        for l in 0 .. lines - 1 do
+                            for p in 0 .. len - 1 do
+                                if dst.[p * dstStride + l] <> src.[l * srcStride + p] then
+                                    failtestf "%s lines=%d len=%d: dst[%d,%d] wrong" (typeof<'T>.Name) lines len p l
+                        for p in 0 .. len - 1 do
+                            for l in lines .. dstStride - 1 do
+                                if dst.[p * dstStride + l] <> Unchecked.defaultof<'T> then
+                                    failtestf "%s lines=%d len=%d: wrote outside the panel at [%d,%d]" (typeof<'T>.Name) lines len p l
+            check float32
+            check float
         testCase "matmul of transposed views goes through the GEMM unchanged" <| fun () ->
             let g = Generator(5UL)
             let a = Tensor.Randn([| 2; 70; 45 |], g, DType.Float64)

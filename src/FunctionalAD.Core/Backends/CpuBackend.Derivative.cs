@@ -40,10 +40,11 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>r[rs .. rs+n) = g·f'(x) block by block; a scalar g is spread into one block once.</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit] // the spread block is filled before use; zeroing it cost more than a 0-D op
     static void DerivativeRange<T>(UnaryOp op, T[] ga, int go, bool scalarG, T[] xa, int xo, T[] ya, int yo, T[] r, int rs, int n)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Span<T> spread = scalarG ? stackalloc T[DerivativeBlock] : default;
+        Span<T> spread = scalarG ? stackalloc T[Math.Min(n, DerivativeBlock)] : default;
         if (scalarG) spread.Fill(ga[go]);
         for (int s = 0; s < n; s += DerivativeBlock)
         {

@@ -223,9 +223,27 @@ let private fusedTests =
                     let fusedS, composedS = pullbacks (fun t -> (f t).Sum()) x (Tensor.Scalar(0.7, x.DType))
                     expectClose tol fusedS composedS (sprintf "%s under sum, shape %A %A" name x.Shape x.DType) ]
 
+/// x·Wᵀ with W [out, in] (a Linear layer), and Xᵀ·Wᵀ with X stored [in, batch]: the cotangent of a transposed
+/// operand is computed in the operand's layout, so the parameter's gradient is contiguous; both gradients must still
+/// equal finite differences.
+let private transposedMatmulTests =
+    testList "matmul cotangents of transposed operands" [
+        for name, xShape, f in [ "x·Wᵀ", [| 3; 7 |], (fun (x: Tensor) (w: Tensor) -> x.MatMul(w.T))
+                                 "Xᵀ·Wᵀ", [| 7; 3 |], (fun x w -> x.T.MatMul(w.T)) ] ->
+            testCase name <| fun () ->
+                let g = Generator 9UL
+                let x, w = uniform g xShape -1.0 1.0, uniform g [| 5; 7 |] -1.0 1.0
+                let cot = uniform g [| 3; 5 |] -1.0 1.0
+                let F (ts: Tensor[]) = (f ts.[0] ts.[1] * cot).Sum()
+                let struct (_, grads) = Transform.ValueAndGrad(Func<_, _> F, [| x; w |])
+                for i in 0 .. 1 do
+                    Expect.isTrue (close 1e-6 (grads.[i].ToDoubleArray()) (numericGrad F [| x; w |] i 1e-6)) (sprintf "%s: gradient %d = finite differences" name i)
+                    Expect.isTrue grads.[i].Value.IsContiguous (sprintf "%s: gradient %d is contiguous" name i) ]
+
 let tests =
     testList "primitives" [
         fusedTests
+        transposedMatmulTests
         testCase "every primitive of the engine has a property below" <| fun () ->
             let tested = specs |> List.map (fun s -> s.Name) |> Set.ofList
             let missing = Set.difference (primitiveNames ()) tested

@@ -125,5 +125,19 @@ internal static partial class Primitives
     public static readonly Primitive BatchMatMul = new("matmul",
         (b, xs, _) => b.MatMul(xs[0], xs[1]),
         [(dx, xs, _, _) => dx.MatMul(xs[1]), (dx, xs, _, _) => xs[0].MatMul(dx)],
-        [(g, xs, _, _) => g.MatMul(xs[1].Transpose(-1, -2)), (g, xs, _, _) => xs[0].Transpose(-1, -2).MatMul(g)]);
+        [(g, xs, _, _) => ColumnMajor(xs[0]) ? xs[1].MatMul(g.Transpose(-1, -2)).Transpose(-1, -2) : g.MatMul(xs[1].Transpose(-1, -2)),
+         (g, xs, _, _) => ColumnMajor(xs[1]) ? g.Transpose(-1, -2).MatMul(xs[0]).Transpose(-1, -2) : xs[0].Transpose(-1, -2).MatMul(g)]);
+
+    /// <summary>
+    /// True when the matrices of x are stored column by column (x is a transposed view, like Wᵀ in x·Wᵀ). Its
+    /// cotangent is then computed as the transpose of the transposed product, so it comes out in x's layout and the
+    /// transpose's own vjp hands the parameter a contiguous gradient instead of a strided view that every later
+    /// elementwise op (an optimizer step) would have to copy.
+    /// </summary>
+    static bool ColumnMajor(Tensor x)
+    {
+        var v = x.Value;
+        int r = v.Rank;
+        return r >= 2 && v.Shape[r - 1] > 1 && v.Shape[r - 2] > 1 && v.Strides[r - 2] == 1 && v.Strides[r - 1] != 1;
+    }
 }

@@ -211,6 +211,15 @@ let reductions =
                 expectClose 1e-10 (x.var()) (scalar var) "unbiased var"
                 expectClose 1e-10 (x.logsumexp()) (scalar (log (d |> Array.sumBy exp))) "logsumexp")
             (Gen.zip genShape genSeed)
+        testCase "a long sum split over threads equals the sequential sum" <| fun () ->
+            let g = Generator 3UL
+            for n in [ 262_143; 262_144; 1_000_003 ] do
+                let x = uniform g [| n + 5 |] -1.0 1.0
+                let view = x.Slice(0, 5, n + 5) // starts inside its storage
+                let exact = view.ToArray<float>() |> Array.sum
+                for threads in [ 1; 2; 3 ] do
+                    use _ = FunctionalAD.Backends.Parallelism.Limit threads
+                    expectClose 1e-9 (view.Sum()) (scalar exact) (sprintf "n=%d threads=%d" n threads)
         testCase "argmax/argmin, keepDim" <| fun () ->
             let x = tensor [ [ 1.0; 5.0; 2.0 ]; [ 7.0; 0.0; 3.0 ] ]
             Expect.sequenceEqual ((x.argmax(1)).ToArray<int64>()) [| 1L; 0L |] "argmax dim"

@@ -32,6 +32,16 @@ public static class Parallelism
     /// <summary>True when n elements are worth splitting over threads in the current scope.</summary>
     internal static bool ShouldSplit(int n) => n >= 2 * Grain && MaxThreads > 1;
 
+    /// <summary>Runs body(0) .. body(pieces - 1) concurrently: pieces - 1 on pool threads, the last on the caller.</summary>
+    internal static void Pieces(int pieces, Action<int> body)
+    {
+        if (pieces <= 1) { if (pieces == 1) body(0); return; }
+        var others = new Task[pieces - 1];
+        for (int c = 0; c < pieces - 1; c++) { int piece = c; others[c] = Task.Run(() => body(piece)); }
+        body(pieces - 1);
+        Task.WaitAll(others);
+    }
+
     /// <summary>Runs body(start, count) over [0, n) in chunks, in parallel when n is large and threads allow.</summary>
     internal static void For(int n, int grain, Action<int, int> body)
     {

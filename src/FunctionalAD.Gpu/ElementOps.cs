@@ -68,6 +68,7 @@ internal readonly struct Float32Ops : IElementOps<float>
             case UnaryOp.Sigmoid: return 1f / (1f + XMath.Exp(-x));
             case UnaryOp.Relu: return XMath.IsNaN(x) ? x : x > 0f ? x : 0f;
             case UnaryOp.Softplus: return (x > 0f ? x : 0f) + (float)Float64Ops.Log1p(XMath.Exp(-XMath.Abs(x)));
+            case UnaryOp.Square: return x * x;
             case UnaryOp.Floor: return XMath.Floor(x);
             case UnaryOp.Ceil: return XMath.Ceiling(x);
             default: return XMath.RoundToEven(x);
@@ -146,6 +147,7 @@ internal readonly struct Float64Ops : IElementOps<double>
             case UnaryOp.Sigmoid: return 1.0 / (1.0 + XMath.Exp(-x));
             case UnaryOp.Relu: return XMath.IsNaN(x) ? x : x > 0.0 ? x : 0.0;
             case UnaryOp.Softplus: return (x > 0.0 ? x : 0.0) + Log1p(XMath.Exp(-XMath.Abs(x)));
+            case UnaryOp.Square: return x * x;
             case UnaryOp.Floor: return XMath.Floor(x);
             case UnaryOp.Ceil: return XMath.Ceiling(x);
             default: return XMath.RoundToEven(x);

@@ -28,7 +28,7 @@ module Loss =
     let mseWith reduction (prediction: Tensor) (target: Tensor) =
         sameShape "mse" prediction target
         let d = prediction - target
-        reduce reduction (d * d)
+        reduce reduction (d.Square())
     /// Mean squared error.
     let mse prediction target = mseWith Mean prediction target
 

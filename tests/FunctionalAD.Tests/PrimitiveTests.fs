@@ -50,6 +50,7 @@ let private reduction name (op: Tensor -> int[] -> bool -> Tensor) =
 let specs : Spec list =
     [ unary "neg" -2.0 2.0 0.0 (fun x -> -x)
       { unary "abs" -2.0 2.0 0.1 abs with SecondOrder = false }
+      unary "square" -2.0 2.0 0.0 (fun x -> x.Square())
       unary "exp" -2.0 2.0 0.0 exp
       unary "log" 0.2 3.0 0.0 log
       unary "log1p" -0.5 3.0 0.0 log1p
@@ -191,7 +192,7 @@ let private check (sp: Spec) (xs: Tensor[], f: Tensor[] -> Tensor) (seed: uint64
 
 /// Elementwise primitives whose first-order vjp/jvp the CPU backend computes in one pass, with input domains.
 let private fusedCases : (string * float * float * (Tensor -> Tensor)) list =
-    [ "exp", -2.0, 2.0, exp; "log", 0.2, 3.0, log; "log1p", -0.5, 3.0, log1p; "expm1", -2.0, 2.0, expm1
+    [ "square", -2.0, 2.0, (fun x -> x.Square()); "exp", -2.0, 2.0, exp; "log", 0.2, 3.0, log; "log1p", -0.5, 3.0, log1p; "expm1", -2.0, 2.0, expm1
       "sqrt", 0.2, 3.0, sqrt; "rsqrt", 0.2, 3.0, rsqrt; "sin", -3.0, 3.0, sin; "cos", -3.0, 3.0, cos
       "tan", -1.2, 1.2, tan; "atan", -3.0, 3.0, atan; "sinh", -2.0, 2.0, sinh; "cosh", -2.0, 2.0, cosh
       "tanh", -2.0, 2.0, tanh; "sigmoid", -3.0, 3.0, sigmoid; "relu", -2.0, 2.0, relu; "softplus", -3.0, 3.0, softplus ]

@@ -16,6 +16,7 @@ internal static partial class Primitives
     public static readonly Primitive Log = Primitive.Elementwise("log", UnaryOp.Log, (x, _) => 1.0 / x);
     public static readonly Primitive Log1p = Primitive.Elementwise("log1p", UnaryOp.Log1p, (x, _) => 1.0 / (x + 1.0));
     public static readonly Primitive Expm1 = Primitive.Elementwise("expm1", UnaryOp.Expm1, (_, y) => y + 1.0);
+    public static readonly Primitive Square = Primitive.Elementwise("square", UnaryOp.Square, (x, _) => 2.0 * x);
     public static readonly Primitive Sqrt = Primitive.Elementwise("sqrt", UnaryOp.Sqrt, (_, y) => 0.5 / y);
     public static readonly Primitive Rsqrt = Primitive.Elementwise("rsqrt", UnaryOp.Rsqrt, (_, y) => -0.5 * y * y * y);
     public static readonly Primitive Sin = Primitive.Elementwise("sin", UnaryOp.Sin, (x, _) => x.Cos());

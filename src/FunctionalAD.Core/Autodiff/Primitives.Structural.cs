@@ -9,7 +9,7 @@ internal static partial class Primitives
 
     /// <summary>A reduced cotangent (or result) broadcast back to the input's shape.</summary>
     static Tensor Unreduce(Tensor g, int[] inputShape, ReduceAttr a) =>
-        g.Reshape(Shape.Reduced(inputShape, a.Axes, true)).BroadcastTo(inputShape);
+        g.Reshape(Shape.Reduced(inputShape, a.Axes, true)).BroadcastOwned(inputShape);
 
     public static readonly Primitive Sum = Primitive.Linear("sum",
         (b, xs, a) => b.Reduce(ReduceOp.Sum, xs[0], R(a).Axes, R(a).KeepDim),
@@ -121,12 +121,19 @@ internal static partial class Primitives
         };
     }
 
-    // [B,m,k] x [B,k,n] -> [B,m,n]; d(AB) = dA B + A dB; cotangents g Bᵀ and Aᵀ g.
+    // [B,m,k] x [B,k,n] -> [B,m,n], or [m,k] x [k,n] -> [m,n] (one product, no reshape nodes on the tape);
+    // d(AB) = dA B + A dB; cotangents g Bᵀ and Aᵀ g.
     public static readonly Primitive BatchMatMul = new("matmul",
-        (b, xs, _) => b.MatMul(xs[0], xs[1]),
+        (b, xs, _) => xs[0].Rank == 3 ? b.MatMul(xs[0], xs[1]) : Unbatch(b.MatMul(AsBatch(xs[0]), AsBatch(xs[1]))),
         [(dx, xs, _, _) => dx.MatMul(xs[1]), (dx, xs, _, _) => xs[0].MatMul(dx)],
         [(g, xs, _, _) => ColumnMajor(xs[0]) ? xs[1].MatMul(g.Transpose(-1, -2)).Transpose(-1, -2) : g.MatMul(xs[1].Transpose(-1, -2)),
          (g, xs, _, _) => ColumnMajor(xs[1]) ? g.Transpose(-1, -2).MatMul(xs[0]).Transpose(-1, -2) : xs[0].Transpose(-1, -2).MatMul(g)]);
+
+    /// <summary>A matrix as a batch of one (a view).</summary>
+    static RawTensor AsBatch(RawTensor x) => new(x.Storage, [1, x.Shape[0], x.Shape[1]], [0, x.Strides[0], x.Strides[1]], x.Offset);
+
+    /// <summary>The one product of a contiguous [1, m, n] result, as a matrix (a view).</summary>
+    static RawTensor Unbatch(RawTensor r) => new(r.Storage, [r.Shape[1], r.Shape[2]], [r.Strides[1], r.Strides[2]], r.Offset);
 
     /// <summary>
     /// True when the matrices of x are stored column by column (x is a transposed view, like Wᵀ in x·Wᵀ). Its

@@ -19,6 +19,7 @@ internal sealed class Tag
     /// <summary>The nodes recorded under this tag in creation (= topological) order; null for forward mode and for
     /// the imperative tag, whose graph is found by walking parents.</summary>
     public readonly List<Node>? Tape;
+    readonly Lock tapeLock = new(); // ops of one grad may run on several threads
 
     Tag(int level, Mode mode, List<Node>? tape) { Level = level; Mode = mode; Tape = tape; }
 
@@ -39,7 +40,7 @@ internal sealed class Tag
     public long Record(Node node)
     {
         if (Tape is null) return Interlocked.Increment(ref imperativeStamp);
-        lock (Tape) { Tape.Add(node); return Tape.Count - 1; }
+        lock (tapeLock) { Tape.Add(node); return Tape.Count - 1; }
     }
 
     static long imperativeStamp;

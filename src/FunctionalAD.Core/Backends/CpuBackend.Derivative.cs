@@ -21,7 +21,7 @@ public sealed partial class CpuBackend
         return result is not null;
     }
 
-    static bool HasFusedDerivative(UnaryOp op) => op is UnaryOp.Exp or UnaryOp.Log or UnaryOp.Log1p or UnaryOp.Expm1
+    static bool HasFusedDerivative(UnaryOp op) => op is UnaryOp.Square or UnaryOp.Exp or UnaryOp.Log or UnaryOp.Log1p or UnaryOp.Expm1
         or UnaryOp.Sqrt or UnaryOp.Rsqrt or UnaryOp.Sin or UnaryOp.Cos or UnaryOp.Tan or UnaryOp.Atan or UnaryOp.Sinh
         or UnaryOp.Cosh or UnaryOp.Tanh or UnaryOp.Sigmoid or UnaryOp.Relu or UnaryOp.Softplus;
 
@@ -61,6 +61,7 @@ public sealed partial class CpuBackend
         T one = T.One, half = T.CreateTruncating(0.5);
         switch (op)
         {
+            case UnaryOp.Square: TensorPrimitives.Multiply(g, x, r); TensorPrimitives.Add(r, r, r); break; // g·2x
             case UnaryOp.Exp: TensorPrimitives.Multiply(g, y, r); break;                          // g·y
             case UnaryOp.Log: TensorPrimitives.Divide(g, x, r); break;                            // g/x
             case UnaryOp.Log1p: TensorPrimitives.Add(x, one, r); TensorPrimitives.Divide(g, r, r); break; // g/(1+x)

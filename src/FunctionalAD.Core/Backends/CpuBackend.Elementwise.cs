@@ -49,6 +49,7 @@ public sealed partial class CpuBackend
             case UnaryOp.Log1p: TensorPrimitives.LogP1(x, y); break;
             case UnaryOp.Expm1: TensorPrimitives.ExpM1(x, y); break;
             case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
+            case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
             case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, y); break;
             case UnaryOp.Sin: TensorPrimitives.Sin(x, y); break;
             case UnaryOp.Cos: TensorPrimitives.Cos(x, y); break;

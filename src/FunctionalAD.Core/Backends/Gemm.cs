@@ -59,19 +59,27 @@ internal static class Gemm
         }
     }
 
-    /// <summary>The textbook triple loop, for products too small to pack.</summary>
+    /// <summary>The textbook loop, for products too small to pack: each row of C accumulates k scaled rows of B.</summary>
     internal static void Naive<T>(int bi, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
         where T : unmanaged, INumber<T>
     {
+        T[] ad = a.Data, bd = b.Data;
         int ab = a.Offset + bi * a.BatchStride, bb = b.Offset + bi * b.BatchStride, cb = bi * m * n;
+        int ars = a.RowStride, acs = a.ColStride, brs = b.RowStride, bcs = b.ColStride;
+        ref T c0 = ref c[cb];
+        ref T a0 = ref ad[ab];
+        ref T b0 = ref bd[bb];
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
+        {
+            ref T row = ref Unsafe.Add(ref c0, i * n);
+            ref T ai = ref Unsafe.Add(ref a0, i * ars);
+            for (int p = 0; p < k; p++)
             {
-                T s = T.Zero;
-                int ai = ab + i * a.RowStride, bj = bb + j * b.ColStride;
-                for (int p = 0; p < k; p++) s += a.Data[ai + p * a.ColStride] * b.Data[bj + p * b.RowStride];
-                c[cb + i * n + j] = s;
+                T s = Unsafe.Add(ref ai, p * acs);
+                ref T bp = ref Unsafe.Add(ref b0, p * brs);
+                for (int j = 0; j < n; j++) Unsafe.Add(ref row, j) += s * Unsafe.Add(ref bp, j * bcs);
             }
+        }
     }
 
     /// <summary>Spreads the batch, or strips of each product, over the threads the current scope allows.</summary>

@@ -2,7 +2,7 @@ namespace FunctionalAD.Backends;
 
 #pragma warning disable CS1591 // the op enums' members are the names of the math functions they denote
 /// <summary>Elementwise functions of one tensor.</summary>
-public enum UnaryOp { Neg, Abs, Sign, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Floor, Ceil, Round }
+public enum UnaryOp { Neg, Abs, Sign, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Floor, Ceil, Round, Square }
 
 /// <summary>Elementwise functions of two tensors of the same shape and dtype.</summary>
 public enum BinaryOp { Add, Sub, Mul, Div, Pow, Atan2, Max, Min }

@@ -109,6 +109,11 @@ public sealed partial class Tensor
         return Dispatch.Apply(Primitives.Expand, [this], FunctionalAD.Shape.Validate("broadcastTo", target));
     }
 
+    /// <summary>BroadcastTo for a shape the library computed (already broadcast-compatible, never mutated): no
+    /// validation and no defensive copy, which cost as much as the view itself on small tensors.</summary>
+    internal Tensor BroadcastOwned(int[] target) =>
+        target.AsSpan().SequenceEqual(shape) ? this : Dispatch.Apply(Primitives.Expand, [this], target);
+
     /// <summary>Same as <see cref="BroadcastTo"/> (PyTorch's name).</summary>
     public Tensor Expand(params int[] target) => BroadcastTo(target);
 

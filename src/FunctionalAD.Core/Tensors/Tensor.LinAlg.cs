@@ -20,10 +20,11 @@ public sealed partial class Tensor
         if (other.Rank == 1) return MatMul(other.Unsqueeze(-1)).Squeeze(-1);
         int m = shape[^2], k = shape[^1], k2 = other.shape[^2], n = other.shape[^1];
         if (k != k2) throw new ShapeMismatchException("matmul", $"shapes {F(shape)} and {F(other.shape)} are not aligned ({k} != {k2})");
-        var batch = FunctionalAD.Shape.Broadcast("matmul", shape[..^2], other.shape[..^2]);
-        int b = FunctionalAD.Shape.Numel(batch);
         var dtype = DTypes.Promote(DType, other.DType);
         if (!dtype.IsFloatingPoint()) dtype = DType.Float32;
+        if (Rank == 2 && other.Rank == 2) return Dispatch.Apply(Primitives.BatchMatMul, [To(dtype), other.To(dtype)], null);
+        var batch = FunctionalAD.Shape.Broadcast("matmul", shape[..^2], other.shape[..^2]);
+        int b = FunctionalAD.Shape.Numel(batch);
         var a3 = To(dtype).BroadcastTo([.. batch, m, k]).Reshape(b, m, k);
         var b3 = other.To(dtype).BroadcastTo([.. batch, k, n]).Reshape(b, k, n);
         return Dispatch.Apply(Primitives.BatchMatMul, [a3, b3], null).Reshape([.. batch, m, n]);

@@ -64,8 +64,8 @@ public sealed partial class Tensor
     public Tensor Ceil() => Unary("ceil", Primitives.Ceil);
     /// <summary>Nearest integer, halves to even; derivative zero.</summary>
     public Tensor Round() => Unary("round", Primitives.Round);
-    /// <summary>x * x.</summary>
-    public Tensor Square() => this * this;
+    /// <summary>x² elementwise (one primitive: its vjp is 2x·g in one pass); integer tensors stay integer.</summary>
+    public Tensor Square() => DType.IsFloatingPoint() ? Dispatch.Apply(Primitives.Square, [this], null) : this * this;
     /// <summary>x raised to <paramref name="exponent"/> elementwise (broadcasting).</summary>
     public Tensor Pow(Tensor exponent) => Binary("pow", Primitives.Pow, this, exponent, floatOnly: true);
     /// <summary>x raised to a constant power.</summary>
@@ -191,7 +191,7 @@ public sealed partial class Tensor
         if (dtype == DType.Bool) throw new DTypeMismatchException(op, "Bool tensors have no arithmetic; cast with To(DType.Int32) or To(DType.Float32)");
         if (floatOnly && !dtype.IsFloatingPoint()) dtype = DType.Float32;
         var s = FunctionalAD.Shape.Broadcast(op, a.shape, b.shape);
-        return Dispatch.Apply(p, [a.To(dtype).BroadcastTo(s), b.To(dtype).BroadcastTo(s)], null);
+        return Dispatch.Apply(p, [a.To(dtype).BroadcastOwned(s), b.To(dtype).BroadcastOwned(s)], null);
     }
 
     Tensor Compare(string op, CompareOp cmp, Tensor other)
@@ -237,6 +237,6 @@ public sealed partial class Tensor
         SameDevice("where", a, b); SameDevice("where", condition, a);
         var dtype = DTypes.Promote(a.DType, b.DType);
         var s = FunctionalAD.Shape.Broadcast("where", FunctionalAD.Shape.Broadcast("where", condition.shape, a.shape), b.shape);
-        return Dispatch.Apply(Primitives.Where, [a.To(dtype).BroadcastTo(s), b.To(dtype).BroadcastTo(s)], condition.Value.Expand(s));
+        return Dispatch.Apply(Primitives.Where, [a.To(dtype).BroadcastOwned(s), b.To(dtype).BroadcastOwned(s)], condition.Value.Expand(s));
     }
 }

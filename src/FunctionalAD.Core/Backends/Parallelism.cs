@@ -32,26 +32,26 @@ public static class Parallelism
     /// <summary>True when n elements are worth splitting over threads in the current scope.</summary>
     internal static bool ShouldSplit(int n) => n >= 2 * Grain && MaxThreads > 1;
 
-    /// <summary>Runs body(0) .. body(pieces - 1) concurrently: pieces - 1 on pool threads, the last on the caller.</summary>
+    /// <summary>Runs body(0) .. body(pieces - 1) concurrently: pieces - 1 on workers, the last on the caller.</summary>
     internal static void Pieces(int pieces, Action<int> body)
     {
         if (pieces <= 1) { if (pieces == 1) body(0); return; }
-        var others = new Task[pieces - 1];
-        for (int c = 0; c < pieces - 1; c++) { int piece = c; others[c] = Task.Run(() => body(piece)); }
-        body(pieces - 1);
-        Task.WaitAll(others);
+        if (Workers.TryRun(pieces, body)) return;
+        Parallel.For(0, pieces, new ParallelOptions { MaxDegreeOfParallelism = pieces }, body);
     }
 
-    /// <summary>Runs body(start, count) over [0, n) in chunks, in parallel when n is large and threads allow.</summary>
+    /// <summary>
+    /// Runs body(start, count) over [0, n), in one contiguous piece per thread when n is at least two grains and
+    /// threads allow (equal pieces: the kernels split here do the same work per element).
+    /// </summary>
     internal static void For(int n, int grain, Action<int, int> body)
     {
         int threads = MaxThreads;
         if (threads <= 1 || n < 2 * grain) { if (n > 0) body(0, n); return; }
-        int chunks = Math.Min(threads * 4, n / grain);
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-        Parallel.For(0, chunks, options, c =>
+        int pieces = Math.Min(threads, n / grain);
+        Pieces(pieces, c =>
         {
-            int start = (int)((long)n * c / chunks), end = (int)((long)n * (c + 1) / chunks);
+            int start = (int)((long)n * c / pieces), end = (int)((long)n * (c + 1) / pieces);
             body(start, end - start);
         });
     }

@@ -300,4 +300,31 @@ let printing =
             Expect.isLessThan s.Length 200 "short"
     ]
 
-let tests = testList "tensor core" [ creation; views; elementwise; reductions; structure; printing ]
+/// The worker threads behind split kernels: every piece runs once, a piece's exception reaches the caller after all
+/// pieces finished, and callers from many threads at once (which find the workers busy and fall back) get the same
+/// results.
+let parallelism =
+    testList "parallelism" [
+        testCase "every piece runs exactly once, on workers or by fallback" <| fun () ->
+            for pieces in [ 1; 2; 3; 8 ] do
+                let hits = Array.zeroCreate<int> pieces
+                FunctionalAD.Backends.Parallelism.Pieces(pieces, fun i -> System.Threading.Interlocked.Increment(&hits.[i]) |> ignore)
+                Expect.equal hits (Array.create pieces 1) (sprintf "%d pieces" pieces)
+        testCase "a piece's exception is rethrown after the others finish" <| fun () ->
+            let finished = ref 0
+            let run () =
+                FunctionalAD.Backends.Parallelism.Pieces(2, fun i ->
+                    if i = 0 then invalidOp "piece 0 failed"
+                    else System.Threading.Thread.Sleep 20; System.Threading.Interlocked.Increment(&finished.contents) |> ignore)
+            Expect.throwsT<InvalidOperationException> run "the exception reaches the caller"
+            Expect.equal finished.Value 1 "the other piece ran to the end"
+            // the workers are usable again afterwards
+            let x = Tensor.Rand([| 300_000 |], Generator 1UL, DType.Float64)
+            expectClose 1e-9 (x.Sum()) (scalar (x.ToArray<float>() |> Array.sum)) "sum after a failed split"
+        testCase "kernels called from several threads at once agree with one thread" <| fun () ->
+            let x = Tensor.Rand([| 400_000 |], Generator 2UL, DType.Float64)
+            let expected = (x.Sin() * x).Sum().Item()
+            let results = Array.Parallel.init 8 (fun _ -> (x.Sin() * x).Sum().Item())
+            for r in results do Expect.floatClose Accuracy.high r expected "same sum on every thread" ]
+
+let tests = testList "tensor core" [ creation; views; elementwise; reductions; structure; printing; parallelism ]

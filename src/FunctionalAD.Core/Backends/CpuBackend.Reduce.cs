@@ -57,8 +57,7 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// One contiguous run summed with one piece per thread (the caller takes one): each core streams one long
-    /// range, which its prefetchers follow best. 10M float32, 2 threads, interleaved runs: 74 GB/s against 54 GB/s
-    /// for TensorPrimitives.Sum on the same halves (eight dynamically scheduled pieces measured 63-81 GB/s).
+    /// range, which its prefetchers follow best. 10M float32: 112 GB/s on 2 threads, 55 on 1 (bench fad_sum_f32_10M).
     /// </summary>
     static T ParallelSum<T>(T[] a, int off, int len) where T : unmanaged, INumber<T>
     {

@@ -73,9 +73,12 @@ internal static class Workers
             while (true)
             {
                 long until = Stopwatch.GetTimestamp() + SpinTicks;
+                var spin = new SpinWait();
                 while (Volatile.Read(ref state) != Posted)
                 {
-                    if (Stopwatch.GetTimestamp() < until) { Thread.SpinWait(16); continue; }
+                    // SpinWait yields the core every few turns: the GC can suspend this thread there, and its own
+                    // thread can run (a busy loop made every collection wait out the whole spin window)
+                    if (Stopwatch.GetTimestamp() < until) { spin.SpinOnce(sleep1Threshold: -1); continue; }
                     Interlocked.Exchange(ref sleeping, 1);
                     // Re-check after announcing: a job posted before the announcement must not be slept through.
                     if (Volatile.Read(ref state) == Posted && Interlocked.CompareExchange(ref sleeping, 0, 1) == 1) break;

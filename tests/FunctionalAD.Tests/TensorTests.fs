@@ -305,19 +305,36 @@ let printing =
 /// results.
 let parallelism =
     testList "parallelism" [
+        testCase "a piece's exception reaches the caller as itself when the workers are busy" <| fun () ->
+            // hold the workers with a split that waits inside its pieces, then split again from another thread
+            use started = new System.Threading.ManualResetEventSlim()
+            use release = new System.Threading.ManualResetEventSlim()
+            let holder = System.Threading.Tasks.Task.Run(fun () ->
+                FunctionalAD.Backends.Parallelism.Pieces(2, fun _ -> started.Set(); release.Wait()))
+            started.Wait()
+            try
+                Expect.throwsT<InvalidOperationException>
+                    (fun () -> FunctionalAD.Backends.Parallelism.Pieces(2, fun i -> if i = 1 then invalidOp "fallback piece failed"))
+                    "not wrapped in an AggregateException"
+            finally
+                release.Set()
+                holder.Wait()
         testCase "every piece runs exactly once, on workers or by fallback" <| fun () ->
             for pieces in [ 1; 2; 3; 8 ] do
                 let hits = Array.zeroCreate<int> pieces
                 FunctionalAD.Backends.Parallelism.Pieces(pieces, fun i -> System.Threading.Interlocked.Increment(&hits.[i]) |> ignore)
                 Expect.equal hits (Array.create pieces 1) (sprintf "%d pieces" pieces)
         testCase "a piece's exception is rethrown after the others finish" <| fun () ->
-            let finished = ref 0
-            let run () =
-                FunctionalAD.Backends.Parallelism.Pieces(2, fun i ->
-                    if i = 0 then invalidOp "piece 0 failed"
-                    else System.Threading.Thread.Sleep 20; System.Threading.Interlocked.Increment(&finished.contents) |> ignore)
-            Expect.throwsT<InvalidOperationException> run "the exception reaches the caller"
-            Expect.equal finished.Value 1 "the other piece ran to the end"
+            // piece 1 runs on the calling thread, piece 0 on a worker (or both on the fallback); either may fail
+            for failing in [ 0; 1 ] do
+                let finished = ref 0
+                let run () =
+                    FunctionalAD.Backends.Parallelism.Pieces(2, fun i ->
+                        if i = failing then invalidOp (sprintf "piece %d failed" i)
+                        System.Threading.Thread.Sleep 20
+                        System.Threading.Interlocked.Increment(&finished.contents) |> ignore)
+                Expect.throwsT<InvalidOperationException> run (sprintf "piece %d's exception reaches the caller" failing)
+                Expect.equal finished.Value 1 (sprintf "the piece beside failing piece %d ran to the end" failing)
             // the workers are usable again afterwards
             let x = Tensor.Rand([| 300_000 |], Generator 1UL, DType.Float64)
             expectClose 1e-9 (x.Sum()) (scalar (x.ToArray<float>() |> Array.sum)) "sum after a failed split"

@@ -32,12 +32,17 @@ public static class Parallelism
     /// <summary>True when n elements are worth splitting over threads in the current scope.</summary>
     internal static bool ShouldSplit(int n) => n >= 2 * Grain && MaxThreads > 1;
 
-    /// <summary>Runs body(0) .. body(pieces - 1) concurrently: pieces - 1 on workers, the last on the caller.</summary>
+    /// <summary>Runs body(0) .. body(pieces - 1) concurrently: pieces - 1 on workers, the last on the caller (or all
+    /// on the thread pool when the workers are busy). A piece's exception reaches the caller as itself, on either path.</summary>
     internal static void Pieces(int pieces, Action<int> body)
     {
         if (pieces <= 1) { if (pieces == 1) body(0); return; }
         if (Workers.TryRun(pieces, body)) return;
-        Parallel.For(0, pieces, new ParallelOptions { MaxDegreeOfParallelism = pieces }, body);
+        try { Parallel.For(0, pieces, new ParallelOptions { MaxDegreeOfParallelism = pieces }, body); }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
     }
 
     /// <summary>

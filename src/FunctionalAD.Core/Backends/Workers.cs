@@ -33,7 +33,11 @@ internal static class Workers
             Exception? error = null;
             try { body(pieces - 1); }
             catch (Exception e) { error = e; }
-            for (int w = 0; w < pieces - 1; w++) error ??= pool[w].Join();
+            for (int w = 0; w < pieces - 1; w++)
+            {
+                var e = pool[w].Join(); // every worker is joined, even after an error, before the pool is released
+                error ??= e;
+            }
             if (error is not null) ExceptionDispatchInfo.Throw(error);
             return true;
         }

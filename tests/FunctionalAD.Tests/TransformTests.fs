@@ -85,6 +85,31 @@ let conventions =
 
 let identities =
     testList "identities" [
+        testCase "adjoints summed in place: many uses of one value, inputs and cotangent untouched" <| fun () ->
+            let g = Generator 21UL
+            let x = uniform g [| 4; 3 |] -1.0 1.0
+            let u = uniform g [| 4; 3 |] -1.0 1.0
+            let xBefore, uBefore = x.ToDoubleArray(), u.ToDoubleArray()
+            // five uses of x: its adjoint gets five contributions, two of them the cotangent object itself
+            let f (xs: Tensor[]) = xs.[0] + xs.[0] * 2.0 + xs.[0].Sin() + xs.[0].T.T + xs.[0]
+            let r = Transform.Vjp(Func<_, _> f, x)
+            let first = r.Pullback(u).[0]
+            expectClose 1e-12 first (u * (x.Cos() + 5.0)) "vjp = u·(5 + cos x)"
+            expectClose 0.0 (r.Pullback(u).[0]) first "a second pullback gives the same"
+            Expect.sequenceEqual (u.ToDoubleArray()) uBefore "the cotangent is not written"
+            Expect.sequenceEqual (x.ToDoubleArray()) xBefore "the input is not written"
+            // the scalar tape: x feeds every step, so its adjoint collects 300 contributions
+            let tape (x: Tensor) =
+                let mutable y = Tensor.Scalar 1.0
+                for _ in 1 .. 300 do y <- y * x + y.Sin()
+                y
+            let x0 = Tensor.Scalar 0.3
+            let viaTape = Transform.Grad(Func<_, _> tape, x0).Item()
+            let viaDual = FunctionalAD.Dual.Diff((fun (d: Dual<float>) ->
+                let mutable y = Dual<float>(1.0, 0.0)
+                for _ in 1 .. 300 do y <- y * d + sin y
+                y), 0.3)
+            Expect.floatClose Accuracy.high viaTape viaDual "reverse over 300 steps = forward-mode Dual"
         testProp "hessian is symmetric and hvp = hessian v = reverse-over-forward" (fun (n, seed) ->
             let g = Generator seed
             let a = uniform g [| n; n |] -1.0 1.0

@@ -32,6 +32,9 @@ internal static class Backprop
     {
         var adjoint = new Tensor?[rootSlot + 1];
         adjoint[rootSlot] = seed;
+        // owned[s]: adjoint[s] is a sum this walk allocated and has not handed to anyone (a node's adjoint is only
+        // passed on when the node itself is processed, after its last contribution), so it may be added into in place.
+        var owned = new bool[rootSlot + 1];
         var keep = new HashSet<int>();
         foreach (var l in leaves) { int s = slotOf(l); if (s >= 0 && s <= rootSlot) keep.Add(s); }
         for (int i = rootSlot; i >= 0; i--)
@@ -46,13 +49,23 @@ internal static class Backprop
                 if (parent is null) continue;
                 var gj = node.Op.Vjp[j]!(g, node.Inputs, node.Output, node.Attr);
                 int s = slotOf(parent);
-                adjoint[s] = adjoint[s] is { } acc ? acc + gj : gj;
+                if (adjoint[s] is not { } acc) adjoint[s] = gj;
+                else if (!(owned[s] && AddInPlace(acc, gj)))
+                {
+                    var sum = acc + gj;
+                    adjoint[s] = sum;
+                    owned[s] = sum.IsConstant; // a fresh result (a traced sum's primal belongs to the outer tape)
+                }
             }
         }
         var result = new Tensor?[leaves.Length];
         for (int k = 0; k < leaves.Length; k++) { int s = slotOf(leaves[k]); result[k] = s >= 0 && s <= rootSlot ? adjoint[s] : null; }
         return result;
     }
+
+    /// <summary>acc += g in acc's own storage, where neither carries a derivative and the backend can (the CPU).</summary>
+    static bool AddInPlace(Tensor acc, Tensor g) =>
+        acc.IsConstant && g.IsConstant && acc.Device == g.Device && acc.Backend.TryAddInPlace(acc.Value, g.Value);
 
     /// <summary>Every node reachable from root through parents, each once, in creation (topological) order.</summary>
     public static List<Node> Reachable(Node root)

@@ -84,6 +84,41 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <inheritdoc/>
+    public bool TryAddInPlace(RawTensor target, RawTensor x)
+    {
+        if (!target.IsContiguous || x.DType != target.DType || !x.Shape.AsSpan().SequenceEqual(target.Shape)) return false;
+        switch (target.DType)
+        {
+            case DType.Float32: AddInPlace<float>(target, x); return true;
+            case DType.Float64: AddInPlace<double>(target, x); return true;
+            default: return false;
+        }
+    }
+
+    static void AddInPlace<T>(RawTensor target, RawTensor x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var t = Data<T>(target);
+        int to = target.Offset, n = target.Numel;
+        if (IsScalarLike(x))
+        {
+            T s = Data<T>(x)[x.Offset];
+            if (Parallelism.ShouldSplit(n)) AddParallel(t, to, n, s);
+            else TensorPrimitives.Add(t.AsSpan(to, n), s, t.AsSpan(to, n));
+            return;
+        }
+        var (xa, xo) = Read<T>(x);
+        if (Parallelism.ShouldSplit(n)) AddParallel(t, to, n, xa, xo);
+        else TensorPrimitives.Add(t.AsSpan(to, n), xa.AsSpan(xo, n), t.AsSpan(to, n));
+    }
+
+    // Kept apart so their closures are only allocated when the work is split.
+    static void AddParallel<T>(T[] t, int to, int n, T s) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parallelism.For(n, Parallelism.Grain, (st, len) => TensorPrimitives.Add(t.AsSpan(to + st, len), s, t.AsSpan(to + st, len)));
+
+    static void AddParallel<T>(T[] t, int to, int n, T[] xa, int xo) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parallelism.For(n, Parallelism.Grain, (st, len) => TensorPrimitives.Add(t.AsSpan(to + st, len), xa.AsSpan(xo + st, len), t.AsSpan(to + st, len)));
+
     /// <summary>g where x &gt; 0, else 0 (relu'(0) = 0; NaN x gives 0, as x.Gt(0) does).</summary>
     static void ReluDerivative<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, Span<T> r) where T : unmanaged, IFloatingPointIeee754<T>
     {

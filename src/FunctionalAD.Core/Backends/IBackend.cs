@@ -64,6 +64,13 @@ public interface IBackend
         result = null;
         return false;
     }
+    /// <summary>
+    /// target += x elementwise, writing into target's storage. Only for a target the caller created and nobody else
+    /// holds (the backward pass's own adjoint sums): everything else in the library treats storage as immutable.
+    /// target is contiguous; x has target's shape and dtype and may be a view. Returns false, writing nothing, where the
+    /// backend has no such kernel (the default) or the operands do not fit; the caller then adds out of place.
+    /// </summary>
+    bool TryAddInPlace(RawTensor target, RawTensor x) => false;
 }
 
 /// <summary>Finds the backend of a device. The CPU backend is built in; others register themselves.</summary>

@@ -33,11 +33,15 @@ public sealed partial class CpuBackend
         T[] ga; int go;
         if (scalarG) { ga = Data<T>(g); go = g.Offset; } else (ga, go) = Read<T>(g);
         var r = Uninit<T>(x.Numel);
-        if (Parallelism.ShouldSplit(r.Length))
-            Parallelism.For(r.Length, Parallelism.Grain, (s, n) => DerivativeRange(op, ga, scalarG ? go : go + s, scalarG, xa, xo + s, ya, yo + s, r, s, n));
+        if (Parallelism.ShouldSplit(r.Length)) DerivativeParallel(op, ga, go, scalarG, xa, xo, ya, yo, r);
         else DerivativeRange(op, ga, go, scalarG, xa, xo, ya, yo, r, 0, r.Length);
         return Wrap(r, x.Shape);
     }
+
+    // Kept apart so the closure is only allocated when the work is split (not for every 0-D derivative).
+    static void DerivativeParallel<T>(UnaryOp op, T[] ga, int go, bool scalarG, T[] xa, int xo, T[] ya, int yo, T[] r)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Parallelism.For(r.Length, Parallelism.Grain, (s, n) => DerivativeRange(op, ga, scalarG ? go : go + s, scalarG, xa, xo + s, ya, yo + s, r, s, n));
 
     /// <summary>r[rs .. rs+n) = g·f'(x) block by block; a scalar g is spread into one block once.</summary>
     [System.Runtime.CompilerServices.SkipLocalsInit] // the spread block is filled before use; zeroing it cost more than a 0-D op

@@ -48,7 +48,7 @@ module Train =
             let batches = (n + config.BatchSize - 1) / config.BatchSize
             let mutable total = 0.0
             for b in 0 .. batches - 1 do
-                let idx = Tensor.FromArray(order.[b * config.BatchSize .. min n ((b + 1) * config.BatchSize) - 1])
+                let idx = Tensor.FromArray(order.[b * config.BatchSize .. min n ((b + 1) * config.BatchSize) - 1]).ToDevice x.Device
                 let xb, yb = x.IndexSelect(0, idx), y.IndexSelect(0, idx)
                 let value, grads = gradv (fun q -> loss q xb yb) p
                 let p', s' = Optim.step config.Optimizer state p grads

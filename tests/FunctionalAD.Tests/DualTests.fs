@@ -71,6 +71,18 @@ let tests =
             let value, derivative = Scalar.valueAndDiff generic x
             Expect.floatClose Accuracy.veryHigh value (generic x) "same value"
             Expect.floatClose Accuracy.veryHigh derivative (cos x * x + sin x + exp x) "derivative"
+        yield testCase "edge cases: nested powers, real roots of negatives, abs and copySign at NaN and ±0" <| fun () ->
+            // (x²+1)³: f''(0) = 6; the inner tangent's primal is 0 at x = 0, which must not drop it
+            let constant (v: float) = Dual<D>(D(v, 0.0), D.Zero)
+            Expect.floatClose Accuracy.high (Scalar.diff2 (fun x -> Dual<D>.Pow(x * x + constant 1.0, constant 3.0)) 0.0) 6.0 "nested pow"
+            let r = Dual<float>.RootN(D(-8.0, 1.0), 3)
+            Expect.floatClose Accuracy.high r.Primal -2.0 "cube root of -8"
+            Expect.floatClose Accuracy.high r.Tangent (1.0 / 12.0) "its derivative 1/(3·4)"
+            Expect.isTrue (Double.IsNaN (D.Abs(D(nan, 1.0))).Primal) "abs NaN is NaN, not an exception"
+            Expect.equal (D.Abs(D(0.0, 1.0))).Tangent 0.0 "abs'(0) = 0"
+            Expect.equal (D.CopySign(D(3.0, 1.0), D(-0.0, 0.0))) (D(-3.0, -1.0)) "copySign(3, -0) = -3"
+            Expect.isFalse (Double.IsNegative (D.CopySign(D(-0.0, 1.0), D(1.0, 0.0))).Primal) "copySign(-0, 1) = +0"
+            Expect.equal (abs (D.CopySign(D(2.0, 1.0), D(nan, 0.0))).Primal) 2.0 "a NaN sign does not throw"
         yield testCase "comparisons and control flow follow the primal" <| fun () ->
             let relu (x: D) = if x > D.Zero then x else D.Zero
             Expect.equal (Scalar.diff relu 2.0) 1.0 "positive side"

@@ -136,6 +136,11 @@ let views =
 
 let elementwise =
     testList "elementwise" [
+        testCase "scalar operands keep the sign of zero" <| fun () ->
+            for dtype in [ DType.Float32; DType.Float64 ] do
+                let one = Tensor.Scalar(1.0, dtype)
+                Expect.equal ((one / -0.0).Item()) -infinity (sprintf "1 / -0 (%A)" dtype)
+                Expect.equal ((one / 0.0).Item()) infinity (sprintf "1 / +0 (%A)" dtype)
         testProp "binary ops broadcast like NumPy" (fun ((sa, sb), seed) ->
             let g = Generator seed
             let a, b = uniform g sa 0.5 2.0, uniform g sb 0.5 2.0

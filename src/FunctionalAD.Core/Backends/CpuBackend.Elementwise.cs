@@ -147,6 +147,7 @@ public sealed partial class CpuBackend
             case BinaryOp.Atan2: TensorPrimitives.Atan2(x, y, r); break;
             case BinaryOp.Max: TensorPrimitives.Max(x, y, r); break;
             case BinaryOp.Min: TensorPrimitives.Min(x, y, r); break;
+            default: throw new InvalidOperationException($"binary op {op} has no kernel"); // results are not zeroed
         }
     }
 
@@ -161,6 +162,7 @@ public sealed partial class CpuBackend
             case BinaryOp.Pow: TensorPrimitives.Pow(x, y, r); break;
             case BinaryOp.Max: TensorPrimitives.Max(x, y, r); break;
             case BinaryOp.Min: TensorPrimitives.Min(x, y, r); break;
+            default: throw new InvalidOperationException($"binary op {op} has no kernel"); // results are not zeroed
         }
     }
 
@@ -173,6 +175,7 @@ public sealed partial class CpuBackend
             case BinaryOp.Sub: TensorPrimitives.Subtract(x, y, r); break;
             case BinaryOp.Div: TensorPrimitives.Divide(x, y, r); break;
             case BinaryOp.Pow: TensorPrimitives.Pow(x, y, r); break;
+            default: throw new InvalidOperationException($"binary op {op} has no kernel for a scalar left operand");
         }
     }
 

@@ -59,10 +59,11 @@ public sealed partial class CpuBackend : IBackend
         };
     }
 
-    static T[] Filled<T>(int n, T value)
+    static T[] Filled<T>(int n, T value) where T : unmanaged
     {
         var a = new T[n];
-        if (!EqualityComparer<T>.Default.Equals(value, default!)) Array.Fill(a, value);
+        // new arrays are all zero bits; compare bits, not values (-0.0 == 0.0 but must be written)
+        if (System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)).ContainsAnyExcept((byte)0)) Array.Fill(a, value);
         return a;
     }
 

@@ -123,12 +123,14 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
     public static Dual<T> LogP1(Dual<T> x) => Chain(T.LogP1(x.Primal), T.One / (T.One + x.Primal), x);
 
     // Powers and roots.
-    /// <summary>x^y; d = y x^(y-1) dx + x^y ln(x) dy (the second term only when y carries a tangent).</summary>
+    /// <summary>x^y; d = y x^(y-1) dx + x^y ln(x) dy (each term only when its tangent is not zero at every nesting
+    /// level, so a constant exponent of a negative base gives no NaN from ln).</summary>
     public static Dual<T> Pow(Dual<T> x, Dual<T> y)
     {
         var v = T.Pow(x.Primal, y.Primal);
-        var dx = T.IsZero(x.Tangent) ? T.Zero : y.Primal * T.Pow(x.Primal, y.Primal - T.One) * x.Tangent;
-        var dy = T.IsZero(y.Tangent) ? T.Zero : v * T.Log(x.Primal) * y.Tangent;
+        // Equals, not IsZero: for a nested Dual, IsZero looks at the primal only and would drop a live tangent.
+        var dx = x.Tangent.Equals(T.Zero) ? T.Zero : y.Primal * T.Pow(x.Primal, y.Primal - T.One) * x.Tangent;
+        var dy = y.Tangent.Equals(T.Zero) ? T.Zero : v * T.Log(x.Primal) * y.Tangent;
         return new(v, dx + dy);
     }
     /// <inheritdoc/>
@@ -137,8 +139,12 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
     public static Dual<T> Cbrt(Dual<T> x) { var c = T.Cbrt(x.Primal); return Chain(c, T.One / (T.CreateTruncating(3) * c * c), x); }
     /// <inheritdoc/>
     public static Dual<T> Hypot(Dual<T> x, Dual<T> y) => Sqrt(x * x + y * y);
-    /// <inheritdoc/>
-    public static Dual<T> RootN(Dual<T> x, int n) => Pow(x, T.One / T.CreateTruncating(n));
+    /// <summary>The real n-th root (negative x for odd n, like T.RootN); d = dx / (n r^(n-1)).</summary>
+    public static Dual<T> RootN(Dual<T> x, int n)
+    {
+        var r = T.RootN(x.Primal, n);
+        return Chain(r, T.One / (T.CreateTruncating(n) * T.Pow(r, T.CreateTruncating(n - 1))), x);
+    }
 
     // Trigonometric and hyperbolic functions.
     /// <inheritdoc/>
@@ -190,9 +196,10 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
     /// <inheritdoc/>
     public static Dual<T> Atanh(Dual<T> x) => Chain(T.Atanh(x.Primal), T.One / (T.One - x.Primal * x.Primal), x);
 
-    // Piecewise functions: derivative 1 or 0 where defined (abs'(0) = 0, like the tensor rules).
-    /// <inheritdoc/>
-    public static Dual<T> Abs(Dual<T> x) => new(T.Abs(x.Primal), T.CreateTruncating(T.Sign(x.Primal)) * x.Tangent);
+    // Piecewise functions: derivative ±1 or 0 where defined (abs'(0) = 0, as the tensor rule).
+    /// <summary>|x|; derivative sign(x), 0 at 0; NaN stays NaN.</summary>
+    public static Dual<T> Abs(Dual<T> x) =>
+        T.IsZero(x.Primal) ? new(T.Abs(x.Primal), T.Zero) : T.IsNegative(x.Primal) ? -x : x;
     /// <inheritdoc/>
     public static Dual<T> Floor(Dual<T> x) => new(T.Floor(x.Primal), T.Zero);
     /// <inheritdoc/>
@@ -211,10 +218,10 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
     public static int Sign(Dual<T> x) => T.Sign(x.Primal);
     /// <inheritdoc/>
     public static Dual<T> CopySign(Dual<T> value, Dual<T> sign) =>
-        T.Sign(value.Primal) * T.Sign(sign.Primal) < 0 || (T.IsZero(value.Primal) && T.IsNegative(sign.Primal)) ? -value : value;
-    /// <inheritdoc/>
+        T.IsNegative(value.Primal) == T.IsNegative(sign.Primal) ? value : -value;
+    /// <summary>The larger operand, tangent included; a tie takes x's (the tensor maximum splits ties ½/½); NaN wins.</summary>
     public static Dual<T> Max(Dual<T> x, Dual<T> y) => T.IsNaN(x.Primal) ? x : T.IsNaN(y.Primal) ? y : x.Primal >= y.Primal ? x : y;
-    /// <inheritdoc/>
+    /// <summary>The smaller operand, tangent included; a tie takes x's (the tensor minimum splits ties ½/½); NaN wins.</summary>
     public static Dual<T> Min(Dual<T> x, Dual<T> y) => T.IsNaN(x.Primal) ? x : T.IsNaN(y.Primal) ? y : x.Primal <= y.Primal ? x : y;
     /// <inheritdoc/>
     public static Dual<T> MaxNumber(Dual<T> x, Dual<T> y) => T.IsNaN(x.Primal) ? y : T.IsNaN(y.Primal) ? x : Max(x, y);

@@ -166,7 +166,8 @@ public sealed partial class Tensor
         var dtype = like.DType.IsFloatingPoint() || (like.DType != DType.Bool && Math.Round(value) == value) ? like.DType : DType.Float32;
         if (like.Device == Device.Cpu && dtype.IsFloatingPoint())
         {
-            int i = Array.IndexOf(CommonScalars, value);
+            // by bits: -0.0 == 0.0, but x / -0.0 must stay -inf
+            int i = BitConverter.DoubleToInt64Bits(value) == 0 ? 0 : value == 0 ? -1 : Array.IndexOf(CommonScalars, value);
             if (i >= 0) return (dtype == DType.Float32 ? CommonFloat32 : CommonFloat64)[i];
         }
         return Full([], value, dtype, like.Device);

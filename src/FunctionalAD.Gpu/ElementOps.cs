@@ -71,7 +71,8 @@ internal readonly struct Float32Ops : IElementOps<float>
             case UnaryOp.Square: return x * x;
             case UnaryOp.Floor: return XMath.Floor(x);
             case UnaryOp.Ceil: return XMath.Ceiling(x);
-            default: return XMath.RoundToEven(x);
+            case UnaryOp.Round: return XMath.RoundToEven(x);
+            default: return float.NaN; // every op is listed above; kernels cannot throw
         }
     }
 
@@ -86,7 +87,8 @@ internal readonly struct Float32Ops : IElementOps<float>
             case BinaryOp.Pow: return XMath.Pow(a, b);
             case BinaryOp.Atan2: return XMath.Atan2(a, b);
             case BinaryOp.Max: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a > b ? a : b;
-            default: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a < b ? a : b;
+            case BinaryOp.Min: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a < b ? a : b;
+            default: return float.NaN; // every op is listed above; kernels cannot throw
         }
     }
 }
@@ -150,7 +152,8 @@ internal readonly struct Float64Ops : IElementOps<double>
             case UnaryOp.Square: return x * x;
             case UnaryOp.Floor: return XMath.Floor(x);
             case UnaryOp.Ceil: return XMath.Ceiling(x);
-            default: return XMath.RoundToEven(x);
+            case UnaryOp.Round: return XMath.RoundToEven(x);
+            default: return double.NaN; // every op is listed above; kernels cannot throw
         }
     }
 
@@ -165,7 +168,8 @@ internal readonly struct Float64Ops : IElementOps<double>
             case BinaryOp.Pow: return XMath.Pow(a, b);
             case BinaryOp.Atan2: return XMath.Atan2(a, b);
             case BinaryOp.Max: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a > b ? a : b;
-            default: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a < b ? a : b;
+            case BinaryOp.Min: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a < b ? a : b;
+            default: return double.NaN; // every op is listed above; kernels cannot throw
         }
     }
 }

@@ -74,13 +74,12 @@ module Differentiation =
 module Scalar =
 
     /// f'(x) for f over Dual<float>.
-    let diff (f: Dual<float> -> Dual<float>) (x: float) : float = (f (Dual<float>(x, 1.0))).Tangent
+    let diff (f: Dual<float> -> Dual<float>) (x: float) : float = Dual.Diff(Func<_, _> f, x)
 
     /// (f x, f' x) in one evaluation.
     let valueAndDiff (f: Dual<float> -> Dual<float>) (x: float) : float * float =
-        let y = f (Dual<float>(x, 1.0))
-        y.Primal, y.Tangent
+        let struct (v, d) = Dual.ValueAndDiff(Func<_, _> f, x)
+        v, d
 
     /// f''(x) by nested duals (distinct types per level, so no perturbation confusion).
-    let diff2 (f: Dual<Dual<float>> -> Dual<Dual<float>>) (x: float) : float =
-        (f (Dual<Dual<float>>(Dual<float>(x, 1.0), Dual<float>(1.0, 0.0)))).Tangent.Tangent
+    let diff2 (f: Dual<Dual<float>> -> Dual<Dual<float>>) (x: float) : float = Dual.Diff2(Func<_, _> f, x)

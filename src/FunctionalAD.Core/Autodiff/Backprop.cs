@@ -63,9 +63,10 @@ internal static class Backprop
         return result;
     }
 
-    /// <summary>acc += g in acc's own storage, where neither carries a derivative and the backend can (the CPU).</summary>
+    /// <summary>acc += g in acc's own storage (acc is an owned, hence constant, sum), where g carries no derivative
+    /// and the backend can (the CPU).</summary>
     static bool AddInPlace(Tensor acc, Tensor g) =>
-        acc.IsConstant && g.IsConstant && acc.Device == g.Device && acc.Backend.TryAddInPlace(acc.Value, g.Value);
+        g.IsConstant && acc.Device == g.Device && acc.Backend.TryAddInPlace(acc.Value, g.Value);
 
     /// <summary>Every node reachable from root through parents, each once, in creation (topological) order.</summary>
     public static List<Node> Reachable(Node root)

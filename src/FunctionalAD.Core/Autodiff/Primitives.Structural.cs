@@ -15,7 +15,8 @@ internal static partial class Primitives
         (b, xs, a) => b.Reduce(ReduceOp.Sum, xs[0], R(a).Axes, R(a).KeepDim),
         (g, xs, _, a) => Unreduce(g, xs[0].ShapeRef, R(a)));
 
-    // d prod / dx_i = prod / x_i: NaN where the reduced slice contains an exact zero (README "Known limitations").
+    // d prod / dx_i = prod / x_i: NaN (0/0) at an input that is exactly zero; the slice's other inputs get 0, which is
+    // right when it holds one zero (README "Known limitations").
     public static readonly Primitive Prod = new("prod",
         (b, xs, a) => b.Reduce(ReduceOp.Prod, xs[0], R(a).Axes, R(a).KeepDim),
         [(dx, xs, y, a) => (dx * Unreduce(y, xs[0].ShapeRef, R(a)) / xs[0]).Sum(R(a).Axes, R(a).KeepDim)],
@@ -129,11 +130,11 @@ internal static partial class Primitives
         [(g, xs, _, _) => ColumnMajor(xs[0]) ? xs[1].MatMul(g.Transpose(-1, -2)).Transpose(-1, -2) : g.MatMul(xs[1].Transpose(-1, -2)),
          (g, xs, _, _) => ColumnMajor(xs[1]) ? g.Transpose(-1, -2).MatMul(xs[0]).Transpose(-1, -2) : xs[0].Transpose(-1, -2).MatMul(g)]);
 
-    /// <summary>A matrix as a batch of one (a view).</summary>
-    static RawTensor AsBatch(RawTensor x) => new(x.Storage, [1, x.Shape[0], x.Shape[1]], [0, x.Strides[0], x.Strides[1]], x.Offset);
+    /// <summary>A matrix as a batch of one (a view: adding a size-1 dimension always is one).</summary>
+    static RawTensor AsBatch(RawTensor x) => x.TryReshapeView([1, x.Shape[0], x.Shape[1]])!;
 
-    /// <summary>The one product of a contiguous [1, m, n] result, as a matrix (a view).</summary>
-    static RawTensor Unbatch(RawTensor r) => new(r.Storage, [r.Shape[1], r.Shape[2]], [r.Strides[1], r.Strides[2]], r.Offset);
+    /// <summary>The one product of a [1, m, n] result, as a matrix (a view).</summary>
+    static RawTensor Unbatch(RawTensor r) => r.TryReshapeView([r.Shape[1], r.Shape[2]])!;
 
     /// <summary>
     /// True when the matrices of x are stored column by column (x is a transposed view, like Wᵀ in x·Wᵀ). Its

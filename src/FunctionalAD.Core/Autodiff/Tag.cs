@@ -19,7 +19,6 @@ internal sealed class Tag
     /// <summary>The nodes recorded under this tag in creation (= topological) order; null for forward mode and for
     /// the imperative tag, whose graph is found by walking parents.</summary>
     public readonly List<Node>? Tape;
-    readonly Lock tapeLock = new(); // ops of one grad may run on several threads
 
     Tag(int level, Mode mode, List<Node>? tape) { Level = level; Mode = mode; Tape = tape; }
 
@@ -36,11 +35,12 @@ internal sealed class Tag
         finally { Depth.Value = outer; }
     }
 
-    /// <summary>Appends a node; its index is its position in the tape.</summary>
+    /// <summary>Appends a node (ops of one grad may run on several threads); its index is its position in the tape.
+    /// For the untaped imperative tag nothing is appended and the index is a creation stamp.</summary>
     public long Record(Node node)
     {
         if (Tape is null) return Interlocked.Increment(ref imperativeStamp);
-        lock (tapeLock) { Tape.Add(node); return Tape.Count - 1; }
+        lock (Tape) { Tape.Add(node); return Tape.Count - 1; }
     }
 
     static long imperativeStamp;

@@ -57,12 +57,17 @@ public sealed partial class CpuBackend
 
     /// <summary>
     /// One contiguous run summed with one piece per thread (the caller takes one): each core streams one long
-    /// range, which its prefetchers follow best. 10M float32: 112 GB/s on 2 threads, 55 on 1 (bench fad_sum_f32_10M).
+    /// range, which its prefetchers follow best (figures: README, sum_f32_10M).
     /// </summary>
     static T ParallelSum<T>(T[] a, int off, int len) where T : unmanaged, INumber<T>
     {
         int threads = Parallelism.MaxThreads;
-        if (len < 2 * Parallelism.Grain * 4 || threads == 1) return SumKernel.Sum<T>(a.AsSpan(off, len));
+        return len < 2 * Parallelism.Grain * 4 || threads == 1 ? SumKernel.Sum<T>(a.AsSpan(off, len)) : SplitSum(a, off, len, threads);
+    }
+
+    // Kept apart so the closure is only allocated when the sum is split (every scalar loss is a full sum).
+    static T SplitSum<T>(T[] a, int off, int len, int threads) where T : unmanaged, INumber<T>
+    {
         var partial = new T[threads];
         Parallelism.Pieces(threads, c =>
         {

@@ -107,15 +107,22 @@ internal static class Gemm
             for (int bi = 0; bi < batch; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c);
             return;
         }
-        if (batch >= threads)
+        if (batch >= threads) SplitBatch<T, TKernel>(batch, m, n, k, a, b, c);
+        else SplitStrips<T, TKernel>(threads, batch, m, n, k, a, b, c);
+    }
+
+    // The two splits are kept apart from Split so their closures are only allocated when the work is split.
+    static void SplitBatch<T, TKernel>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
+        where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T> =>
+        Parallelism.For(batch, 1, (b0, count) =>
         {
-            Parallelism.For(batch, 1, (b0, count) =>
-            {
-                for (int bi = b0; bi < b0 + count; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c);
-            });
-            return;
-        }
-        // Fewer products than threads: cut each product into strips of whole register tiles, along the longer side.
+            for (int bi = b0; bi < b0 + count; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c);
+        });
+
+    /// <summary>Fewer products than threads: each product cut into strips of whole register tiles, along the longer side.</summary>
+    static void SplitStrips<T, TKernel>(int threads, int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
+        where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
+    {
         int strips = (threads + batch - 1) / batch;
         bool byRows = (m + TKernel.MR - 1) / TKernel.MR >= (n + TKernel.NR - 1) / TKernel.NR;
         int unit = byRows ? TKernel.MR : TKernel.NR, extent = byRows ? m : n;

@@ -26,7 +26,7 @@ public static class Parallelism
         public void Dispose() => Limit_.Value = previous;
     }
 
-    /// <summary>Elements below which a kernel stays on one thread.</summary>
+    /// <summary>The smallest piece worth a thread: kernels split only runs of at least two grains.</summary>
     internal const int Grain = 1 << 15;
 
     /// <summary>True when n elements are worth splitting over threads in the current scope.</summary>
@@ -46,8 +46,8 @@ public static class Parallelism
     }
 
     /// <summary>
-    /// Runs body(start, count) over [0, n), in one contiguous piece per thread when n is at least two grains and
-    /// threads allow (equal pieces: the kernels split here do the same work per element).
+    /// Runs body(start, count) over [0, n) in min(threads, n / grain) equal contiguous pieces when n is at least two
+    /// grains and threads allow (the kernels split here do the same work per element), else in one call.
     /// </summary>
     internal static void For(int n, int grain, Action<int, int> body)
     {

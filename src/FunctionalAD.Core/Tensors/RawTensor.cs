@@ -1,6 +1,7 @@
 namespace FunctionalAD;
 
-/// <summary>A block of elements owned by one backend. Never written after the kernel that produced it returns.</summary>
+/// <summary>A block of elements owned by one backend. Never written after the kernel that produced it returns, with one
+/// exception: the backward pass adds into adjoint sums it allocated and has not handed to anyone (IBackend.TryAddInPlace).</summary>
 public abstract class Storage
 {
     /// <summary>Element type.</summary>
@@ -14,7 +15,8 @@ public abstract class Storage
 /// <summary>Managed storage: a .NET array.</summary>
 public sealed class CpuStorage<T>(T[] data) : Storage
 {
-    /// <summary>The elements. Kernels write only into storage they have just allocated.</summary>
+    /// <summary>The elements. Kernels write only into storage they have just allocated (and TryAddInPlace into the
+    /// backward pass's own sums).</summary>
     public readonly T[] Data = data;
     /// <inheritdoc/>
     public override DType DType { get; } = DTypes.Of<T>();

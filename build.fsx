@@ -47,7 +47,7 @@ let dotnet arguments =
 let stripAnsi (s: string) = Regex.Replace(s, @"\x1B\[[0-9;?]*[A-Za-z]", "")
 
 Target.create "Clean" (fun _ ->
-    for dir in [ "src"; "tests"; "examples"; "bench" ] do
+    for dir in [ "src"; "tests"; "examples"; "bench"; "gpu" ] do
         if Directory.Exists(Path.Combine(root, dir)) then
             for d in Directory.GetDirectories(Path.Combine(root, dir), "*", SearchOption.AllDirectories) do
                 let name = Path.GetFileName d

@@ -3,7 +3,7 @@ using System.Numerics;
 namespace FunctionalAD.Bench;
 
 /// <summary>
-/// fad_dual_vs_double: one generic-math function evaluated on double (value only) and on Dual&lt;double&gt; (value and
+/// fad_dual_plain_double_1M and fad_dual_value_and_derivative_1M: one generic-math function evaluated on double (value only) and on Dual&lt;double&gt; (value and
 /// derivative) over 1M points. The goal is Dual time &lt;= 2x double time; metric2 is that ratio. No torch row.
 /// </summary>
 static class DualCases

@@ -28,7 +28,10 @@ sealed class Harness
 
     public const string Header = "name\tthreads\tmedian_s\tmetric\tunit\tmetric2\tunit2\treps\tmin_s\tmax_s\tforeign_cpu";
 
-    public bool Enabled(string name) => Filters.Length == 0 || Filters.Any(f => name.Contains(f, StringComparison.OrdinalIgnoreCase));
+    /// <summary>True when a filter selects case <paramref name="name"/>: the filter is part of the name (a prefix such
+    /// as fad_matmul), or the name begins a filter that names one of the case's rows (fad_autograd_sum_sinx_x_1M_bwd).</summary>
+    public bool Enabled(string name) => Filters.Length == 0 || Filters.Any(f =>
+        name.Contains(f, StringComparison.OrdinalIgnoreCase) || f.StartsWith(name, StringComparison.OrdinalIgnoreCase));
 
     public void Emit(string name, int threads, Stats s, double metric, string unit, double metric2 = double.NaN, string unit2 = "")
     {

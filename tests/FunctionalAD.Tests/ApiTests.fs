@@ -44,12 +44,23 @@ let models =
                 let! a = param "w" (Init.zeros [ 1 ])
                 let! b = param "w" (Init.zeros [ 1 ])
                 return a + b }
-            let e = Expect.throwsT<InvalidOperationException> (fun () -> Model.init 0UL twice |> ignore) "duplicate"
+            // each error names what is wrong, not only its type
+            let message (f: unit -> unit) =
+                try f (); failtest "expected an exception" with
+                | :? AssertException -> reraise ()
+                | e -> e.GetType(), e.Message
+            let t, m = message (fun () -> Model.init 0UL twice |> ignore)
+            Expect.equal t typeof<InvalidOperationException> "duplicate"
+            Expect.stringContains m "'w' is declared twice" "the duplicate's name"
             let p, apply = Model.init 0UL (nn.linear 3 2)
             let wrong = Params.ofList [ "w", Tensor.zeros [ 2; 2 ]; "b", Tensor.zeros [ 2 ] ]
             Expect.throwsT<ShapeMismatchException> (fun () -> apply wrong |> ignore) "shape mismatch"
-            Expect.throwsT<KeyNotFoundException> (fun () -> apply (Params.ofList [ "w", p.["w"] ]) |> ignore) "missing"
-            Expect.throwsT<ArgumentException> (fun () -> apply (Params.ofList [ "w", p.["w"]; "b", p.["b"]; "c", p.["b"] ]) |> ignore) "extra"
+            let t, m = message (fun () -> apply (Params.ofList [ "w", p.["w"] ]) |> ignore)
+            Expect.equal t typeof<KeyNotFoundException> "missing"
+            Expect.stringContains m "'b'" "the missing parameter's name"
+            let t, m = message (fun () -> apply (Params.ofList [ "w", p.["w"]; "b", p.["b"]; "c", p.["b"] ]) |> ignore)
+            Expect.equal t typeof<ArgumentException> "extra"
+            Expect.stringContains m "declare: c" "the extra parameter's name"
         testCase "layers: sequential, layerNorm, embedding, dropout, activations" <| fun () ->
             let p, apply = Model.init 1UL (nn.sequential [ nn.linear 4 4; nn.fn nn.gelu; nn.layerNorm 4 ])
             Expect.equal (Params.names p) [ "0.b"; "0.w"; "2.bias"; "2.weight" ] "scoped by position"

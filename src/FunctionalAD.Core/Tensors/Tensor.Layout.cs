@@ -287,7 +287,9 @@ public sealed partial class Tensor
     /// Int32/Int64 with x's rank and no larger than x outside dim; the result has index's shape. Its derivative adds
     /// back into the gathered positions (<see cref="ScatterAdd"/>).</summary>
     /// <exception cref="ShapeMismatchException">ranks differ or index is larger than x outside dim.</exception>
+    /// <exception cref="DTypeMismatchException">index is not Int32/Int64.</exception>
     /// <exception cref="TensorException">an index is out of range.</exception>
+    /// <exception cref="DeviceMismatchException">x and index are on different devices.</exception>
     public Tensor Gather(int dim, Tensor index)
     {
         int d = FunctionalAD.Shape.NormalizeAxis("gather", dim, Rank);
@@ -299,6 +301,9 @@ public sealed partial class Tensor
     /// <summary>PyTorch's scatter_add on zeros: a tensor of <paramref name="shape"/> where source's elements are added at
     /// the positions gather would read (repeated positions accumulate). The transpose of <see cref="Gather"/>.</summary>
     /// <exception cref="ShapeMismatchException">source and index shapes differ, or index does not fit shape.</exception>
+    /// <exception cref="DTypeMismatchException">index is not Int32/Int64.</exception>
+    /// <exception cref="TensorException">an index is out of range.</exception>
+    /// <exception cref="DeviceMismatchException">index and source are on different devices.</exception>
     public static Tensor ScatterAdd(int[] shape, int dim, Tensor index, Tensor source)
     {
         var s = FunctionalAD.Shape.Validate("scatterAdd", shape);

@@ -6,7 +6,9 @@ public sealed partial class Tensor
 {
     /// <summary>Matrix product with NumPy/PyTorch semantics: 1-D·1-D is a dot product, 1-D operands are promoted to
     /// matrices and the added dimension removed afterwards, and leading (batch) dimensions broadcast.</summary>
-    /// <exception cref="ShapeMismatchException">the inner dimensions differ, or an operand is 0-D.</exception>
+    /// <exception cref="ShapeMismatchException">the inner dimensions differ, the batch dimensions do not broadcast, or an
+    /// operand is 0-D.</exception>
+    /// <exception cref="DeviceMismatchException">the operands are on different devices.</exception>
     public Tensor MatMul(Tensor other)
     {
         SameDevice("matmul", this, other);

@@ -1,12 +1,13 @@
-using FunctionalAD.Backends;
+using FunctionalAD.Ops;
 using ILGPU.Algorithms;
 
 namespace FunctionalAD.Gpu;
 
 /// <summary>
-/// The arithmetic of one element type, as a struct so that generic kernels are specialised per type without
-/// virtual calls (the TensorPrimitives operator pattern). Op codes are the <see cref="UnaryOp"/>/<see cref="BinaryOp"/> values;
-/// the host checks that an op is defined for the type before launching.
+/// The element-level arithmetic of one element type that the layout, cast, compare and reduction kernels need, as a
+/// struct so that generic kernels are specialised per type without virtual calls (the TensorPrimitives operator
+/// pattern). The numeric types also implement <see cref="IElementMath{T}"/> with ILGPU's XMath, which is what the
+/// elementwise kernels evaluate an op's formula in; the host checks that an op accepts the dtype before launching.
 /// </summary>
 internal interface IElementOps<T> where T : unmanaged
 {
@@ -14,8 +15,6 @@ internal interface IElementOps<T> where T : unmanaged
     T One { get; }
     T Add(T a, T b);
     T Mul(T a, T b);
-    T Unary(int op, T x);
-    T Binary(int op, T a, T b);
     bool Less(T a, T b);
     bool Equal(T a, T b);
     bool IsNaN(T a);
@@ -26,7 +25,10 @@ internal interface IElementOps<T> where T : unmanaged
     T FromLong(long v);
 }
 
-internal readonly struct Float32Ops : IElementOps<float>
+/// <summary>Float32 elements. Every function is evaluated in double precision and rounded once: on CUDA the
+/// single-precision sin/cos/tan lower to approximations whose error grows with |x| (no full range reduction), and
+/// XMath has no single-precision log1p/expm1.</summary>
+internal readonly struct Float32Ops : IElementOps<float>, IElementMath<float>
 {
     public float Zero => 0f;
     public float One => 1f;
@@ -41,59 +43,42 @@ internal readonly struct Float32Ops : IElementOps<float>
     public float FromDouble(double v) => (float)v;
     public float FromLong(long v) => v;
 
-    public float Unary(int op, float x)
-    {
-        switch ((UnaryOp)op)
-        {
-            case UnaryOp.Neg: return -x;
-            case UnaryOp.Abs: return XMath.Abs(x);
-            case UnaryOp.Sign: return XMath.IsNaN(x) ? x : x > 0f ? 1f : x < 0f ? -1f : 0f;
-            case UnaryOp.Exp: return XMath.Exp(x);
-            case UnaryOp.Log: return XMath.Log(x);
-            case UnaryOp.Log1p: return (float)Float64Ops.Log1p(x);
-            case UnaryOp.Expm1: return (float)Float64Ops.Expm1(x);
-            case UnaryOp.Sqrt: return XMath.Sqrt(x);
-            case UnaryOp.Rsqrt: return 1f / XMath.Sqrt(x);
-            // On CUDA the single-precision sin/cos lower to sin.approx/cos.approx, whose error grows with |x|
-            // (no full range reduction); the double-precision path is accurate everywhere.
-            case UnaryOp.Sin: return (float)XMath.Sin((double)x);
-            case UnaryOp.Cos: return (float)XMath.Cos((double)x);
-            case UnaryOp.Tan: return (float)XMath.Tan((double)x);
-            case UnaryOp.Asin: return XMath.Asin(x);
-            case UnaryOp.Acos: return XMath.Acos(x);
-            case UnaryOp.Atan: return XMath.Atan(x);
-            case UnaryOp.Sinh: return XMath.Sinh(x);
-            case UnaryOp.Cosh: return XMath.Cosh(x);
-            case UnaryOp.Tanh: return XMath.Tanh(x);
-            case UnaryOp.Sigmoid: return 1f / (1f + XMath.Exp(-x));
-            case UnaryOp.Relu: return XMath.IsNaN(x) ? x : x > 0f ? x : 0f;
-            case UnaryOp.Softplus: return (x > 0f ? x : 0f) + (float)Float64Ops.Log1p(XMath.Exp(-XMath.Abs(x)));
-            case UnaryOp.Square: return x * x;
-            case UnaryOp.Floor: return XMath.Floor(x);
-            case UnaryOp.Ceil: return XMath.Ceiling(x);
-            case UnaryOp.Round: return XMath.RoundToEven(x);
-            default: return float.NaN; // every op is listed above; kernels cannot throw
-        }
-    }
-
-    public float Binary(int op, float a, float b)
-    {
-        switch ((BinaryOp)op)
-        {
-            case BinaryOp.Add: return a + b;
-            case BinaryOp.Sub: return a - b;
-            case BinaryOp.Mul: return a * b;
-            case BinaryOp.Div: return a / b;
-            case BinaryOp.Pow: return XMath.Pow(a, b);
-            case BinaryOp.Atan2: return XMath.Atan2(a, b);
-            case BinaryOp.Max: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a > b ? a : b;
-            case BinaryOp.Min: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a < b ? a : b;
-            default: return float.NaN; // every op is listed above; kernels cannot throw
-        }
-    }
+    static Float64Ops D => default;
+    public float Const(double value) => (float)value;
+    public float Sub(float a, float b) => a - b;
+    public float Div(float a, float b) => a / b;
+    public float Neg(float a) => -a;
+    public float Abs(float a) => XMath.Abs(a);
+    public float Sign(float a) => XMath.IsNaN(a) ? a : a > 0f ? 1f : a < 0f ? -1f : 0f;
+    public float Positive(float a) => a > 0f ? 1f : 0f;
+    public float Max(float a, float b) => XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a > b ? a : b;
+    public float Min(float a, float b) => XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a < b ? a : b;
+    public float GreaterShare(float a, float b) => a > b ? 1f : a == b ? 0.5f : 0f;
+    public float Pow(float a, float b) => (float)D.Pow(a, b);
+    public float Atan2(float a, float b) => (float)D.Atan2(a, b);
+    public float Exp(float a) => (float)D.Exp(a);
+    public float Log(float a) => (float)D.Log(a);
+    public float Log1p(float a) => (float)D.Log1p(a);
+    public float Expm1(float a) => (float)D.Expm1(a);
+    public float Sqrt(float a) => XMath.Sqrt(a);
+    public float Rsqrt(float a) => (float)D.Rsqrt(a);
+    public float Sin(float a) => (float)D.Sin(a);
+    public float Cos(float a) => (float)D.Cos(a);
+    public float Tan(float a) => (float)D.Tan(a);
+    public float Asin(float a) => (float)D.Asin(a);
+    public float Acos(float a) => (float)D.Acos(a);
+    public float Atan(float a) => (float)D.Atan(a);
+    public float Sinh(float a) => (float)D.Sinh(a);
+    public float Cosh(float a) => (float)D.Cosh(a);
+    public float Tanh(float a) => (float)D.Tanh(a);
+    public float Sigmoid(float a) => (float)D.Sigmoid(a);
+    public float Floor(float a) => XMath.Floor(a);
+    public float Ceil(float a) => XMath.Ceiling(a);
+    public float Round(float a) => XMath.RoundToEven(a);
 }
 
-internal readonly struct Float64Ops : IElementOps<double>
+/// <summary>Float64 elements.</summary>
+internal readonly struct Float64Ops : IElementOps<double>, IElementMath<double>
 {
     public double Zero => 0.0;
     public double One => 1.0;
@@ -109,13 +94,13 @@ internal readonly struct Float64Ops : IElementOps<double>
     public double FromLong(long v) => v;
 
     // log1p and expm1 are not in XMath; Kahan's corrections keep full precision near 0.
-    public static double Log1p(double x)
+    public double Log1p(double x)
     {
         double u = 1.0 + x;
         return u == 1.0 ? x : XMath.Log(u) * x / (u - 1.0);
     }
 
-    public static double Expm1(double x)
+    public double Expm1(double x)
     {
         if (XMath.Abs(x) > 0.5) return XMath.Exp(x) - 1.0;
         double u = XMath.Exp(x);
@@ -124,57 +109,39 @@ internal readonly struct Float64Ops : IElementOps<double>
         return um1 == -1.0 ? -1.0 : um1 * x / XMath.Log(u);
     }
 
-    public double Unary(int op, double x)
-    {
-        switch ((UnaryOp)op)
-        {
-            case UnaryOp.Neg: return -x;
-            case UnaryOp.Abs: return XMath.Abs(x);
-            case UnaryOp.Sign: return XMath.IsNaN(x) ? x : x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : 0.0;
-            case UnaryOp.Exp: return XMath.Exp(x);
-            case UnaryOp.Log: return XMath.Log(x);
-            case UnaryOp.Log1p: return Log1p(x);
-            case UnaryOp.Expm1: return Expm1(x);
-            case UnaryOp.Sqrt: return XMath.Sqrt(x);
-            case UnaryOp.Rsqrt: return 1.0 / XMath.Sqrt(x);
-            case UnaryOp.Sin: return XMath.Sin(x);
-            case UnaryOp.Cos: return XMath.Cos(x);
-            case UnaryOp.Tan: return XMath.Tan(x);
-            case UnaryOp.Asin: return XMath.Asin(x);
-            case UnaryOp.Acos: return XMath.Acos(x);
-            case UnaryOp.Atan: return XMath.Atan(x);
-            case UnaryOp.Sinh: return XMath.Sinh(x);
-            case UnaryOp.Cosh: return XMath.Cosh(x);
-            case UnaryOp.Tanh: return XMath.Tanh(x);
-            case UnaryOp.Sigmoid: return 1.0 / (1.0 + XMath.Exp(-x));
-            case UnaryOp.Relu: return XMath.IsNaN(x) ? x : x > 0.0 ? x : 0.0;
-            case UnaryOp.Softplus: return (x > 0.0 ? x : 0.0) + Log1p(XMath.Exp(-XMath.Abs(x)));
-            case UnaryOp.Square: return x * x;
-            case UnaryOp.Floor: return XMath.Floor(x);
-            case UnaryOp.Ceil: return XMath.Ceiling(x);
-            case UnaryOp.Round: return XMath.RoundToEven(x);
-            default: return double.NaN; // every op is listed above; kernels cannot throw
-        }
-    }
-
-    public double Binary(int op, double a, double b)
-    {
-        switch ((BinaryOp)op)
-        {
-            case BinaryOp.Add: return a + b;
-            case BinaryOp.Sub: return a - b;
-            case BinaryOp.Mul: return a * b;
-            case BinaryOp.Div: return a / b;
-            case BinaryOp.Pow: return XMath.Pow(a, b);
-            case BinaryOp.Atan2: return XMath.Atan2(a, b);
-            case BinaryOp.Max: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a > b ? a : b;
-            case BinaryOp.Min: return XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a < b ? a : b;
-            default: return double.NaN; // every op is listed above; kernels cannot throw
-        }
-    }
+    public double Const(double value) => value;
+    public double Sub(double a, double b) => a - b;
+    public double Div(double a, double b) => a / b;
+    public double Neg(double a) => -a;
+    public double Abs(double a) => XMath.Abs(a);
+    public double Sign(double a) => XMath.IsNaN(a) ? a : a > 0.0 ? 1.0 : a < 0.0 ? -1.0 : 0.0;
+    public double Positive(double a) => a > 0.0 ? 1.0 : 0.0;
+    public double Max(double a, double b) => XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a > b ? a : b;
+    public double Min(double a, double b) => XMath.IsNaN(a) ? a : XMath.IsNaN(b) ? b : a < b ? a : b;
+    public double GreaterShare(double a, double b) => a > b ? 1.0 : a == b ? 0.5 : 0.0;
+    public double Pow(double a, double b) => XMath.Pow(a, b);
+    public double Atan2(double a, double b) => XMath.Atan2(a, b);
+    public double Exp(double a) => XMath.Exp(a);
+    public double Log(double a) => XMath.Log(a);
+    public double Sqrt(double a) => XMath.Sqrt(a);
+    public double Rsqrt(double a) => 1.0 / XMath.Sqrt(a);
+    public double Sin(double a) => XMath.Sin(a);
+    public double Cos(double a) => XMath.Cos(a);
+    public double Tan(double a) => XMath.Tan(a);
+    public double Asin(double a) => XMath.Asin(a);
+    public double Acos(double a) => XMath.Acos(a);
+    public double Atan(double a) => XMath.Atan(a);
+    public double Sinh(double a) => XMath.Sinh(a);
+    public double Cosh(double a) => XMath.Cosh(a);
+    public double Tanh(double a) => XMath.Tanh(a);
+    public double Sigmoid(double a) => 1.0 / (1.0 + XMath.Exp(-a));
+    public double Floor(double a) => XMath.Floor(a);
+    public double Ceil(double a) => XMath.Ceiling(a);
+    public double Round(double a) => XMath.RoundToEven(a);
 }
 
-internal readonly struct Int32Ops : IElementOps<int>
+/// <summary>Int32 elements.</summary>
+internal readonly struct Int32Ops : IElementOps<int>, IElementMath<int>
 {
     public int Zero => 0;
     public int One => 1;
@@ -189,25 +156,43 @@ internal readonly struct Int32Ops : IElementOps<int>
     public int FromDouble(double v) => (int)v;
     public int FromLong(long v) => (int)v;
 
-    public int Unary(int op, int x) => (UnaryOp)op switch
-    {
-        UnaryOp.Neg => -x,
-        UnaryOp.Abs => x < 0 ? -x : x,
-        _ => x > 0 ? 1 : x < 0 ? -1 : 0,
-    };
-
-    public int Binary(int op, int a, int b) => (BinaryOp)op switch
-    {
-        BinaryOp.Add => a + b,
-        BinaryOp.Sub => a - b,
-        BinaryOp.Mul => a * b,
-        BinaryOp.Div => b == 0 ? 0 : a / b,
-        BinaryOp.Max => a > b ? a : b,
-        _ => a < b ? a : b,
-    };
+    // Integer arithmetic for the ops that accept integers; the floating-point functions are never launched on
+    // integers (the host refuses them), and kernels cannot throw, so they return 0.
+    public int Const(double value) => (int)value;
+    public int Sub(int a, int b) => a - b;
+    public int Div(int a, int b) => b == 0 ? 0 : a / b;
+    public int Neg(int a) => -a;
+    public int Abs(int a) => a < 0 ? -a : a;
+    public int Sign(int a) => a > 0 ? 1 : a < 0 ? -1 : 0;
+    public int Positive(int a) => a > 0 ? 1 : 0;
+    public int Max(int a, int b) => a > b ? a : b;
+    public int Min(int a, int b) => a < b ? a : b;
+    public int GreaterShare(int a, int b) => 0;
+    public int Pow(int a, int b) => 0;
+    public int Atan2(int a, int b) => 0;
+    public int Exp(int a) => 0;
+    public int Log(int a) => 0;
+    public int Log1p(int a) => 0;
+    public int Expm1(int a) => 0;
+    public int Sqrt(int a) => 0;
+    public int Rsqrt(int a) => 0;
+    public int Sin(int a) => 0;
+    public int Cos(int a) => 0;
+    public int Tan(int a) => 0;
+    public int Asin(int a) => 0;
+    public int Acos(int a) => 0;
+    public int Atan(int a) => 0;
+    public int Sinh(int a) => 0;
+    public int Cosh(int a) => 0;
+    public int Tanh(int a) => 0;
+    public int Sigmoid(int a) => 0;
+    public int Floor(int a) => a;
+    public int Ceil(int a) => a;
+    public int Round(int a) => a;
 }
 
-internal readonly struct Int64Ops : IElementOps<long>
+/// <summary>Int64 elements.</summary>
+internal readonly struct Int64Ops : IElementOps<long>, IElementMath<long>
 {
     public long Zero => 0L;
     public long One => 1L;
@@ -222,22 +207,39 @@ internal readonly struct Int64Ops : IElementOps<long>
     public long FromDouble(double v) => (long)v;
     public long FromLong(long v) => v;
 
-    public long Unary(int op, long x) => (UnaryOp)op switch
-    {
-        UnaryOp.Neg => -x,
-        UnaryOp.Abs => x < 0 ? -x : x,
-        _ => x > 0 ? 1L : x < 0 ? -1L : 0L,
-    };
-
-    public long Binary(int op, long a, long b) => (BinaryOp)op switch
-    {
-        BinaryOp.Add => a + b,
-        BinaryOp.Sub => a - b,
-        BinaryOp.Mul => a * b,
-        BinaryOp.Div => b == 0 ? 0 : a / b,
-        BinaryOp.Max => a > b ? a : b,
-        _ => a < b ? a : b,
-    };
+    // Integer arithmetic for the ops that accept integers; the floating-point functions are never launched on
+    // integers (the host refuses them), and kernels cannot throw, so they return 0.
+    public long Const(double value) => (long)value;
+    public long Sub(long a, long b) => a - b;
+    public long Div(long a, long b) => b == 0 ? 0 : a / b;
+    public long Neg(long a) => -a;
+    public long Abs(long a) => a < 0 ? -a : a;
+    public long Sign(long a) => a > 0 ? 1 : a < 0 ? -1 : 0;
+    public long Positive(long a) => a > 0 ? 1 : 0;
+    public long Max(long a, long b) => a > b ? a : b;
+    public long Min(long a, long b) => a < b ? a : b;
+    public long GreaterShare(long a, long b) => 0;
+    public long Pow(long a, long b) => 0;
+    public long Atan2(long a, long b) => 0;
+    public long Exp(long a) => 0;
+    public long Log(long a) => 0;
+    public long Log1p(long a) => 0;
+    public long Expm1(long a) => 0;
+    public long Sqrt(long a) => 0;
+    public long Rsqrt(long a) => 0;
+    public long Sin(long a) => 0;
+    public long Cos(long a) => 0;
+    public long Tan(long a) => 0;
+    public long Asin(long a) => 0;
+    public long Acos(long a) => 0;
+    public long Atan(long a) => 0;
+    public long Sinh(long a) => 0;
+    public long Cosh(long a) => 0;
+    public long Tanh(long a) => 0;
+    public long Sigmoid(long a) => 0;
+    public long Floor(long a) => a;
+    public long Ceil(long a) => a;
+    public long Round(long a) => a;
 }
 
 /// <summary>Bool as a byte (0 or 1): comparisons, casts and where; no arithmetic (the host refuses it).</summary>
@@ -255,6 +257,4 @@ internal readonly struct BoolOps : IElementOps<byte>
     public long ToLong(byte a) => a;
     public byte FromDouble(double v) => v != 0.0 ? (byte)1 : (byte)0;
     public byte FromLong(long v) => v != 0L ? (byte)1 : (byte)0;
-    public byte Unary(int op, byte x) => x;
-    public byte Binary(int op, byte a, byte b) => a;
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using FunctionalAD.Backends;
+using FunctionalAD.Ops;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -65,75 +67,85 @@ public sealed partial class GpuBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor Unary(UnaryOp op, RawTensor x)
+    public RawTensor Unary<TOp>(RawTensor x) where TOp : struct, IUnaryOp
     {
-        string name = op.ToString().ToLowerInvariant();
+        string name = OpTraits<TOp>.Name;
         lock (gate)
         {
             Enter();
             CheckDevice(name, x);
-            bool integerOk = op is UnaryOp.Neg or UnaryOp.Abs or UnaryOp.Sign;
             return x.DType switch
             {
-                DType.Float32 => UnaryOf<float, Float32Ops>(op, x),
-                DType.Float64 => UnaryOf<double, Float64Ops>(op, x),
-                DType.Int32 when integerOk => UnaryOf<int, Int32Ops>(op, x),
-                DType.Int64 when integerOk => UnaryOf<long, Int64Ops>(op, x),
-                DType.Bool => throw new DTypeMismatchException(name, "Bool tensors have no arithmetic"),
-                _ => throw new DTypeMismatchException(name, $"expected a floating-point tensor, got {x.DType}"),
+                DType.Float32 => UnaryOf<float, Float32Ops, TOp>(x),
+                DType.Float64 => UnaryOf<double, Float64Ops, TOp>(x),
+                DType.Int32 when OpTraits<TOp>.AcceptsIntegers => UnaryOf<int, Int32Ops, TOp>(x),
+                DType.Int64 when OpTraits<TOp>.AcceptsIntegers => UnaryOf<long, Int64Ops, TOp>(x),
+                _ => throw OpTraits.Refused(name, x.DType, OpTraits<TOp>.AcceptsIntegers),
             };
         }
     }
 
-    RawTensor UnaryOf<T, TOps>(UnaryOp op, RawTensor x) where T : unmanaged where TOps : struct, IElementOps<T>
+    RawTensor UnaryOf<T, TMath, TOp>(RawTensor x) where T : unmanaged where TMath : struct, IElementMath<T> where TOp : struct, IUnaryOp
     {
         var y = Allocate<T>(x.Numel, x.DType);
         if (x.Numel > 0)
-            Kernel("unary", static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, StridedLayout, ArrayView<T>, int>(Kernels.Unary<T, TOps>))
-                (x.Numel, View<T>(x, "unary"), StridedLayout.Of("unary", x), y.View("unary"), (int)op);
+            Kernel<TOp, Action<Index1D, ArrayView<T>, StridedLayout, ArrayView<T>>>("unary", static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, StridedLayout, ArrayView<T>>(Kernels.Unary<T, TMath, TOp>))
+                (x.Numel, View<T>(x, "unary"), StridedLayout.Of("unary", x), y.View("unary"));
         return new RawTensor(y, x.Shape);
     }
 
     /// <inheritdoc/>
-    public RawTensor Binary(BinaryOp op, RawTensor a, RawTensor b)
+    public bool TryUnaryDerivative<TOp>(RawTensor g, RawTensor x, RawTensor y, [NotNullWhen(true)] out RawTensor? result) where TOp : struct, IUnaryOp
     {
-        string name = op.ToString().ToLowerInvariant();
+        result = null;
+        if (OpTraits<TOp>.ZeroDerivative || !x.DType.IsFloatingPoint()) return false;
+        lock (gate)
+        {
+            Enter();
+            string name = OpTraits<TOp>.Name;
+            CheckDevice(name, g); CheckDevice(name, x); CheckDevice(name, y);
+            result = x.DType == DType.Float32 ? DerivativeOf<float, Float32Ops, TOp>(g, x, y) : DerivativeOf<double, Float64Ops, TOp>(g, x, y);
+            return true;
+        }
+    }
+
+    RawTensor DerivativeOf<T, TMath, TOp>(RawTensor g, RawTensor x, RawTensor y) where T : unmanaged where TMath : struct, IElementMath<T> where TOp : struct, IUnaryOp
+    {
+        var r = Allocate<T>(x.Numel, x.DType);
+        if (x.Numel > 0)
+            Kernel<TOp, Action<Index1D, ArrayView<T>, StridedLayout, ArrayView<T>, StridedLayout, ArrayView<T>, StridedLayout, ArrayView<T>>>("derivative",
+                static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, StridedLayout, ArrayView<T>, StridedLayout, ArrayView<T>, StridedLayout, ArrayView<T>>(Kernels.UnaryDerivative<T, TMath, TOp>))
+                (x.Numel, View<T>(g, "derivative"), StridedLayout.Of("derivative", g), View<T>(x, "derivative"), StridedLayout.Of("derivative", x),
+                 View<T>(y, "derivative"), StridedLayout.Of("derivative", y), r.View("derivative"));
+        return new RawTensor(r, x.Shape);
+    }
+
+    /// <inheritdoc/>
+    public RawTensor Binary<TOp>(RawTensor a, RawTensor b) where TOp : struct, IBinaryOp
+    {
+        string name = OpTraits<TOp>.Name;
         lock (gate)
         {
             Enter();
             CheckDevice(name, a); CheckDevice(name, b);
-            bool integerOk = op is not (BinaryOp.Pow or BinaryOp.Atan2);
             return a.DType switch
             {
-                DType.Float32 => BinaryOf<float, Float32Ops>(op, a, b),
-                DType.Float64 => BinaryOf<double, Float64Ops>(op, a, b),
-                DType.Int32 when integerOk => BinaryOf<int, Int32Ops>(op, a, b),
-                DType.Int64 when integerOk => BinaryOf<long, Int64Ops>(op, a, b),
-                DType.Bool => throw new DTypeMismatchException(name, "Bool tensors have no arithmetic"),
-                _ => throw new DTypeMismatchException(name, $"expected floating-point tensors, got {a.DType}"),
+                DType.Float32 => BinaryOf<float, Float32Ops, TOp>(a, b),
+                DType.Float64 => BinaryOf<double, Float64Ops, TOp>(a, b),
+                DType.Int32 when OpTraits<TOp>.AcceptsIntegers => BinaryOf<int, Int32Ops, TOp>(a, b),
+                DType.Int64 when OpTraits<TOp>.AcceptsIntegers => BinaryOf<long, Int64Ops, TOp>(a, b),
+                _ => throw OpTraits.Refused(name, a.DType, OpTraits<TOp>.AcceptsIntegers),
             };
         }
     }
 
-    RawTensor BinaryOf<T, TOps>(BinaryOp op, RawTensor a, RawTensor b) where T : unmanaged where TOps : struct, IElementOps<T>
+    RawTensor BinaryOf<T, TMath, TOp>(RawTensor a, RawTensor b) where T : unmanaged where TMath : struct, IElementMath<T> where TOp : struct, IBinaryOp
     {
         var y = Allocate<T>(a.Numel, a.DType);
-        if (a.Numel == 0) return new RawTensor(y, a.Shape);
-        var (va, la, vb, lb) = (View<T>(a, "binary"), StridedLayout.Of("binary", a), View<T>(b, "binary"), StridedLayout.Of("binary", b));
-        if (op == BinaryOp.Div && !a.DType.IsFloatingPoint())
-        {
-            using var flag = accelerator.Allocate1D<int>(1);
-            flag.MemSetToZero(accelerator.DefaultStream);
-            Kernel("intdiv", static c => c.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, StridedLayout, ArrayView<T>, StridedLayout, ArrayView<T>, ArrayView<int>>(Kernels.IntegerDivide<T, TOps>))
-                (a.Numel, va, la, vb, lb, y.View("div"), flag.View);
-            var zero = new int[1];
-            flag.View.CopyToCPU(accelerator.DefaultStream, zero);
-            accelerator.DefaultStream.Synchronize();
-            if (zero[0] != 0) { y.Dispose(); throw new DivideByZeroException("div: integer division by zero"); }
-        }
-        else
-            Kernel("binary", static c => c.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, StridedLayout, ArrayView<T>, StridedLayout, ArrayView<T>, int>(Kernels.Binary<T, TOps>))
-                (a.Numel, va, la, vb, lb, y.View("binary"), (int)op);
+        if (a.Numel > 0)
+            Kernel<TOp, Action<Index1D, ArrayView<T>, StridedLayout, ArrayView<T>, StridedLayout, ArrayView<T>>>("binary",
+                static c => c.LoadAutoGroupedStreamKernel<Index1D, ArrayView<T>, StridedLayout, ArrayView<T>, StridedLayout, ArrayView<T>>(Kernels.Binary<T, TMath, TOp>))
+                (a.Numel, View<T>(a, "binary"), StridedLayout.Of("binary", a), View<T>(b, "binary"), StridedLayout.Of("binary", b), y.View("binary"));
         return new RawTensor(y, a.Shape);
     }
 

@@ -15,7 +15,7 @@ public sealed partial class GpuBackend : IBackend
 {
     readonly Accelerator accelerator;
     readonly object gate = new();
-    readonly ConcurrentDictionary<(string, Type), Delegate> kernels = new();
+    readonly ConcurrentDictionary<(string, Type, Type?), Delegate> kernels = new();
     readonly ConcurrentQueue<MemoryBuffer> releases = new();
     /// <summary>Threads per group for reductions (a power of two) and the matmul tile edge.</summary>
     readonly int groupSize, tile;
@@ -103,7 +103,11 @@ public sealed partial class GpuBackend : IBackend
 
     /// <summary>A loaded kernel, compiled once per accelerator.</summary>
     TKernel Kernel<TKernel>(string name, Func<Accelerator, TKernel> load) where TKernel : Delegate =>
-        (TKernel)kernels.GetOrAdd((name, typeof(TKernel)), static (_, arg) => arg.load(arg.accelerator), (load, accelerator));
+        (TKernel)kernels.GetOrAdd((name, typeof(TKernel), null), static (_, arg) => arg.load(arg.accelerator), (load, accelerator));
+
+    /// <summary>A loaded kernel of the op <typeparamref name="TOp"/> (its delegate type alone does not name the op).</summary>
+    TKernel Kernel<TOp, TKernel>(string name, Func<Accelerator, TKernel> load) where TKernel : Delegate =>
+        (TKernel)kernels.GetOrAdd((name, typeof(TKernel), typeof(TOp)), static (_, arg) => arg.load(arg.accelerator), (load, accelerator));
 
     // ---- transfer ----------------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 using System.Reflection;
+using FunctionalAD.Autodiff;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
@@ -29,12 +30,19 @@ internal static class KernelCheck
             foreach (var (u, uops) in All)
                 if (u != t) yield return ($"Cast<{t.Name},{u.Name}>", K("Cast").MakeGenericMethod(t, ops, u, uops), false);
             if (t == typeof(byte)) continue;
-            foreach (var n in new[] { "Unary", "Binary", "IndexAdd" })
-                yield return ($"{n}<{t.Name}>", K(n).MakeGenericMethod(t, ops), false);
+            yield return ($"IndexAdd<{t.Name}>", K("IndexAdd").MakeGenericMethod(t, ops), false);
+            bool floating = t == typeof(float) || t == typeof(double);
+            foreach (var op in OpRegistry.UnaryTypes)
+            {
+                if (!floating && !OpRegistry.AcceptsIntegers(op)) continue;
+                yield return ($"Unary<{t.Name},{op.Name}>", K("Unary").MakeGenericMethod(t, ops, op), false);
+                if (floating) yield return ($"UnaryDerivative<{t.Name},{op.Name}>", K("UnaryDerivative").MakeGenericMethod(t, ops, op), false);
+            }
+            foreach (var op in OpRegistry.BinaryTypes)
+                if (floating || OpRegistry.AcceptsIntegers(op))
+                    yield return ($"Binary<{t.Name},{op.Name}>", K("Binary").MakeGenericMethod(t, ops, op), false);
             yield return ($"ReduceRows<{t.Name}>", G("ReduceRows").MakeGenericMethod(t, ops), true);
-            if (t == typeof(int) || t == typeof(long))
-                yield return ($"IntegerDivide<{t.Name}>", K("IntegerDivide").MakeGenericMethod(t, ops), false);
-            else
+            if (t != typeof(int) && t != typeof(long))
                 yield return ($"MatMul<{t.Name}>", G("MatMul").MakeGenericMethod(t, ops), true);
         }
     }

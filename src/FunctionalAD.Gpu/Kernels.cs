@@ -1,3 +1,4 @@
+using FunctionalAD.Ops;
 using ILGPU;
 
 namespace FunctionalAD.Gpu;
@@ -5,7 +6,8 @@ namespace FunctionalAD.Gpu;
 /// <summary>
 /// The device code. Elementwise kernels take one thread per output element (row-major index i) and read their
 /// operands through <see cref="StridedLayout"/>s, so views (transposes, slices, broadcasts) need no copy first.
-/// Arithmetic comes from an <see cref="IElementOps{T}"/> struct, so each kernel is written once for every dtype.
+/// Arithmetic comes from an <see cref="IElementOps{T}"/> struct, so each kernel is written once for every dtype; the
+/// elementwise kernels evaluate an op struct's own formula in the dtype's <see cref="IElementMath{T}"/>.
 /// </summary>
 internal static class Kernels
 {
@@ -14,22 +16,23 @@ internal static class Kernels
     public static void Gather<T>(Index1D i, ArrayView<T> x, StridedLayout lx, ArrayView<T> y) where T : unmanaged =>
         y[i] = x[lx.At(i)];
 
-    public static void Unary<T, TOps>(Index1D i, ArrayView<T> x, StridedLayout lx, ArrayView<T> y, int op)
-        where T : unmanaged where TOps : struct, IElementOps<T> =>
-        y[i] = default(TOps).Unary(op, x[lx.At(i)]);
+    /// <summary>y = f(x) for the op <typeparamref name="TOp"/>, its formula evaluated in <typeparamref name="TMath"/>.</summary>
+    public static void Unary<T, TMath, TOp>(Index1D i, ArrayView<T> x, StridedLayout lx, ArrayView<T> y)
+        where T : unmanaged where TMath : struct, IElementMath<T> where TOp : struct, IUnaryOp =>
+        y[i] = default(TOp).Apply(default(TMath), x[lx.At(i)]);
 
-    public static void Binary<T, TOps>(Index1D i, ArrayView<T> a, StridedLayout la, ArrayView<T> b, StridedLayout lb, ArrayView<T> y, int op)
-        where T : unmanaged where TOps : struct, IElementOps<T> =>
-        y[i] = default(TOps).Binary(op, a[la.At(i)], b[lb.At(i)]);
-
-    /// <summary>Integer division; a zero divisor sets flag[0] (every writer stores the same 1, so no atomics are needed).</summary>
-    public static void IntegerDivide<T, TOps>(Index1D i, ArrayView<T> a, StridedLayout la, ArrayView<T> b, StridedLayout lb, ArrayView<T> y, ArrayView<int> flag)
-        where T : unmanaged where TOps : struct, IElementOps<T>
+    /// <summary>r = g·f'(x) for the op <typeparamref name="TOp"/> (y = f(x)): its first-order derivative in one pass.</summary>
+    public static void UnaryDerivative<T, TMath, TOp>(Index1D i, ArrayView<T> g, StridedLayout lg, ArrayView<T> x, StridedLayout lx, ArrayView<T> y, StridedLayout ly, ArrayView<T> r)
+        where T : unmanaged where TMath : struct, IElementMath<T> where TOp : struct, IUnaryOp
     {
-        var q = b[lb.At(i)];
-        if (default(TOps).IsZero(q)) flag[0] = 1;
-        y[i] = default(TOps).Binary((int)FunctionalAD.Backends.BinaryOp.Div, a[la.At(i)], q);
+        var m = default(TMath);
+        r[i] = m.Mul(g[lg.At(i)], default(TOp).Derivative(m, x[lx.At(i)], y[ly.At(i)]));
     }
+
+    /// <summary>y = f(a, b) for the op <typeparamref name="TOp"/>.</summary>
+    public static void Binary<T, TMath, TOp>(Index1D i, ArrayView<T> a, StridedLayout la, ArrayView<T> b, StridedLayout lb, ArrayView<T> y)
+        where T : unmanaged where TMath : struct, IElementMath<T> where TOp : struct, IBinaryOp =>
+        y[i] = default(TOp).Apply(default(TMath), a[la.At(i)], b[lb.At(i)]);
 
     public static void Compare<T, TOps>(Index1D i, ArrayView<T> a, StridedLayout la, ArrayView<T> b, StridedLayout lb, ArrayView<byte> y, int op)
         where T : unmanaged where TOps : struct, IElementOps<T>

@@ -8,6 +8,7 @@ open System
 open Expecto
 open FsCheck.FSharp
 open FunctionalAD
+open FunctionalAD.Autodiff
 open FunctionalAD.Backends
 open FunctionalAD.Gpu
 open FunctionalAD.Tests.Support
@@ -108,32 +109,36 @@ let private backendTests (dev: unit -> IBackend) =
                 for dt in dtypes do
                     agree (dev ()) "contiguous" (fun b xs -> b.Contiguous xs.[0]) [| viewOf rng dt false (shapeOf rng 4) |])
 
-        testCase "Unary: every op on Float32/Float64; Neg/Abs/Sign on integers" <| fun () ->
+        testCase "Unary: every op on Float32/Float64, and on integers where the op accepts them" <| fun () ->
             trials 3 (fun rng ->
-                for op in Enum.GetValues<UnaryOp>() do
+                for op in OpRegistry.All |> Seq.filter (fun o -> o.Arity = 1) do
+                    for dt in (if op.AcceptsIntegers then numericTypes else floatTypes) do
+                        agree (dev ()) (sprintf "%s %O" op.Name dt) (fun b xs -> op.Kernel.Invoke(b, xs)) [| viewOf rng dt false (shapeOf rng 3) |])
+
+        testCase "fused first-order derivatives g·f'(x) of every unary op" <| fun () ->
+            trials 2 (fun rng ->
+                for op in OpRegistry.All |> Seq.filter (fun o -> o.Arity = 1 && not o.ZeroDerivative) do
                     for dt in floatTypes do
-                        agree (dev ()) (sprintf "%O %O" op dt) (fun b xs -> b.Unary(op, xs.[0])) [| viewOf rng dt false (shapeOf rng 3) |]
-                for op in [ UnaryOp.Neg; UnaryOp.Abs; UnaryOp.Sign ] do
-                    for dt in [ DType.Int32; DType.Int64 ] do
-                        agree (dev ()) (sprintf "%O %O" op dt) (fun b xs -> b.Unary(op, xs.[0])) [| viewOf rng dt false (shapeOf rng 3) |])
+                        let shape = shapeOf rng 3
+                        let derivative (b: IBackend) (xs: RawTensor[]) =
+                            match op.FusedDerivative(b, xs.[0], xs.[1], op.Kernel.Invoke(b, [| xs.[1] |])) with
+                            | null -> failtestf "%s: no fused derivative on %O" op.Name b.Device
+                            | r -> r
+                        agree (dev ()) (sprintf "%s' %O" op.Name dt) derivative [| viewOf rng dt false shape; viewOf rng dt false shape |])
 
         testCase "Unary refuses what the CPU backend refuses" <| fun () ->
             let d = dev ()
-            Expect.throwsT<DTypeMismatchException> (fun () -> d.Unary(UnaryOp.Exp, d.Full([| 2 |], DType.Int32, 1.0)) |> ignore) "exp of Int32"
-            Expect.throwsT<DTypeMismatchException> (fun () -> d.Unary(UnaryOp.Neg, d.Full([| 2 |], DType.Bool, 1.0)) |> ignore) "neg of Bool"
+            Expect.throwsT<DTypeMismatchException> (fun () -> d.Unary<Ops.Exp>(d.Full([| 2 |], DType.Int32, 1.0)) |> ignore) "exp of Int32"
+            Expect.throwsT<DTypeMismatchException> (fun () -> d.Unary<Ops.Neg>(d.Full([| 2 |], DType.Bool, 1.0)) |> ignore) "neg of Bool"
+            Expect.throwsT<DTypeMismatchException> (fun () -> d.Binary<Ops.Div>(d.Full([| 2 |], DType.Int32, 1.0), d.Full([| 2 |], DType.Int32, 1.0)) |> ignore) "div of Int32"
 
         testCase "Binary: every op on broadcast and strided operands" <| fun () ->
             trials 4 (fun rng ->
-                for op in Enum.GetValues<BinaryOp>() do
-                    for dt in numericTypes do
-                        if dt.IsFloatingPoint() || (op <> BinaryOp.Pow && op <> BinaryOp.Atan2) then
-                            let shape = shapeOf rng 4
-                            agree (dev ()) (sprintf "%O %O" op dt) (fun b xs -> b.Binary(op, xs.[0], xs.[1]))
-                                [| viewOf rng dt false shape; viewOf rng dt (op = BinaryOp.Div) shape |])
-
-        testCase "integer division by zero throws" <| fun () ->
-            let d = dev ()
-            Expect.throwsT<DivideByZeroException> (fun () -> d.Binary(BinaryOp.Div, d.Full([| 3 |], DType.Int32, 1.0), d.Full([| 3 |], DType.Int32, 0.0)) |> ignore) "1 / 0"
+                for op in OpRegistry.All |> Seq.filter (fun o -> o.Arity = 2) do
+                    for dt in (if op.AcceptsIntegers then numericTypes else floatTypes) do
+                        let shape = shapeOf rng 4
+                        agree (dev ()) (sprintf "%s %O" op.Name dt) (fun b xs -> op.Kernel.Invoke(b, xs))
+                            [| viewOf rng dt false shape; viewOf rng dt (op.Name = "div") shape |])
 
         testCase "Compare: every op and dtype" <| fun () ->
             trials 3 (fun rng ->

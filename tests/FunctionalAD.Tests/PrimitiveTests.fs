@@ -24,17 +24,21 @@ type Spec =
 
 let private spec name draw = { Name = name; Draw = draw; Eps = 1e-6; Tol = 1e-5; SecondOrder = true }
 
-let private unary name lo hi gap (op: Tensor -> Tensor) =
-    spec name (Gen.zip genShape genSeed |> Gen.map (fun (s, seed) ->
-        let g = Generator seed
-        let x = if gap > 0.0 then awayFromZero g s lo hi gap else uniform g s lo hi
-        [| x |], (fun xs -> op xs.[0])))
+let private draw (g: Generator) (s: int[]) (d: Ops.OpDomain) =
+    if d.AwayFromZero > 0.0 then awayFromZero g s d.Low d.High d.AwayFromZero else uniform g s d.Low d.High
 
-let private binary name (lo, hi, gap) (lo2, hi2, gap2) (op: Tensor -> Tensor -> Tensor) =
-    spec name (Gen.zip genBroadcastPair genSeed |> Gen.map (fun ((sa, sb), seed) ->
-        let g = Generator seed
-        let draw s lo hi gap = if gap > 0.0 then awayFromZero g s lo hi gap else uniform g s lo hi
-        [| draw sa lo hi gap; draw sb lo2 hi2 gap2 |], (fun xs -> op xs.[0] xs.[1])))
+/// The spec of an elementwise op, drawn from the domain its struct declares (Ops/*.cs): inputs of random shapes
+/// (broadcast pairs for binary ops), second order where the op is smooth on the domain.
+let private elementwise (op: OpEntry) =
+    let draw' =
+        if op.Arity = 1 then
+            Gen.zip genShape genSeed |> Gen.map (fun (s, seed) -> [| draw (Generator seed) s op.Domains.[0] |])
+        else
+            Gen.zip genBroadcastPair genSeed |> Gen.map (fun ((sa, sb), seed) ->
+                let g = Generator seed
+                [| draw g sa op.Domains.[0]; draw g sb op.Domains.[1] |])
+    { spec op.Name (draw' |> Gen.map (fun xs -> xs, op.Apply.Invoke)) with
+        SecondOrder = not op.ZeroDerivative && op.Domains |> Array.forall (fun d -> d.Smooth) }
 
 let private genRanked = genShape |> Gen.filter (fun s -> s.Length > 0)
 
@@ -48,43 +52,15 @@ let private reduction name (op: Tensor -> int[] -> bool -> Tensor) =
         return [| x |], (fun (xs: Tensor[]) -> op xs.[0] (List.toArray dims) keep) })
 
 let specs : Spec list =
-    [ unary "neg" -2.0 2.0 0.0 (fun x -> -x)
-      { unary "abs" -2.0 2.0 0.1 abs with SecondOrder = false }
-      unary "square" -2.0 2.0 0.0 (fun x -> x.Square())
-      unary "exp" -2.0 2.0 0.0 exp
-      unary "log" 0.2 3.0 0.0 log
-      unary "log1p" -0.5 3.0 0.0 log1p
-      unary "expm1" -2.0 2.0 0.0 expm1
-      unary "sqrt" 0.2 3.0 0.0 sqrt
-      unary "rsqrt" 0.2 3.0 0.0 rsqrt
-      unary "sin" -3.0 3.0 0.0 sin
-      unary "cos" -3.0 3.0 0.0 cos
-      unary "tan" -1.2 1.2 0.0 tan
-      unary "asin" -0.9 0.9 0.0 asin
-      unary "acos" -0.9 0.9 0.0 acos
-      unary "atan" -3.0 3.0 0.0 atan
-      unary "sinh" -2.0 2.0 0.0 sinh
-      unary "cosh" -2.0 2.0 0.0 cosh
-      unary "tanh" -2.0 2.0 0.0 tanh
-      unary "sigmoid" -3.0 3.0 0.0 sigmoid
-      { unary "relu" -2.0 2.0 0.1 relu with SecondOrder = false }
-      unary "softplus" -3.0 3.0 0.0 softplus
-      { unary "sign" -2.0 2.0 0.1 (fun x -> x.Sign()) with SecondOrder = false }
-      { unary "floor" 0.1 0.9 0.0 floor with SecondOrder = false }
-      { unary "ceil" 0.1 0.9 0.0 (fun x -> x.Ceil()) with SecondOrder = false }
-      { unary "round" 0.1 0.4 0.0 round with SecondOrder = false }
-      binary "add" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.0) (+)
-      binary "sub" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.0) (-)
-      binary "mul" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.0) (*)
-      binary "div" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.5) (/)
-      binary "pow" (0.5, 2.0, 0.0) (-2.0, 2.0, 0.0) (fun a b -> a ** b)
-      binary "atan2" (-2.0, 2.0, 0.3) (-2.0, 2.0, 0.3) atan2t
-      { binary "maximum" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.0) (fun a b -> a.Maximum b) with SecondOrder = false }
-      { binary "minimum" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.0) (fun a b -> a.Minimum b) with SecondOrder = false }
-      spec "where" (Gen.zip genBroadcastPair genSeed |> Gen.map (fun ((sa, sb), seed) ->
+    [ for op in OpRegistry.All -> elementwise op ] @
+    [ spec "where" (Gen.zip genBroadcastPair genSeed |> Gen.map (fun ((sa, sb), seed) ->
           let g = Generator seed
           let cond = (uniform g sa 0.0 1.0).Gt 0.5
           [| uniform g sa -2.0 2.0; uniform g sb -2.0 2.0 |], (fun xs -> where (here cond) (xs.[0] * xs.[0]) (sin xs.[1]))))
+      { spec "compare" (Gen.zip genBroadcastPair genSeed |> Gen.map (fun ((sa, sb), seed) ->
+            let g = Generator seed
+            [| uniform g sa -2.0 2.0; uniform g sb -2.0 2.0 |], (fun xs -> xs.[0].Gt(xs.[1]).To(DType.Float64) * xs.[0])))
+          with SecondOrder = false }
       reduction "sum" (fun x d k -> x.Sum(d, k) * x.Sum(d, k))
       reduction "prod" (fun x d k -> x.Prod(d, k))
       { reduction "max" (fun x d k -> x.Max(d, k)) with SecondOrder = false }
@@ -149,14 +125,14 @@ let specs : Spec list =
           return [| uniform g (Array.append batch [| m; k |]) -1.0 1.0; uniform g [| k; n |] -1.0 1.0 |],
                  (fun (xs: Tensor[]) -> xs.[0].matmul xs.[1]) }) ]
 
-/// Names of every primitive the engine defines (static fields of the table, plus concat).
+/// Names of every primitive the engine defines (static fields of the table, concat, and every elementwise op).
 let primitiveNames () =
     let t = typeof<Tensor>.Assembly.GetType("FunctionalAD.Autodiff.Primitives")
     let fields =
         t.GetFields(BindingFlags.Static ||| BindingFlags.Public ||| BindingFlags.NonPublic)
         |> Array.filter (fun f -> f.FieldType = typeof<Primitive>)
         |> Array.map (fun f -> (f.GetValue null :?> Primitive).Name)
-    Set.ofArray (Array.append fields [| Primitives.Concat(2).Name |])
+    Set.ofSeq (Seq.concat [ Seq.ofArray fields; Seq.singleton (Primitives.Concat(2).Name); OpRegistry.All |> Seq.map (fun o -> o.Primitive.Name) ])
 
 let private dot (a: Tensor) (b: Tensor) = (a * b).sum().item()
 
@@ -190,13 +166,6 @@ let private check (sp: Spec) (xs: Tensor[], f: Tensor[] -> Tensor) (seed: uint64
         if not (close 1e-4 (hv.toArray()) (fd2.toArray())) then
             failtestf "%s: Hessian-vector product differs from finite differences\nhvp %A\nnumeric %A" sp.Name (hv.toArray()) (fd2.toArray())
 
-/// Elementwise primitives whose first-order vjp/jvp the CPU backend computes in one pass, with input domains.
-let private fusedCases : (string * float * float * (Tensor -> Tensor)) list =
-    [ "square", -2.0, 2.0, (fun x -> x.Square()); "exp", -2.0, 2.0, exp; "log", 0.2, 3.0, log; "log1p", -0.5, 3.0, log1p; "expm1", -2.0, 2.0, expm1
-      "sqrt", 0.2, 3.0, sqrt; "rsqrt", 0.2, 3.0, rsqrt; "sin", -3.0, 3.0, sin; "cos", -3.0, 3.0, cos
-      "tan", -1.2, 1.2, tan; "atan", -3.0, 3.0, atan; "sinh", -2.0, 2.0, sinh; "cosh", -2.0, 2.0, cosh
-      "tanh", -2.0, 2.0, tanh; "sigmoid", -3.0, 3.0, sigmoid; "relu", -2.0, 2.0, relu; "softplus", -3.0, 3.0, softplus ]
-
 /// The pullback of f at x applied to w: first order (the one-pass kernel), or with w carrying the perturbation of an
 /// outer jvp, which makes the engine compose the rule from differentiable operations instead.
 let private pullbacks (f: Tensor -> Tensor) (x: Tensor) (w: Tensor) =
@@ -207,7 +176,8 @@ let private pullbacks (f: Tensor -> Tensor) (x: Tensor) (w: Tensor) =
 
 let private fusedTests =
     testList "one-pass first-order derivatives equal the composed rule" [
-        for name, lo, hi, f in fusedCases ->
+        for op in OpRegistry.All |> Seq.filter (fun o -> o.Arity = 1 && not o.ZeroDerivative) ->
+            let name, lo, hi, f = op.Name, op.Domains.[0].Low, op.Domains.[0].High, (fun x -> op.Apply.Invoke [| x |])
             testCase name <| fun () ->
                 let g = Generator 5UL
                 // contiguous, a transposed view, and one large enough to be split over threads (Float32)

@@ -1,4 +1,5 @@
 using FunctionalAD.Backends;
+using FunctionalAD.Ops;
 
 namespace FunctionalAD.Autodiff;
 
@@ -25,38 +26,71 @@ internal sealed class Primitive
     public readonly VjpRule?[] Vjp;
     /// <summary>True when the derivative is zero wherever it exists (floor, round, sign): no rules, no tape.</summary>
     public readonly bool ZeroDerivative;
+    /// <summary>Which kind of primitive this is, for transformations whose rules are the same across a family
+    /// (see docs/ARCHITECTURE.md, "Rule tables").</summary>
+    public readonly PrimitiveFamily Family;
 
-    public Primitive(string name, ForwardRule forward, JvpRule?[] jvp, VjpRule?[] vjp, bool zeroDerivative = false)
+    public Primitive(string name, ForwardRule forward, JvpRule?[] jvp, VjpRule?[] vjp, bool zeroDerivative = false, PrimitiveFamily family = PrimitiveFamily.Other)
     {
-        Name = name; Forward = forward; Jvp = jvp; Vjp = vjp; ZeroDerivative = zeroDerivative;
+        Name = name; Forward = forward; Jvp = jvp; Vjp = vjp; ZeroDerivative = zeroDerivative; Family = family;
     }
 
     /// <summary>
-    /// An elementwise function of one input: jvp = dx * f'(x), vjp = g * f'(x). When nothing in the product carries a
-    /// derivative (first order), the backend's fused kernel computes it in one pass; otherwise it is composed from
-    /// differentiable operations, so higher orders see the same formula.
+    /// The primitive of an elementwise op of one input: forward is the backend's kernel for the op; jvp = dx·f'(x) and
+    /// vjp = g·f'(x) from the op's one derivative formula. When nothing in the product carries a derivative (first
+    /// order), the backend's fused kernel computes it in one pass; otherwise the formula is evaluated with
+    /// differentiable tensor operations (<see cref="TensorMath"/>), so higher orders see the same formula.
     /// </summary>
-    public static Primitive Elementwise(string name, UnaryOp op, Func<Tensor, Tensor, Tensor> derivative)
+    public static Primitive Unary<TOp>() where TOp : struct, IUnaryOp
     {
-        Tensor Times(Tensor g, Tensor x, Tensor y) => Fused(op, g, x, y) ?? g * derivative(x, y);
-        return new(name, (b, xs, _) => b.Unary(op, xs[0]),
-            [(dx, xs, y, _) => Times(dx, xs[0], y)],
-            [(g, xs, y, _) => Times(g, xs[0], y)]);
+        static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => b is CpuBackend cpu ? cpu.Unary<TOp>(xs[0]) : b.Unary<TOp>(xs[0]);
+        if (OpTraits<TOp>.ZeroDerivative) return new(OpTraits<TOp>.Name, Forward, [null], [null], zeroDerivative: true, PrimitiveFamily.Elementwise);
+        return Diagonal(OpTraits<TOp>.Name, Forward, [static (d, xs, y, _) => Fused<TOp>(d, xs[0], y) ?? Composed<TOp>(d, xs[0], y)]);
+    }
+
+    static Tensor Composed<TOp>(Tensor d, Tensor x, Tensor y) where TOp : struct, IUnaryOp
+    {
+        var m = new TensorMath(x);
+        return m.Mul(d, default(TOp).Derivative(m, x, y));
     }
 
     /// <summary>g·f'(x) from the backend's one-pass kernel, or null where the rule must be composed (a derivative is
     /// being traced, shapes or devices differ, or the backend has no such kernel).</summary>
-    static Tensor? Fused(UnaryOp op, Tensor g, Tensor x, Tensor y)
+    static Tensor? Fused<TOp>(Tensor g, Tensor x, Tensor y) where TOp : struct, IUnaryOp
     {
         if (g.tag is not null || x.tag is not null || y.tag is not null) return null;
         RawTensor gv = g.Value, xv = x.Value, yv = y.Value;
         if (gv.DType != xv.DType || gv.Device != xv.Device || !gv.Shape.AsSpan().SequenceEqual(xv.Shape)) return null;
-        return Backend.For(xv.Device).TryUnaryDerivative(op, gv, xv, yv, out var r) ? new Tensor(r) : null;
+        var backend = Backend.For(xv.Device);
+        RawTensor? r;
+        bool done = backend is CpuBackend cpu ? cpu.TryUnaryDerivative<TOp>(gv, xv, yv, out r) : backend.TryUnaryDerivative<TOp>(gv, xv, yv, out r);
+        return done ? new Tensor(r!) : null;
     }
 
-    /// <summary>An elementwise function whose derivative is zero almost everywhere (floor, ceil, round, sign).</summary>
-    public static Primitive Piecewise(string name, UnaryOp op) =>
-        new(name, (b, xs, _) => b.Unary(op, xs[0]), [null], [null], zeroDerivative: true);
+    /// <summary>
+    /// The primitive of an elementwise op of two inputs (already broadcast to one shape and promoted to one dtype):
+    /// the op's partial derivatives ∂f/∂a and ∂f/∂b, written once, give both rules: the jvp sums d·∂f/∂xᵢ over the
+    /// inputs with a tangent, the vjp of input i is g·∂f/∂xᵢ.
+    /// </summary>
+    public static Primitive Binary<TOp>() where TOp : struct, IBinaryOp
+    {
+        static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => b is CpuBackend cpu ? cpu.Binary<TOp>(xs[0], xs[1]) : b.Binary<TOp>(xs[0], xs[1]);
+        return Diagonal(OpTraits<TOp>.Name, Forward, [static (d, xs, y, _) => Partial<TOp>(0, d, xs, y), static (d, xs, y, _) => Partial<TOp>(1, d, xs, y)]);
+    }
+
+    static Tensor Partial<TOp>(int input, Tensor d, Tensor[] xs, Tensor y) where TOp : struct, IBinaryOp
+    {
+        var m = new TensorMath(xs[0]);
+        var op = default(TOp);
+        return m.Mul(d, input == 0 ? op.DerivativeA(m, xs[0], xs[1], y) : op.DerivativeB(m, xs[0], xs[1], y));
+    }
+
+    /// <summary>
+    /// An elementwise primitive: its Jacobian with respect to each input is diagonal, so one rule per input,
+    /// d ↦ d·∂y/∂xᵢ, maps a tangent forward (jvp) and a cotangent back (vjp).
+    /// </summary>
+    public static Primitive Diagonal(string name, ForwardRule forward, JvpRule[] rules) =>
+        new(name, forward, rules, Array.ConvertAll(rules, r => new VjpRule(r)), family: PrimitiveFamily.Elementwise);
 
     /// <summary>
     /// A linear primitive of one input (reshape, permute, sum, slice, ...): its jvp is the primitive itself applied to
@@ -67,7 +101,7 @@ internal sealed class Primitive
         Primitive? self = null;
         self = new Primitive(name, forward,
             [(dx, _, _, attr) => Dispatch.Apply(self!, [dx], attr)],
-            [transpose]);
+            [transpose], family: PrimitiveFamily.Linear);
         return self;
     }
 
@@ -77,4 +111,15 @@ internal sealed class Primitive
 
     /// <inheritdoc/>
     public override string ToString() => Name;
+}
+
+/// <summary>The kinds of primitive a transformation may treat alike.</summary>
+internal enum PrimitiveFamily
+{
+    /// <summary>Applied element by element to operands of one shape (the ops of <c>Ops/</c>, where, compare).</summary>
+    Elementwise,
+    /// <summary>Linear in its one input, with the primitive itself as jvp (reshape, permute, slice, sum, cast, ...).</summary>
+    Linear,
+    /// <summary>Anything else (matmul, prod, max/min, concat, custom functions): rules per primitive.</summary>
+    Other,
 }

@@ -1,90 +1,57 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Numerics.Tensors;
+using FunctionalAD.Ops;
 
 namespace FunctionalAD.Backends;
 
 public sealed partial class CpuBackend
 {
-    /// <summary>Elements per block of the fused derivative: the block's f'(x) stays in L1 until it is multiplied by g.</summary>
-    const int DerivativeBlock = 1024;
-
     /// <inheritdoc/>
-    public bool TryUnaryDerivative(UnaryOp op, RawTensor g, RawTensor x, RawTensor y, [NotNullWhen(true)] out RawTensor? result)
+    public bool TryUnaryDerivative<TOp>(RawTensor g, RawTensor x, RawTensor y, [NotNullWhen(true)] out RawTensor? result) where TOp : struct, IUnaryOp
     {
-        result = x.DType switch
+        result = OpTraits<TOp>.ZeroDerivative ? null : x.DType switch
         {
-            DType.Float32 when HasFusedDerivative(op) => DerivativeOf<float>(op, g, x, y),
-            DType.Float64 when HasFusedDerivative(op) => DerivativeOf<double>(op, g, x, y),
+            DType.Float32 => DerivativeOf<float, TOp>(g, x, y),
+            DType.Float64 => DerivativeOf<double, TOp>(g, x, y),
             _ => null,
         };
         return result is not null;
     }
 
-    static bool HasFusedDerivative(UnaryOp op) => op is UnaryOp.Square or UnaryOp.Exp or UnaryOp.Log or UnaryOp.Log1p or UnaryOp.Expm1
-        or UnaryOp.Sqrt or UnaryOp.Rsqrt or UnaryOp.Sin or UnaryOp.Cos or UnaryOp.Tan or UnaryOp.Atan or UnaryOp.Sinh
-        or UnaryOp.Cosh or UnaryOp.Tanh or UnaryOp.Sigmoid or UnaryOp.Relu or UnaryOp.Softplus;
-
-    static RawTensor DerivativeOf<T>(UnaryOp op, RawTensor g, RawTensor x, RawTensor y) where T : unmanaged, IFloatingPointIeee754<T>
+    static RawTensor DerivativeOf<T, TOp>(RawTensor g, RawTensor x, RawTensor y) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUnaryOp
     {
-        var (xa, xo) = Read<T>(x);
-        var (ya, yo) = Read<T>(y);
-        bool scalarG = IsScalarLike(g);
-        T[] ga; int go;
-        if (scalarG) { ga = Data<T>(g); go = g.Offset; } else (ga, go) = Read<T>(g);
+        Block<T> gs = Source<T>(g), xs = Source<T>(x), ys = Source<T>(y);
         var r = Uninit<T>(x.Numel);
-        if (Parallelism.ShouldSplit(r.Length)) DerivativeParallel(op, ga, go, scalarG, xa, xo, ya, yo, r);
-        else DerivativeRange(op, ga, go, scalarG, xa, xo, ya, yo, r, 0, r.Length);
+        if (r.Length == 1)
+        {
+            var m = default(ScalarMath<T>);
+            r[0] = First(gs) * default(TOp).Derivative(m, First(xs), First(ys));
+        }
+        else if (Parallelism.ShouldSplit(r.Length)) DerivativeParallel<T, TOp>(gs, xs, ys, r);
+        else DerivativeRange<T, TOp>(gs, xs, ys, r, 0, r.Length);
         return Wrap(r, x.Shape);
     }
 
     // Kept apart so the closure is only allocated when the work is split (not for every 0-D derivative).
-    static void DerivativeParallel<T>(UnaryOp op, T[] ga, int go, bool scalarG, T[] xa, int xo, T[] ya, int yo, T[] r)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        Parallelism.For(r.Length, Parallelism.Grain, (s, n) => DerivativeRange(op, ga, scalarG ? go : go + s, scalarG, xa, xo + s, ya, yo + s, r, s, n));
+    static void DerivativeParallel<T, TOp>(Block<T> g, Block<T> x, Block<T> y, T[] r) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUnaryOp =>
+        Parallelism.For(r.Length, Parallelism.Grain, (s, n) => DerivativeRange<T, TOp>(g, x, y, r, s, n));
 
-    /// <summary>r[rs .. rs+n) = g·f'(x) block by block; a scalar g is spread into one block once.</summary>
-    [System.Runtime.CompilerServices.SkipLocalsInit] // the spread block is filled before use; zeroing it cost more than a 0-D op
-    static void DerivativeRange<T>(UnaryOp op, T[] ga, int go, bool scalarG, T[] xa, int xo, T[] ya, int yo, T[] r, int rs, int n)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>r[start .. start+n) = g·f'(x) block by block: f'(x) is evaluated over the block in L1 and multiplied
+    /// by g in place (the op's one derivative formula, over <see cref="BlockMath{T}"/>).</summary>
+    static void DerivativeRange<T, TOp>(Block<T> g, Block<T> x, Block<T> y, T[] r, int start, int n) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUnaryOp
     {
-        Span<T> spread = scalarG ? stackalloc T[Math.Min(n, DerivativeBlock)] : default;
-        if (scalarG) spread.Fill(ga[go]);
-        for (int s = 0; s < n; s += DerivativeBlock)
+        var arena = BlockArena<T>.ForThread();
+        var m = new BlockMath<T>(arena);
+        for (int s = start; s < start + n; s += BlockArena<T>.MaxLength)
         {
-            int len = Math.Min(DerivativeBlock, n - s);
-            ReadOnlySpan<T> gb = scalarG ? spread[..len] : ga.AsSpan(go + s, len);
-            DerivativeBlockOf(op, gb, xa.AsSpan(xo + s, len), ya.AsSpan(yo + s, len), r.AsSpan(rs + s, len));
-        }
-    }
-
-    /// <summary>One block of g·f'(x); the formulas are the ones of the primitive table (Primitives.Elementwise.cs).</summary>
-    static void DerivativeBlockOf<T>(UnaryOp op, ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> r)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T one = T.One, half = T.CreateTruncating(0.5);
-        switch (op)
-        {
-            case UnaryOp.Square: TensorPrimitives.Multiply(g, x, r); TensorPrimitives.Add(r, r, r); break; // g·2x
-            case UnaryOp.Exp: TensorPrimitives.Multiply(g, y, r); break;                          // g·y
-            case UnaryOp.Log: TensorPrimitives.Divide(g, x, r); break;                            // g/x
-            case UnaryOp.Log1p: TensorPrimitives.Add(x, one, r); TensorPrimitives.Divide(g, r, r); break; // g/(1+x)
-            case UnaryOp.Expm1: TensorPrimitives.FusedMultiplyAdd(g, y, g, r); break;             // g·(y+1)
-            case UnaryOp.Sqrt: TensorPrimitives.Divide(g, y, r); TensorPrimitives.Multiply(r, half, r); break; // g·0.5/y
-            case UnaryOp.Rsqrt:                                                                   // g·(-0.5·y³)
-                TensorPrimitives.Multiply(y, y, r); TensorPrimitives.Multiply(r, y, r);
-                TensorPrimitives.Multiply(r, g, r); TensorPrimitives.Multiply(r, -half, r); break;
-            case UnaryOp.Sin: TensorPrimitives.Cos(x, r); TensorPrimitives.Multiply(r, g, r); break;
-            case UnaryOp.Cos: TensorPrimitives.Sin(x, r); TensorPrimitives.Multiply(r, g, r); TensorPrimitives.Negate(r, r); break;
-            case UnaryOp.Tan: TensorPrimitives.FusedMultiplyAdd(y, y, one, r); TensorPrimitives.Multiply(r, g, r); break; // g·(1+y²)
-            case UnaryOp.Atan: TensorPrimitives.FusedMultiplyAdd(x, x, one, r); TensorPrimitives.Divide(g, r, r); break; // g/(1+x²)
-            case UnaryOp.Sinh: TensorPrimitives.Cosh(x, r); TensorPrimitives.Multiply(r, g, r); break;
-            case UnaryOp.Cosh: TensorPrimitives.Sinh(x, r); TensorPrimitives.Multiply(r, g, r); break;
-            case UnaryOp.Tanh: TensorPrimitives.MultiplyAdd(y, y, -one, r); TensorPrimitives.Multiply(r, g, r); TensorPrimitives.Negate(r, r); break; // g·(1-y²)
-            case UnaryOp.Sigmoid: TensorPrimitives.Subtract(one, y, r); TensorPrimitives.Multiply(r, y, r); TensorPrimitives.Multiply(r, g, r); break; // g·y(1-y)
-            case UnaryOp.Softplus: TensorPrimitives.Sigmoid(x, r); TensorPrimitives.Multiply(r, g, r); break;
-            case UnaryOp.Relu: ReluDerivative(g, x, r); break;
-            default: throw new InvalidOperationException($"unary op {op} has no fused derivative kernel");
+            arena.Begin(r, s, Math.Min(BlockArena<T>.MaxLength, start + n - s));
+            var d = default(TOp).Derivative(m, At(x, s), At(y, s));
+            var gb = At(g, s);
+            if (!arena.IsDestination(d)) { arena.Store(m.Mul(gb, d)); continue; }
+            var dst = arena.Span(d);
+            if (gb.IsScalar) TensorPrimitives.Multiply(dst, gb.Value, dst);
+            else TensorPrimitives.Multiply(dst, arena.Span(gb), dst);
         }
     }
 
@@ -122,20 +89,4 @@ public sealed partial class CpuBackend
 
     static void AddParallel<T>(T[] t, int to, int n, T[] xa, int xo) where T : unmanaged, IFloatingPointIeee754<T> =>
         Parallelism.For(n, Parallelism.Grain, (st, len) => TensorPrimitives.Add(t.AsSpan(to + st, len), xa.AsSpan(xo + st, len), t.AsSpan(to + st, len)));
-
-    /// <summary>g where x &gt; 0, else 0 (relu'(0) = 0; NaN x gives 0, as x.Gt(0) does).</summary>
-    static void ReluDerivative<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x, Span<T> r) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            int w = Vector<T>.Count;
-            for (; i <= x.Length - w; i += w)
-            {
-                var xv = new Vector<T>(x[i..]);
-                Vector.ConditionalSelect(Vector.GreaterThan(xv, Vector<T>.Zero), new Vector<T>(g[i..]), Vector<T>.Zero).CopyTo(r[i..]);
-            }
-        }
-        for (; i < x.Length; i++) r[i] = x[i] > T.Zero ? g[i] : T.Zero;
-    }
 }

@@ -1,131 +1,111 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using FunctionalAD.Ops;
 
 namespace FunctionalAD.Backends;
 
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public RawTensor Unary(UnaryOp op, RawTensor x) => x.DType switch
+    public RawTensor Unary<TOp>(RawTensor x) where TOp : struct, IUnaryOp => x.DType switch
     {
-        DType.Float32 => UnaryOf<float>(op, x),
-        DType.Float64 => UnaryOf<double>(op, x),
-        DType.Int32 => UnaryInteger<int>(op, x),
-        DType.Int64 => UnaryInteger<long>(op, x),
-        _ => throw new DTypeMismatchException(op.ToString().ToLowerInvariant(), "Bool tensors have no arithmetic"),
+        DType.Float32 => UnaryOf<float, TOp>(x),
+        DType.Float64 => UnaryOf<double, TOp>(x),
+        DType.Int32 when OpTraits<TOp>.AcceptsIntegers => UnaryInteger<int, TOp>(x),
+        DType.Int64 when OpTraits<TOp>.AcceptsIntegers => UnaryInteger<long, TOp>(x),
+        _ => throw OpTraits.Refused(OpTraits<TOp>.Name, x.DType, OpTraits<TOp>.AcceptsIntegers),
     };
 
-    static RawTensor UnaryOf<T>(UnaryOp op, RawTensor x) where T : unmanaged, IFloatingPointIeee754<T>
+    static RawTensor UnaryOf<T, TOp>(RawTensor x) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUnaryOp
     {
         var (a, off) = Read<T>(x);
         var r = Uninit<T>(x.Numel);
-        if (Parallelism.ShouldSplit(r.Length)) UnaryParallel(op, a, off, r);
-        else UnarySpan<T>(op, a.AsSpan(off, r.Length), r);
+        if (r.Length == 1) r[0] = default(TOp).Apply(default(ScalarMath<T>), a[off]);
+        else if (Parallelism.ShouldSplit(r.Length)) UnaryParallel<T, TOp>(a, off, r);
+        else UnaryRange<T, TOp>(new(a, off), r, 0, r.Length);
         return Wrap(r, x.Shape);
     }
 
     // Kept apart so the closure is only allocated when the work is split.
-    static void UnaryParallel<T>(UnaryOp op, T[] a, int off, T[] r) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Parallelism.For(r.Length, Parallelism.Grain, (s, n) => UnarySpan<T>(op, a.AsSpan(off + s, n), r.AsSpan(s, n)));
+    static void UnaryParallel<T, TOp>(T[] a, int off, T[] r) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUnaryOp =>
+        Parallelism.For(r.Length, Parallelism.Grain, (s, n) => UnaryRange<T, TOp>(new(a, off), r, s, n));
 
-    static void BinaryParallel<T>(BinaryOp op, T[] x, int xo, T[] y, int yo, T[] r) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Parallelism.For(r.Length, Parallelism.Grain, (st, n) => BinarySpan(op, x.AsSpan(xo + st, n), y.AsSpan(yo + st, n), r.AsSpan(st, n)));
-
-    static void ScalarRightParallel<T>(BinaryOp op, T[] x, int xo, T s, T[] r) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Parallelism.For(r.Length, Parallelism.Grain, (st, n) => BinaryScalarRight(op, x.AsSpan(xo + st, n), s, r.AsSpan(st, n)));
-
-    static void ScalarLeftParallel<T>(BinaryOp op, T s, T[] y, int yo, T[] r) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Parallelism.For(r.Length, Parallelism.Grain, (st, n) => BinaryScalarLeft(op, s, y.AsSpan(yo + st, n), r.AsSpan(st, n)));
-
-    static void UnarySpan<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>r[start .. start+n) = f(x) block by block, each block one vectorised pass per function in f's formula.</summary>
+    static void UnaryRange<T, TOp>(Block<T> x, T[] r, int start, int n) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUnaryOp
     {
-        switch (op)
+        var arena = BlockArena<T>.ForThread();
+        var m = new BlockMath<T>(arena);
+        for (int s = start; s < start + n; s += BlockArena<T>.MaxLength)
         {
-            case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
-            case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
-            case UnaryOp.Sign: for (int i = 0; i < x.Length; i++) y[i] = T.IsNaN(x[i]) ? x[i] : T.CreateTruncating(T.Sign(x[i])); break;
-            case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
-            case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
-            case UnaryOp.Log1p: TensorPrimitives.LogP1(x, y); break;
-            case UnaryOp.Expm1: TensorPrimitives.ExpM1(x, y); break;
-            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
-            case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
-            case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, y); break;
-            case UnaryOp.Sin: TensorPrimitives.Sin(x, y); break;
-            case UnaryOp.Cos: TensorPrimitives.Cos(x, y); break;
-            case UnaryOp.Tan: TensorPrimitives.Tan(x, y); break;
-            case UnaryOp.Asin: TensorPrimitives.Asin(x, y); break;
-            case UnaryOp.Acos: TensorPrimitives.Acos(x, y); break;
-            case UnaryOp.Atan: TensorPrimitives.Atan(x, y); break;
-            case UnaryOp.Sinh: TensorPrimitives.Sinh(x, y); break;
-            case UnaryOp.Cosh: TensorPrimitives.Cosh(x, y); break;
-            case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
-            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
-            case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
-            case UnaryOp.Softplus:
-                // softplus(x) = max(x, 0) + log1p(exp(-|x|)): no overflow for large |x|
-                TensorPrimitives.Abs(x, y);
-                TensorPrimitives.Negate(y, y);
-                TensorPrimitives.Exp(y, y);
-                TensorPrimitives.LogP1(y, y);
-                for (int i = 0; i < x.Length; i++) if (x[i] > T.Zero) y[i] += x[i];
-                break;
-            case UnaryOp.Floor: TensorPrimitives.Floor(x, y); break;
-            case UnaryOp.Ceil: TensorPrimitives.Ceiling(x, y); break;
-            case UnaryOp.Round: TensorPrimitives.Round(x, y); break;
-            default: throw new InvalidOperationException($"unary op {op} has no kernel");
+            arena.Begin(r, s, Math.Min(BlockArena<T>.MaxLength, start + n - s));
+            arena.Store(default(TOp).Apply(m, At(x, s)));
         }
     }
 
-    static RawTensor UnaryInteger<T>(UnaryOp op, RawTensor x) where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>
+    static RawTensor UnaryInteger<T, TOp>(RawTensor x) where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T> where TOp : struct, IUnaryOp
     {
         var (a, off) = Read<T>(x);
         var r = Uninit<T>(x.Numel);
-        var src = a.AsSpan(off, r.Length);
-        switch (op)
-        {
-            case UnaryOp.Neg: TensorPrimitives.Negate(src, r); break;
-            case UnaryOp.Abs: TensorPrimitives.Abs(src, r); break;
-            case UnaryOp.Sign: for (int i = 0; i < r.Length; i++) r[i] = T.CreateTruncating(T.Sign(src[i])); break;
-            default: throw new DTypeMismatchException(op.ToString().ToLowerInvariant(), $"expected a floating-point tensor, got {x.DType}");
-        }
+        for (int i = 0; i < r.Length; i++) r[i] = default(TOp).Apply(default(IntegerMath<T>), a[off + i]);
         return Wrap(r, x.Shape);
     }
 
     /// <inheritdoc/>
-    public RawTensor Binary(BinaryOp op, RawTensor a, RawTensor b) => a.DType switch
+    public RawTensor Binary<TOp>(RawTensor a, RawTensor b) where TOp : struct, IBinaryOp => a.DType switch
     {
-        DType.Float32 => BinaryOf<float>(op, a, b),
-        DType.Float64 => BinaryOf<double>(op, a, b),
-        DType.Int32 => BinaryInteger<int>(op, a, b),
-        DType.Int64 => BinaryInteger<long>(op, a, b),
-        _ => throw new DTypeMismatchException(op.ToString().ToLowerInvariant(), "Bool tensors have no arithmetic"),
+        DType.Float32 => BinaryOf<float, TOp>(a, b),
+        DType.Float64 => BinaryOf<double, TOp>(a, b),
+        DType.Int32 when OpTraits<TOp>.AcceptsIntegers => BinaryInteger<int, TOp>(a, b),
+        DType.Int64 when OpTraits<TOp>.AcceptsIntegers => BinaryInteger<long, TOp>(a, b),
+        _ => throw OpTraits.Refused(OpTraits<TOp>.Name, a.DType, OpTraits<TOp>.AcceptsIntegers),
     };
 
-    static RawTensor BinaryOf<T>(BinaryOp op, RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T>
+    static RawTensor BinaryOf<T, TOp>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IBinaryOp
     {
+        // A broadcast scalar operand is one value (TensorPrimitives' scalar overloads), not a materialised copy.
+        Block<T> x = Source<T>(a), y = Source<T>(b);
         var r = Uninit<T>(a.Numel);
-        // A broadcast scalar operand uses TensorPrimitives' scalar overloads instead of a materialised copy.
-        if (IsScalarLike(b) && r.Length > 1 && op != BinaryOp.Atan2)
-        {
-            var (x, xo) = Read<T>(a); var s = Data<T>(b)[b.Offset];
-            if (Parallelism.ShouldSplit(r.Length)) ScalarRightParallel(op, x, xo, s, r);
-            else BinaryScalarRight(op, x.AsSpan(xo, r.Length), s, r);
-        }
-        else if (IsScalarLike(a) && r.Length > 1 && op is BinaryOp.Sub or BinaryOp.Div or BinaryOp.Pow or BinaryOp.Add or BinaryOp.Mul)
-        {
-            var (y, yo) = Read<T>(b); var s = Data<T>(a)[a.Offset];
-            if (Parallelism.ShouldSplit(r.Length)) ScalarLeftParallel(op, s, y, yo, r);
-            else BinaryScalarLeft(op, s, y.AsSpan(yo, r.Length), r);
-        }
-        else
-        {
-            var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
-            if (Parallelism.ShouldSplit(r.Length)) BinaryParallel(op, x, xo, y, yo, r);
-            else BinarySpan(op, x.AsSpan(xo, r.Length), y.AsSpan(yo, r.Length), r);
-        }
+        if (r.Length == 1) r[0] = default(TOp).Apply(default(ScalarMath<T>), First(x), First(y));
+        else if (Parallelism.ShouldSplit(r.Length)) BinaryParallel<T, TOp>(x, y, r);
+        else BinaryRange<T, TOp>(x, y, r, 0, r.Length);
         return Wrap(r, a.Shape);
     }
+
+    // Kept apart so the closure is only allocated when the work is split.
+    static void BinaryParallel<T, TOp>(Block<T> x, Block<T> y, T[] r) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IBinaryOp =>
+        Parallelism.For(r.Length, Parallelism.Grain, (s, n) => BinaryRange<T, TOp>(x, y, r, s, n));
+
+    static void BinaryRange<T, TOp>(Block<T> x, Block<T> y, T[] r, int start, int n) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IBinaryOp
+    {
+        var arena = BlockArena<T>.ForThread();
+        var m = new BlockMath<T>(arena);
+        for (int s = start; s < start + n; s += BlockArena<T>.MaxLength)
+        {
+            arena.Begin(r, s, Math.Min(BlockArena<T>.MaxLength, start + n - s));
+            arena.Store(default(TOp).Apply(m, At(x, s), At(y, s)));
+        }
+    }
+
+    static RawTensor BinaryInteger<T, TOp>(RawTensor a, RawTensor b) where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T> where TOp : struct, IBinaryOp
+    {
+        var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
+        var r = Uninit<T>(a.Numel);
+        for (int i = 0; i < r.Length; i++) r[i] = default(TOp).Apply(default(IntegerMath<T>), x[xo + i], y[yo + i]);
+        return Wrap(r, a.Shape);
+    }
+
+    /// <summary>x's elements row-major as a block source: one value when x is a (broadcast) scalar, else an array run.</summary>
+    static Block<T> Source<T>(RawTensor x)
+    {
+        if (IsScalarLike(x)) return new(Data<T>(x)[x.Offset]);
+        var (a, off) = Read<T>(x);
+        return new(a, off);
+    }
+
+    /// <summary>The block of a source starting at element s.</summary>
+    static Block<T> At<T>(Block<T> source, int s) => source.IsScalar ? source : new(source.Array!, source.Offset + s);
+
+    static T First<T>(Block<T> source) => source.IsScalar ? source.Value : source.Array![source.Offset];
 
     /// <summary>One element, or one element broadcast everywhere (stride zero on every dimension longer than 1).</summary>
     static bool IsScalarLike(RawTensor t)
@@ -133,74 +113,6 @@ public sealed partial class CpuBackend
         if (t.Numel == 1) return true;
         for (int i = 0; i < t.Rank; i++) if (t.Shape[i] != 1 && t.Strides[i] != 0) return false;
         return true;
-    }
-
-    static void BinarySpan<T>(BinaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> r) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (op)
-        {
-            case BinaryOp.Add: TensorPrimitives.Add(x, y, r); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(x, y, r); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(x, y, r); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(x, y, r); break;
-            case BinaryOp.Pow: TensorPrimitives.Pow(x, y, r); break;
-            case BinaryOp.Atan2: TensorPrimitives.Atan2(x, y, r); break;
-            case BinaryOp.Max: TensorPrimitives.Max(x, y, r); break;
-            case BinaryOp.Min: TensorPrimitives.Min(x, y, r); break;
-            default: throw new InvalidOperationException($"binary op {op} has no kernel"); // results are not zeroed
-        }
-    }
-
-    static void BinaryScalarRight<T>(BinaryOp op, ReadOnlySpan<T> x, T y, Span<T> r) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (op)
-        {
-            case BinaryOp.Add: TensorPrimitives.Add(x, y, r); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(x, y, r); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(x, y, r); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(x, y, r); break;
-            case BinaryOp.Pow: TensorPrimitives.Pow(x, y, r); break;
-            case BinaryOp.Max: TensorPrimitives.Max(x, y, r); break;
-            case BinaryOp.Min: TensorPrimitives.Min(x, y, r); break;
-            default: throw new InvalidOperationException($"binary op {op} has no kernel"); // results are not zeroed
-        }
-    }
-
-    static void BinaryScalarLeft<T>(BinaryOp op, T x, ReadOnlySpan<T> y, Span<T> r) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (op)
-        {
-            case BinaryOp.Add: TensorPrimitives.Add(y, x, r); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(y, x, r); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(x, y, r); break;
-            case BinaryOp.Div: TensorPrimitives.Divide(x, y, r); break;
-            case BinaryOp.Pow: TensorPrimitives.Pow(x, y, r); break;
-            default: throw new InvalidOperationException($"binary op {op} has no kernel for a scalar left operand");
-        }
-    }
-
-    static RawTensor BinaryInteger<T>(BinaryOp op, RawTensor a, RawTensor b) where T : unmanaged, IBinaryInteger<T>
-    {
-        var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
-        var r = Uninit<T>(a.Numel);
-        var xs = x.AsSpan(xo, r.Length); var ys = y.AsSpan(yo, r.Length);
-        switch (op)
-        {
-            case BinaryOp.Add: TensorPrimitives.Add(xs, ys, r); break;
-            case BinaryOp.Sub: TensorPrimitives.Subtract(xs, ys, r); break;
-            case BinaryOp.Mul: TensorPrimitives.Multiply(xs, ys, r); break;
-            case BinaryOp.Max: TensorPrimitives.Max(xs, ys, r); break;
-            case BinaryOp.Min: TensorPrimitives.Min(xs, ys, r); break;
-            case BinaryOp.Div:
-                for (int i = 0; i < r.Length; i++)
-                {
-                    if (T.IsZero(ys[i])) throw new DivideByZeroException("div: integer division by zero");
-                    r[i] = xs[i] / ys[i];
-                }
-                break;
-            default: throw new DTypeMismatchException(op.ToString().ToLowerInvariant(), $"expected floating-point tensors, got {a.DType}");
-        }
-        return Wrap(r, a.Shape);
     }
 
     /// <inheritdoc/>

@@ -1,12 +1,8 @@
+using FunctionalAD.Ops;
+
 namespace FunctionalAD.Backends;
 
 #pragma warning disable CS1591 // the op enums' members are the names of the math functions they denote
-/// <summary>Elementwise functions of one tensor.</summary>
-public enum UnaryOp { Neg, Abs, Sign, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Floor, Ceil, Round, Square }
-
-/// <summary>Elementwise functions of two tensors of the same shape and dtype.</summary>
-public enum BinaryOp { Add, Sub, Mul, Div, Pow, Atan2, Max, Min }
-
 /// <summary>Elementwise comparisons; the result is Bool.</summary>
 public enum CompareOp { Eq, Ne, Lt, Le, Gt, Ge }
 
@@ -15,9 +11,12 @@ public enum ReduceOp { Sum, Prod, Max, Min, ArgMax, ArgMin }
 #pragma warning restore CS1591
 
 /// <summary>
-/// The raw kernels of one device: raw storage in, raw storage out. A backend never sees derivatives, and the AD engine
-/// never calls a backend directly (only the primitives do). Inputs arrive validated (shapes aligned, dtypes equal,
-/// same device), may be strided views, and are never written.
+/// The raw kernels of one device: raw storage in, raw storage out. A backend never sees derivatives. Tensors reach a
+/// backend only through the primitives' forward rules, with three exceptions that involve no derivative: creating and
+/// reading out values (FromArray, Full, ToArray, Cast of fresh data), and the backward pass's two optional fast paths
+/// (<see cref="TryUnaryDerivative{TOp}"/>, <see cref="TryAddInPlace"/>), each of which falls back to the primitive
+/// rules when it declines. Inputs arrive validated (shapes aligned, dtypes equal, same device), may be strided views,
+/// and are never written.
 /// </summary>
 public interface IBackend
 {
@@ -31,10 +30,13 @@ public interface IBackend
     RawTensor Full(int[] shape, DType dtype, double value);
     /// <summary>A row-major copy of a view (or the view itself if it already is one).</summary>
     RawTensor Contiguous(RawTensor x);
-    /// <summary>Elementwise <paramref name="op"/> (floating-point dtypes; Neg/Abs/Sign also for integers).</summary>
-    RawTensor Unary(UnaryOp op, RawTensor x);
-    /// <summary>Elementwise <paramref name="op"/> of two tensors of equal shape and dtype (broadcast views allowed).</summary>
-    RawTensor Binary(BinaryOp op, RawTensor a, RawTensor b);
+    /// <summary>The elementwise op <typeparamref name="TOp"/> (floating-point dtypes; integers too where the op
+    /// <see cref="IUnaryOp.AcceptsIntegers"/>). A backend evaluates the op's own formula, never a table of its own.</summary>
+    /// <exception cref="DTypeMismatchException">a dtype the op does not compute on.</exception>
+    RawTensor Unary<TOp>(RawTensor x) where TOp : struct, IUnaryOp;
+    /// <summary>The elementwise op <typeparamref name="TOp"/> of two tensors of equal shape and dtype (broadcast views allowed).</summary>
+    /// <exception cref="DTypeMismatchException">a dtype the op does not compute on.</exception>
+    RawTensor Binary<TOp>(RawTensor a, RawTensor b) where TOp : struct, IBinaryOp;
     /// <summary>Elementwise comparison of two tensors of equal shape and dtype; Bool result.</summary>
     RawTensor Compare(CompareOp op, RawTensor a, RawTensor b);
     /// <summary>cond ? a : b elementwise; all three of equal shape, a and b of equal dtype, cond Bool.</summary>
@@ -54,12 +56,12 @@ public interface IBackend
     /// <summary>Zeros of <paramref name="shape"/> plus, for each i, source's slice i added at index[i] along axis (the transpose of IndexSelect).</summary>
     RawTensor IndexAdd(int[] shape, int axis, RawTensor index, RawTensor source);
     /// <summary>
-    /// g·f'(x) elementwise, where f is <paramref name="op"/> and y = f(x): the first-order vjp (and jvp) of an elementwise
-    /// primitive in one pass instead of computing f'(x) and then multiplying. g, x and y have equal shape and dtype
-    /// (g may be a broadcast view). Returns false where the backend has no fused kernel for op (the default); the engine
-    /// then composes the derivative from the other kernels.
+    /// g·f'(x) elementwise, where f is <typeparamref name="TOp"/> and y = f(x): the first-order vjp (and jvp) of an
+    /// elementwise primitive in one pass, from the op's own derivative formula, instead of computing f'(x) and then
+    /// multiplying. g, x and y have equal shape and dtype (g may be a broadcast view). Returns false where the backend
+    /// has no fused kernel (the default); the engine then composes the derivative from the other kernels.
     /// </summary>
-    bool TryUnaryDerivative(UnaryOp op, RawTensor g, RawTensor x, RawTensor y, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RawTensor? result)
+    bool TryUnaryDerivative<TOp>(RawTensor g, RawTensor x, RawTensor y, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RawTensor? result) where TOp : struct, IUnaryOp
     {
         result = null;
         return false;

@@ -1,10 +1,12 @@
 using FunctionalAD.Autodiff;
 using FunctionalAD.Backends;
+using FunctionalAD.Ops;
 
 namespace FunctionalAD;
 
 public sealed partial class Tensor
 {
+    /// <summary>This tensor when floating point, else converted to Float32 (integers) or refused (Bool).</summary>
     Tensor Float(string op)
     {
         if (DType.IsFloatingPoint()) return this;
@@ -12,68 +14,48 @@ public sealed partial class Tensor
         return To(DType.Float32);
     }
 
-    Tensor Unary(string op, Primitive p) => Dispatch.Apply(p, [Float(op)], null);
-
-    /// <summary>-x elementwise (integers stay integers).</summary>
+    /// <summary>
+    /// The elementwise op <typeparamref name="TOp"/> applied to every element: the extension point for elementwise
+    /// functions (every built-in one, <see cref="Sin()"/> included, is a call of this). The result is differentiable
+    /// to any order through the op's own derivative formula. Integer tensors are converted to Float32 first unless the
+    /// op <see cref="IUnaryOp.AcceptsIntegers"/>.
+    /// </summary>
     /// <exception cref="DTypeMismatchException">the tensor is Bool.</exception>
-    public Tensor Neg() => DType == DType.Bool ? throw new DTypeMismatchException("neg", "Bool tensors have no arithmetic") : Dispatch.Apply(Primitives.Neg, [this], null);
-    /// <summary>|x| elementwise; derivative sign(x) (0 at 0).</summary>
-    public Tensor Abs() => DType.IsFloatingPoint() ? Dispatch.Apply(Primitives.Abs, [this], null) : new Tensor(Backend.Unary(UnaryOp.Abs, Value));
-    /// <summary>-1, 0 or 1 elementwise (NaN stays NaN); derivative zero.</summary>
-    public Tensor Sign() => DType.IsFloatingPoint() ? Dispatch.Apply(Primitives.Sign, [this], null) : new Tensor(Backend.Unary(UnaryOp.Sign, Value));
-    /// <summary>eˣ elementwise. Integer input is converted to Float32 first (for all the float functions below).</summary>
-    /// <exception cref="DTypeMismatchException">the tensor is Bool (for all the float functions below).</exception>
-    public Tensor Exp() => Unary("exp", Primitives.Exp);
-    /// <summary>Natural logarithm elementwise (-inf at 0, NaN below).</summary>
-    public Tensor Log() => Unary("log", Primitives.Log);
-    /// <summary>log(1 + x), accurate near 0.</summary>
-    public Tensor Log1p() => Unary("log1p", Primitives.Log1p);
-    /// <summary>eˣ - 1, accurate near 0.</summary>
-    public Tensor Expm1() => Unary("expm1", Primitives.Expm1);
-    /// <summary>√x; the derivative at 0 is +inf.</summary>
-    public Tensor Sqrt() => Unary("sqrt", Primitives.Sqrt);
-    /// <summary>1/√x.</summary>
-    public Tensor Rsqrt() => Unary("rsqrt", Primitives.Rsqrt);
-    /// <summary>Sine (radians).</summary>
-    public Tensor Sin() => Unary("sin", Primitives.Sin);
-    /// <summary>Cosine (radians).</summary>
-    public Tensor Cos() => Unary("cos", Primitives.Cos);
-    /// <summary>Tangent (radians).</summary>
-    public Tensor Tan() => Unary("tan", Primitives.Tan);
-    /// <summary>Arcsine.</summary>
-    public Tensor Asin() => Unary("asin", Primitives.Asin);
-    /// <summary>Arccosine.</summary>
-    public Tensor Acos() => Unary("acos", Primitives.Acos);
-    /// <summary>Arctangent.</summary>
-    public Tensor Atan() => Unary("atan", Primitives.Atan);
-    /// <summary>Hyperbolic sine.</summary>
-    public Tensor Sinh() => Unary("sinh", Primitives.Sinh);
-    /// <summary>Hyperbolic cosine.</summary>
-    public Tensor Cosh() => Unary("cosh", Primitives.Cosh);
-    /// <summary>Hyperbolic tangent.</summary>
-    public Tensor Tanh() => Unary("tanh", Primitives.Tanh);
-    /// <summary>1 / (1 + e⁻ˣ).</summary>
-    public Tensor Sigmoid() => Unary("sigmoid", Primitives.Sigmoid);
-    /// <summary>max(x, 0); derivative 0 at 0.</summary>
-    public Tensor Relu() => Unary("relu", Primitives.Relu);
-    /// <summary>log(1 + eˣ), computed without overflow.</summary>
-    public Tensor Softplus() => Unary("softplus", Primitives.Softplus);
-    /// <summary>Largest integer ≤ x; derivative zero.</summary>
-    public Tensor Floor() => Unary("floor", Primitives.Floor);
-    /// <summary>Smallest integer ≥ x; derivative zero.</summary>
-    public Tensor Ceil() => Unary("ceil", Primitives.Ceil);
-    /// <summary>Nearest integer, halves to even; derivative zero.</summary>
-    public Tensor Round() => Unary("round", Primitives.Round);
-    /// <summary>x² elementwise (one primitive: its vjp is 2x·g in one pass); integer tensors stay integer.</summary>
-    public Tensor Square() => DType.IsFloatingPoint() ? Dispatch.Apply(Primitives.Square, [this], null) : this * this;
+    public Tensor Map<TOp>() where TOp : struct, IUnaryOp
+    {
+        if (DType == DType.Bool) throw OpTraits.Refused(OpTraits<TOp>.Name, DType, OpTraits<TOp>.AcceptsIntegers);
+        var x = DType.IsFloatingPoint() || OpTraits<TOp>.AcceptsIntegers ? this : To(DType.Float32);
+        return Dispatch.Apply(UnaryPrimitive<TOp>.Instance, [x], null);
+    }
+
+    /// <summary>
+    /// The elementwise op <typeparamref name="TOp"/> of a and b, broadcast to one shape (NumPy's rules) and promoted to
+    /// one dtype (integer operands become Float32 unless the op <see cref="IBinaryOp.AcceptsIntegers"/>): the
+    /// extension point for elementwise functions of two tensors (+, -, *, /, pow, atan2, maximum, minimum use it).
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">shapes not broadcastable.</exception>
+    /// <exception cref="DTypeMismatchException">an operand is Bool.</exception>
+    /// <exception cref="DeviceMismatchException">operands on different devices.</exception>
+    public static Tensor Zip<TOp>(Tensor a, Tensor b) where TOp : struct, IBinaryOp
+    {
+        ArgumentNullException.ThrowIfNull(a); ArgumentNullException.ThrowIfNull(b);
+        var op = OpTraits<TOp>.Name;
+        SameDevice(op, a, b);
+        var dtype = DTypes.Promote(a.DType, b.DType);
+        if (dtype == DType.Bool) throw OpTraits.Refused(op, dtype, OpTraits<TOp>.AcceptsIntegers);
+        if (!OpTraits<TOp>.AcceptsIntegers && !dtype.IsFloatingPoint()) dtype = DType.Float32;
+        var s = FunctionalAD.Shape.Broadcast(op, a.shape, b.shape);
+        return Dispatch.Apply(BinaryPrimitive<TOp>.Instance, [a.To(dtype).BroadcastOwned(s), b.To(dtype).BroadcastOwned(s)], null);
+    }
+
     /// <summary>x raised to <paramref name="exponent"/> elementwise (broadcasting).</summary>
-    public Tensor Pow(Tensor exponent) => Binary("pow", Primitives.Pow, this, exponent, floatOnly: true);
+    public Tensor Pow(Tensor exponent) => Zip<Ops.Pow>(this, exponent);
     /// <summary>x raised to a constant power.</summary>
     public Tensor Pow(double exponent) => Pow(ScalarLike(exponent, this));
     /// <summary>Elementwise maximum (broadcasting); ties share the derivative equally.</summary>
-    public Tensor Maximum(Tensor other) => Binary("maximum", Primitives.Maximum, this, other);
+    public Tensor Maximum(Tensor other) => Zip<Ops.Maximum>(this, other);
     /// <summary>Elementwise minimum (broadcasting); ties share the derivative equally.</summary>
-    public Tensor Minimum(Tensor other) => Binary("minimum", Primitives.Minimum, this, other);
+    public Tensor Minimum(Tensor other) => Zip<Ops.Minimum>(this, other);
     /// <summary>x limited to [min, max]; derivative 1 inside (boundaries included), 0 outside.</summary>
     /// <exception cref="ArgumentException">min &gt; max.</exception>
     public Tensor Clamp(double min, double max)
@@ -120,18 +102,18 @@ public sealed partial class Tensor
     /// <summary>x to a constant power.</summary>
     public static Tensor Pow(Tensor x, double y) => x.Pow(y);
     /// <summary>atan2(y, x): the angle of the point (x, y), broadcasting.</summary>
-    public static Tensor Atan2(Tensor y, Tensor x) => Binary("atan2", Primitives.Atan2, y, x, floatOnly: true);
+    public static Tensor Atan2(Tensor y, Tensor x) => Zip<Ops.Atan2>(y, x);
 
     /// <summary>a + b (broadcasting, dtype promotion).</summary>
     /// <exception cref="ShapeMismatchException">shapes not broadcastable.</exception>
     /// <exception cref="DeviceMismatchException">operands on different devices.</exception>
-    public static Tensor operator +(Tensor a, Tensor b) => Binary("add", Primitives.Add, a, b);
+    public static Tensor operator +(Tensor a, Tensor b) => Zip<Ops.Add>(a, b);
     /// <summary>a - b (broadcasting).</summary>
-    public static Tensor operator -(Tensor a, Tensor b) => Binary("sub", Primitives.Sub, a, b);
+    public static Tensor operator -(Tensor a, Tensor b) => Zip<Ops.Sub>(a, b);
     /// <summary>a * b elementwise (broadcasting).</summary>
-    public static Tensor operator *(Tensor a, Tensor b) => Binary("mul", Primitives.Mul, a, b);
+    public static Tensor operator *(Tensor a, Tensor b) => Zip<Ops.Mul>(a, b);
     /// <summary>a / b elementwise (broadcasting); integer operands give Float32 (true division).</summary>
-    public static Tensor operator /(Tensor a, Tensor b) => Binary("div", Primitives.Div, a, b, floatOnly: true);
+    public static Tensor operator /(Tensor a, Tensor b) => Zip<Ops.Div>(a, b);
     /// <summary>-a.</summary>
     public static Tensor operator -(Tensor a) => a.Neg();
     /// <summary>this + other (broadcasting), for fluent chains.</summary>
@@ -173,6 +155,19 @@ public sealed partial class Tensor
         return Full([], value, dtype, like.Device);
     }
 
+    /// <summary>True when t is the shared CPU constant <paramref name="value"/> (one of <c>CommonScalars</c>) that
+    /// <see cref="ScalarLike"/> hands out: lets derivative rules skip multiplying by 1 or adding 0.</summary>
+    internal static bool IsCommonScalar(Tensor t, double value)
+    {
+        int i = Array.IndexOf(CommonScalars, value);
+        return i >= 0 && (ReferenceEquals(t, CommonFloat32[i]) || ReferenceEquals(t, CommonFloat64[i]));
+    }
+
+    /// <summary>Zeros of <paramref name="shape"/> as a broadcast view of one zero: a symbolic zero's stand-in that
+    /// allocates no elements.</summary>
+    internal static Tensor ZerosView(int[] shape, DType dtype, Device device) =>
+        new(Full([], 0, dtype, device).Value.Expand(shape));
+
     // Constants that scalar arithmetic uses all the time, shared (they are immutable) to keep tapes small.
     static readonly double[] CommonScalars = [0, 1, -1, 2, 0.5];
     static readonly Tensor[] CommonFloat32 = CommonScalars.Select(v => Full([], v, DType.Float32)).ToArray();
@@ -184,25 +179,12 @@ public sealed partial class Tensor
             throw new DeviceMismatchException(op, $"operands are on different devices: {a.Device} (shape {FunctionalAD.Shape.Format(a.shape)}) and {b.Device} (shape {FunctionalAD.Shape.Format(b.shape)}); move one with ToDevice");
     }
 
-    static Tensor Binary(string op, Primitive p, Tensor a, Tensor b, bool floatOnly = false)
-    {
-        ArgumentNullException.ThrowIfNull(a); ArgumentNullException.ThrowIfNull(b);
-        SameDevice(op, a, b);
-        var dtype = DTypes.Promote(a.DType, b.DType);
-        if (dtype == DType.Bool) throw new DTypeMismatchException(op, "Bool tensors have no arithmetic; cast with To(DType.Int32) or To(DType.Float32)");
-        if (floatOnly && !dtype.IsFloatingPoint()) dtype = DType.Float32;
-        var s = FunctionalAD.Shape.Broadcast(op, a.shape, b.shape);
-        return Dispatch.Apply(p, [a.To(dtype).BroadcastOwned(s), b.To(dtype).BroadcastOwned(s)], null);
-    }
-
     Tensor Compare(string op, CompareOp cmp, Tensor other)
     {
         SameDevice(op, this, other);
         var dtype = DTypes.Promote(DType, other.DType);
         var s = FunctionalAD.Shape.Broadcast(op, shape, other.shape);
-        var a = WithoutDerivative().To(dtype).Value.Expand(s);
-        var b = other.WithoutDerivative().To(dtype).Value.Expand(s);
-        return new Tensor(Backend.Compare(cmp, a, b));
+        return Dispatch.Apply(Primitives.Compare, [To(dtype).BroadcastOwned(s), other.To(dtype).BroadcastOwned(s)], cmp);
     }
 
     /// <summary>x == other elementwise (Bool, broadcasting).</summary>

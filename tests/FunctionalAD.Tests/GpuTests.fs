@@ -140,6 +140,13 @@ let private backendTests (dev: unit -> IBackend) =
                         agree (dev ()) (sprintf "%s %O" op.Name dt) (fun b xs -> op.Kernel.Invoke(b, xs))
                             [| viewOf rng dt false shape; viewOf rng dt (op.Name = "div") shape |])
 
+        testCase "Softmax (the composite default) along every axis" <| fun () ->
+            trials 3 (fun rng ->
+                for dt in floatTypes do
+                    let x = viewOf rng dt false (shapeOf rng 3)
+                    for axis in 0 .. x.Rank - 1 do
+                        agree (dev ()) (sprintf "softmax %d %O" axis dt) (fun b xs -> b.Softmax(xs.[0], axis)) [| x |])
+
         testCase "Compare: every op and dtype" <| fun () ->
             trials 3 (fun rng ->
                 for op in Enum.GetValues<CompareOp>() do

@@ -61,6 +61,11 @@ let specs : Spec list =
             let g = Generator seed
             [| uniform g sa -2.0 2.0; uniform g sb -2.0 2.0 |], (fun xs -> xs.[0].Gt(xs.[1]).To(DType.Float64) * xs.[0])))
           with SecondOrder = false }
+      spec "softmax" (gen {
+          let! s = genRanked
+          let! dim = Gen.choose (-s.Length, s.Length - 1)
+          let! seed = genSeed
+          return [| uniform (Generator seed) s -3.0 3.0 |], (fun (xs: Tensor[]) -> xs.[0].Softmax(dim)) })
       reduction "sum" (fun x d k -> x.Sum(d, k) * x.Sum(d, k))
       reduction "prod" (fun x d k -> x.Prod(d, k))
       { reduction "max" (fun x d k -> x.Max(d, k)) with SecondOrder = false }

@@ -16,7 +16,7 @@ public enum ReduceOp { Sum, Prod, Max, Min, ArgMax, ArgMin }
 /// reading out values (FromArray, Full, ToArray, Cast of fresh data), and the backward pass's two optional fast paths
 /// (<see cref="TryUnaryDerivative{TOp}"/>, <see cref="TryAddInPlace"/>), each of which falls back to the primitive
 /// rules when it declines. Inputs arrive validated (shapes aligned, dtypes equal, same device), may be strided views,
-/// and are never written.
+/// and are never written. Methods with a default body are optional: the default composes the op from the others.
 /// </summary>
 public interface IBackend
 {
@@ -55,6 +55,12 @@ public interface IBackend
     RawTensor IndexSelect(RawTensor x, int axis, RawTensor index);
     /// <summary>Zeros of <paramref name="shape"/> plus, for each i, source's slice i added at index[i] along axis (the transpose of IndexSelect).</summary>
     RawTensor IndexAdd(int[] shape, int axis, RawTensor index, RawTensor source);
+    /// <summary>
+    /// softmax along <paramref name="axis"/> of a floating-point tensor (exp(x - max) / Σ exp(x - max)). The default is
+    /// <see cref="CompositeKernels.Softmax"/>, composed from this backend's other kernels; override it with a one-pass
+    /// kernel where that is faster.
+    /// </summary>
+    RawTensor Softmax(RawTensor x, int axis) => CompositeKernels.Softmax(this, x, axis);
     /// <summary>
     /// g·f'(x) elementwise, where f is <typeparamref name="TOp"/> and y = f(x): the first-order vjp (and jvp) of an
     /// elementwise primitive in one pass, from the op's own derivative formula, instead of computing f'(x) and then

@@ -84,8 +84,16 @@ public sealed partial class Tensor
     /// <summary>log Σ exp(x) along one dimension.</summary>
     public Tensor LogSumExp(int dim, bool keepDim = false) => LogSumExp([dim], keepDim);
 
-    /// <summary>exp(x) / Σ exp(x) along <paramref name="dim"/> (default last).</summary>
-    public Tensor Softmax(int dim = -1) => (this - LogSumExp([dim], true)).Exp();
+    /// <summary>exp(x) / Σ exp(x) along <paramref name="dim"/> (default last), computed stably (shifted by the
+    /// maximum); one primitive whose derivative is y·(d - Σ y·d). Integer input is converted to Float32.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">dim is not a dimension of the tensor.</exception>
+    /// <exception cref="DTypeMismatchException">the tensor is Bool.</exception>
+    public Tensor Softmax(int dim = -1)
+    {
+        var x = Float("softmax");
+        if (Rank == 0) return x.Reshape([1]).Softmax(0).Reshape([]);
+        return Dispatch.Apply(Primitives.Softmax, [x], FunctionalAD.Shape.NormalizeAxis("softmax", dim, Rank));
+    }
     /// <summary>x - logsumexp(x) along <paramref name="dim"/> (default last).</summary>
     public Tensor LogSoftmax(int dim = -1) => Float("logSoftmax") - LogSumExp([dim], true);
 }

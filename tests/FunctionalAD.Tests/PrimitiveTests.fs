@@ -216,8 +216,28 @@ let private transposedMatmulTests =
                     Expect.isTrue (close 1e-6 (grads.[i].ToDoubleArray()) (numericGrad F [| x; w |] i 1e-6)) (sprintf "%s: gradient %d = finite differences" name i)
                     Expect.isTrue grads.[i].Value.IsContiguous (sprintf "%s: gradient %d is contiguous" name i) ]
 
+/// The seam for transformations beyond jvp/vjp: a toy shape-inference transformation defines one rule for the whole
+/// elementwise family and one for matmul, and every other primitive is refused by name.
+let private ruleTableTests =
+    let shapes = RuleTable<Func<int[][], int[]>>("shapeOf")
+    shapes.Define(PrimitiveFamily.Elementwise, Func<_, _>(fun (s: int[][]) -> s.[0]))
+          .Define(Primitives.BatchMatMul, Func<_, _>(fun (s: int[][]) -> [| s.[0].[0]; s.[0].[1]; s.[1].[2] |])) |> ignore
+    testList "rule tables for new transformations" [
+        testCase "a family rule covers every elementwise op, a primitive's own rule wins" <| fun () ->
+            for op in OpRegistry.All do
+                Expect.equal op.Primitive.Family PrimitiveFamily.Elementwise (sprintf "%s is elementwise" op.Name)
+                Expect.sequenceEqual (shapes.For(op.Primitive).Invoke [| [| 2; 3 |]; [| 2; 3 |] |]) [| 2; 3 |] op.Name
+            Expect.sequenceEqual (shapes.For(Primitives.BatchMatMul).Invoke [| [| 1; 2; 3 |]; [| 1; 3; 5 |] |]) [| 1; 2; 5 |] "matmul"
+        testCase "a primitive without a rule fails by name" <| fun () ->
+            let e = Expect.throwsC (fun () -> shapes.For(Primitives.Prod) |> ignore) id
+            Expect.stringContains e.Message "'prod'" "names the primitive"
+            Expect.stringContains e.Message "shapeOf" "names the transformation"
+            Expect.isNull (shapes.Find Primitives.Reshape) "reshape (Linear family) has no rule here"
+    ]
+
 let tests =
     testList "primitives" [
+        ruleTableTests
         fusedTests
         transposedMatmulTests
         testCase "every primitive of the engine has a property below" <| fun () ->

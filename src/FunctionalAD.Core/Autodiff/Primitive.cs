@@ -27,7 +27,7 @@ internal sealed class Primitive
     /// <summary>True when the derivative is zero wherever it exists (floor, round, sign): no rules, no tape.</summary>
     public readonly bool ZeroDerivative;
     /// <summary>Which kind of primitive this is, for transformations whose rules are the same across a family
-    /// (see docs/ARCHITECTURE.md, "Rule tables").</summary>
+    /// (see <see cref="RuleTable{TRule}"/>).</summary>
     public readonly PrimitiveFamily Family;
 
     public Primitive(string name, ForwardRule forward, JvpRule?[] jvp, VjpRule?[] vjp, bool zeroDerivative = false, PrimitiveFamily family = PrimitiveFamily.Other)

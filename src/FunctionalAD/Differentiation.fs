@@ -53,8 +53,13 @@ module Differentiation =
     /// Evaluates body with derivative tracking off: its result is a constant for every transformation.
     let noGrad (body: unit -> 'T) : 'T = Transform.NoGrad(Func<'T> body)
 
-    /// x as a constant: no derivative flows through it (JAX's stop_gradient, PyTorch's detach).
-    let stopGradient (x: Tensor) : Tensor = Transform.StopGradient x
+    /// x as a constant: the same values, but no derivative flows through them for any transformation (JAX's
+    /// stop_gradient, PyTorch's detach). x is a tensor or any tree of tensors (tuple, record, Params...); the
+    /// result has x's structure.
+    let stopGradient (x: 'T) : 'T =
+        match box x with
+        | :? Tensor as t -> unbox<'T> (box (t.StopGradient()))
+        | _ -> Tree.map (fun t -> t.StopGradient()) x
 
     /// A differentiable function of one tensor with a hand-written reverse rule `backward g x y` (and optional
     /// forward rule `jvp dx x y`), like torch.autograd.Function.

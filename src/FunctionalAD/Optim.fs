@@ -68,7 +68,7 @@ module Optim =
 
     /// The initial state for parameters `p` (slots of zeros).
     let init (opt: Optimizer) (p: 'P) : OptState =
-        let leaves = Tree.leaves p |> Array.map (fun t -> t.WithoutDerivative())
+        let leaves = Tree.leaves p |> Array.map (fun t -> t.StopGradient())
         { Step = 0; Slots = Array.init (slotCount opt) (fun _ -> leaves |> Array.map Tensor.ZerosLike) }
 
     let private update opt (t: int) (slots: Tensor[]) (p: Tensor) (g: Tensor) : Tensor * Tensor[] =
@@ -110,7 +110,7 @@ module Optim =
             let results = Array.init ps.Length (fun i ->
                 if ps.[i].Shape <> gs.[i].Shape then
                     raise (ShapeMismatchException("Optim.step", sprintf "parameter %d has shape %s but its gradient has %s" i (Shape.Format ps.[i].Shape) (Shape.Format gs.[i].Shape)))
-                update opt state.Step (state.Slots |> Array.map (fun s -> s.[i])) (ps.[i].WithoutDerivative()) (gs.[i].WithoutDerivative()))
+                update opt state.Step (state.Slots |> Array.map (fun s -> s.[i])) (ps.[i].StopGradient()) (gs.[i].StopGradient()))
             let newP = Tree.unflatten p (results |> Array.map fst)
             let slots = Array.init state.Slots.Length (fun k -> results |> Array.map (fun (_, s) -> s.[k]))
             newP, { Step = state.Step + 1; Slots = slots })

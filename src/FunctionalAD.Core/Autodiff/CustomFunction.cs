@@ -96,7 +96,7 @@ public static class GradCheck
     /// <exception cref="ShapeMismatchException">f does not return one element.</exception>
     public static GradCheckResult Check(Func<Tensor, Tensor> f, Tensor x, double eps = 1e-6, double tolerance = 1e-5)
     {
-        var x64 = x.WithoutDerivative().To(DType.Float64);
+        var x64 = x.StopGradient().To(DType.Float64);
         var analytic = Transform.Grad(f, x64).ToDoubleArray();
         var values = x64.ToArray<double>();
         var shape = x64.Shape;

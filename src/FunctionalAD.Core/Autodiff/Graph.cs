@@ -117,7 +117,7 @@ namespace FunctionalAD
         public Tensor RequiresGrad(string? name = null, IGradientSink? sink = null)
         {
             if (!DType.IsFloatingPoint()) throw new DTypeMismatchException("requiresGrad", $"only floating-point tensors can require gradients, got {DType}");
-            var value = WithoutDerivative();
+            var value = StopGradient();
             var leaf = new Node(null, [], [], value, null, name ?? "leaf", sink);
             leaf.Index = Tag.Imperative.Record(leaf);
             return new Tensor(value, null, leaf, Tag.Imperative);

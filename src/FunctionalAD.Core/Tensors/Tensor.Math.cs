@@ -200,8 +200,8 @@ public sealed partial class Tensor
         SameDevice(op, this, other);
         var dtype = DTypes.Promote(DType, other.DType);
         var s = FunctionalAD.Shape.Broadcast(op, shape, other.shape);
-        var a = WithoutDerivative().To(dtype).Value.Expand(s);
-        var b = other.WithoutDerivative().To(dtype).Value.Expand(s);
+        var a = StopGradient().To(dtype).Value.Expand(s);
+        var b = other.StopGradient().To(dtype).Value.Expand(s);
         return new Tensor(Backend.Compare(cmp, a, b));
     }
 

@@ -19,8 +19,8 @@ public static class TensorFormat
         var raw = t.Value;
         var values = t.DType switch
         {
-            DType.Bool => t.WithoutDerivative().ToArray<bool>().Select(b => b ? "True" : "False").ToArray(),
-            DType.Int32 or DType.Int64 => t.WithoutDerivative().To(DType.Int64).ToArray<long>().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray(),
+            DType.Bool => t.StopGradient().ToArray<bool>().Select(b => b ? "True" : "False").ToArray(),
+            DType.Int32 or DType.Int64 => t.StopGradient().To(DType.Int64).ToArray<long>().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray(),
             _ => FloatStrings(t.ToDoubleArray()),
         };
         int width = values.Length == 0 ? 0 : values.Max(v => v.Length);

@@ -174,8 +174,6 @@ module TensorExtensions =
     /// A 0-D tensor; dtype follows the value's type.
     let scalar (x: 'T) : Tensor = Tensor.Scalar<'T>(x)
 
-    /// atan2 y x elementwise.
-    let atan2t (y: Tensor) (x: Tensor) = Tensor.Atan2(y, x)
     /// Logistic sigmoid.
     let sigmoid (x: Tensor) = x.Sigmoid()
     /// max(x, 0).

@@ -78,7 +78,7 @@ let specs : Spec list =
       binary "mul" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.0) (*)
       binary "div" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.5) (/)
       binary "pow" (0.5, 2.0, 0.0) (-2.0, 2.0, 0.0) (fun a b -> a ** b)
-      binary "atan2" (-2.0, 2.0, 0.3) (-2.0, 2.0, 0.3) atan2t
+      binary "atan2" (-2.0, 2.0, 0.3) (-2.0, 2.0, 0.3) atan2
       { binary "maximum" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.0) (fun a b -> a.Maximum b) with SecondOrder = false }
       { binary "minimum" (-2.0, 2.0, 0.0) (-2.0, 2.0, 0.0) (fun a b -> a.Minimum b) with SecondOrder = false }
       spec "where" (Gen.zip genBroadcastPair genSeed |> Gen.map (fun ((sa, sb), seed) ->

@@ -30,7 +30,7 @@ public static class TensorFormat
         if (raw.Numel == 0 && raw.Rank > 1) sb.Append($", size={Shape.Format(raw.Shape)}");
         sb.Append(", dtype=").Append(t.DType);
         if (t.Device != Device.Cpu) sb.Append(", device=").Append(t.Device);
-        if (Autodiff.Graph.CreatorName(t) is { } fn) sb.Append(", grad_fn=<").Append(fn).Append('>');
+        if (t.GradFn is { } fn) sb.Append(", grad_fn=<").Append(fn.Operation).Append('>');
         return sb.Append(')').ToString();
     }
 

@@ -26,13 +26,13 @@ printfn "after (functional): w = %.4f, b = %.4f, loss %.5f" (pFinal.["w"].item (
 
 // Imperative, like the PyTorch tutorial.
 let m = Module(net, 0UL)
-let sgd = SGD(m.Parameters, 0.1)
+let sgd = Sgd(m.Parameters, 0.1)
 for epoch in 1 .. 200 do
     sgd.ZeroGrad()
     let l = Loss.mse (m.Forward x) y
     l.Backward() |> ignore
     sgd.Step()
-for name, p in m.NamedParameters() do printfn "after (imperative): %s = %.4f" name (p.Value.item ())
+for { Name = name; Parameter = p } in m.NamedParameters() do printfn "after (imperative): %s = %.4f" name (p.Value.item ())
 
 check "slope ~ 3" (abs (pFinal.["w"].item () - 3.0) < 0.1)
 check "intercept ~ 2" (abs (pFinal.["b"].item () - 2.0) < 0.1)

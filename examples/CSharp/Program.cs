@@ -2,6 +2,7 @@
 // (PyTorch-style with Linear/Sgd/Loss, and functionally with Params/Optim).
 using System.Numerics;
 using FunctionalAD;
+using FunctionalAD.Imperative;
 
 // 1. The gradient of sin over one period is cos.
 var xs = Tensor.Linspace(0, 2 * Math.PI, 5, DType.Float64);
@@ -34,12 +35,12 @@ for (int epoch = 0; epoch < 500; epoch++)
 foreach (var (name, p) in model.NamedParameters()) Console.WriteLine($"imperative: {name} = {p.Value.Item():F4}");
 
 var parameters = model.Init(0);
-var rule = Optim.Sgd(0.1);
-var state = Optim.Init(rule, parameters);
+var optimizer = Optim.Sgd(0.1);
+var state = Optim.Init(optimizer, parameters);
 for (int epoch = 0; epoch < 500; epoch++)
 {
     var grads = Optim.Grad(q => Loss.Mse(model.Apply(q, data.To(DType.Float32)), target.To(DType.Float32)), parameters);
-    (parameters, state) = Optim.Step(rule, state, parameters, grads);
+    (parameters, state) = Optim.Step(optimizer, state, parameters, grads);
 }
 Console.WriteLine($"functional: w = {parameters["w"].Item():F4}, b = {parameters["b"].Item():F4}  (true 3, 2)");
 bool fitOk = Math.Abs(parameters["w"].Item() - 3) < 0.1 && Math.Abs(parameters["b"].Item() - 2) < 0.1

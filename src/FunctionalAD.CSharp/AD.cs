@@ -80,6 +80,7 @@ public static class AD
     /// <summary>Evaluates body without recording derivatives; the result is a constant.</summary>
     public static T NoGrad<T>(Func<T> body) => Transform.NoGrad(body);
 
-    /// <summary>x as a constant: no derivative flows through it.</summary>
+    /// <summary>x as a constant: no derivative flows through it (JAX's <c>stop_gradient</c>, PyTorch's <c>detach</c>);
+    /// the same as <see cref="Tensor.StopGradient()"/>.</summary>
     public static Tensor StopGradient(Tensor x) => Transform.StopGradient(x);
 }

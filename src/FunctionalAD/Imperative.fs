@@ -1,9 +1,12 @@
 /// A PyTorch-style imperative shell over the functional core, for code that follows the PyTorch tutorial:
 /// mutable Parameter cells holding immutable tensors, `loss.Backward()` filling `.Grad`, `opt.ZeroGrad()` and
 /// `opt.Step()`. Nothing here differentiates: Backward is the engine's reverse mode, Step is `Optim.step`.
+/// F# and C# share these types (the C# facade adds the layers Linear, Activation and Sequential to this namespace).
 namespace FunctionalAD.Imperative
 
 open System
+open System.Collections.Generic
+open System.Runtime.InteropServices
 open FunctionalAD
 
 /// A mutable reference to an immutable tensor, with the gradient of the last Backward calls accumulated in Grad.
@@ -25,45 +28,77 @@ type Parameter(name: string, value: Tensor) =
     interface IGradientSink with
         member _.Accumulate g = grad <- if isNull grad then g else grad + g
 
-/// A model's parameters held in Parameter cells, callable like a PyTorch nn.Module.
-type Module(model: Model<Tensor -> Tensor>, seed: uint64) =
-    let initial, apply = Model.init seed model
-    let parameters = [ for name, t in Params.toList initial -> Parameter(name, t) ]
+/// A parameter with its path, as listed by Module.NamedParameters (PyTorch's named_parameters() pairs).
+/// F#: `for { Name = n; Parameter = p } in m.NamedParameters()`; C#: `foreach (var (name, p) in m.NamedParameters())`.
+type NamedParameter =
+    { /// The path, e.g. "0.w".
+      Name: string
+      /// The cell.
+      Parameter: Parameter }
+    /// C# deconstruction into (name, parameter).
+    member x.Deconstruct([<Out>] name: byref<string>, [<Out>] parameter: byref<Parameter>) =
+        name <- x.Name
+        parameter <- x.Parameter
 
-    /// The parameters, in path order.
-    member _.Parameters = parameters
+/// A model's parameters held in Parameter cells, callable like a PyTorch nn.Module: Forward applies the model with
+/// tracked parameters, so `loss.Backward()` fills each parameter's Grad. The parameters are created (from `seed`) on
+/// first use, so a module that only serves as a part of a larger one (C#'s Sequential) costs nothing.
+type Module(model: Model<Tensor -> Tensor>, seed: uint64) =
+    let built =
+        lazy (let initial, apply = Model.init seed model
+              [| for name, t in Params.toList initial -> Parameter(name, t) |], apply)
+    let parameters () = fst built.Value
+
+    /// The pure model (for composing modules; the C# facade's Sequential reads it).
+    member internal _.Model = model
+    /// The parameters, in path order ("0.b", "0.w", ... for a sequential model).
+    member _.Parameters : IReadOnlyList<Parameter> = Array.AsReadOnly(parameters ())
     /// (path, Parameter) pairs, like PyTorch's named_parameters().
-    member _.NamedParameters() = parameters |> List.map (fun p -> p.Name, p)
-    /// The current values as an immutable Params.
-    member _.Params = Params.ofList [ for p in parameters -> p.Name, p.Value ]
+    member _.NamedParameters() : IReadOnlyList<NamedParameter> =
+        Array.AsReadOnly [| for p in parameters () -> { Name = p.Name; Parameter = p } |]
+    /// The current values as an immutable Params (for the functional style).
+    member _.Params = Params.ofList [ for p in parameters () -> p.Name, p.Value ]
     /// Replaces every value from a Params of the same names and shapes.
-    /// Throws ArgumentException (missing name) or ShapeMismatchException (other shape); nothing changes then.
+    /// Throws ArgumentException (a name is missing) or ShapeMismatchException (another shape); nothing changes then.
     member _.Load(p: Params) =
+        let cells = parameters ()
         let values =
-            [ for q in parameters ->
+            [| for q in cells ->
                 match Params.tryGet q.Name p with
                 | None -> invalidArg "p" (sprintf "Module.Load: parameter '%s' is missing" q.Name)
                 | Some t when t.Shape <> q.Value.Shape ->
                     raise (ShapeMismatchException("Module.Load", sprintf "'%s' has shape %s, the module needs %s" q.Name (Shape.Format t.Shape) (Shape.Format q.Value.Shape)))
-                | Some t -> t ]
-        List.iter2 (fun (q: Parameter) t -> q.Value <- t) parameters values
-    /// Applies the model with tracked parameters, so that Backward of a loss fills their Grad.
-    member _.Forward(x: Tensor) = apply (Params.ofList [ for p in parameters -> p.Name, p.Tracked() ]) x
+                | Some t -> t |]
+        Array.iter2 (fun (q: Parameter) t -> q.Value <- t) cells values
+    /// The model applied to x with tracked parameters, so that Backward of a loss fills their Grad.
+    /// Throws ShapeMismatchException when x does not fit the model (e.g. its last dimension for a linear layer).
+    member _.Forward(x: Tensor) : Tensor =
+        let cells, apply = built.Value
+        apply (Params.ofList [ for p in cells -> p.Name, p.Tracked() ]) x
     /// Same as Forward.
     member m.Invoke(x: Tensor) = m.Forward x
+    /// The pure function of the model: its output for x under the given parameter values, touching no cell (use
+    /// with grad / AD and Optim in the functional style). Throws KeyNotFoundException when a parameter is missing.
+    member _.Apply(parameters: Params, x: Tensor) : Tensor = Model.apply model parameters x
+    /// Fresh initial parameters from a seed (the same seed gives the same values); the cells are not changed.
+    member _.Init(seed: uint64) : Params = fst (Model.init seed model)
     /// "Module" and its parameters (name, shape, dtype).
     override m.ToString() = "Module: " + string m.Params
 
-/// An optimizer over Parameter cells: ZeroGrad() clears gradients, Step() applies Optim.step to the values.
-type Optimizer(parameters: Parameter seq, rule: FunctionalAD.Optimizer) =
+/// An optimizer over Parameter cells (PyTorch's torch.optim.Optimizer): ZeroGrad() clears the gradients, Step()
+/// applies the pure update rule (an `Optimizer` value, e.g. `Optim.rmsprop 0.01`) to the values with `Optim.step`.
+type ParameterOptimizer(parameters: Parameter seq, rule: Optimizer) =
     let parameters = Array.ofSeq parameters
     let mutable state = Optim.init rule (parameters |> Array.map (fun p -> p.Value))
 
     /// The parameters it updates.
-    member _.Parameters = parameters
+    member _.Parameters : IReadOnlyList<Parameter> = Array.AsReadOnly parameters
+    /// The update rule.
+    member _.Rule = rule
     /// Clears every Grad (to null).
     member _.ZeroGrad() = for p in parameters do p.Grad <- null
     /// One update from the current gradients (a parameter without a gradient is treated as having zero gradient).
+    /// Throws ShapeMismatchException when a gradient's shape differs from its parameter's.
     member _.Step() =
         let values = parameters |> Array.map (fun p -> p.Value)
         let grads = parameters |> Array.map (fun p -> if isNull p.Grad then Tensor.ZerosLike p.Value else p.Grad)
@@ -71,11 +106,16 @@ type Optimizer(parameters: Parameter seq, rule: FunctionalAD.Optimizer) =
         Array.iter2 (fun (p: Parameter) v -> p.Value <- v) parameters newValues
         state <- newState
 
-/// Stochastic gradient descent over Parameter cells (optional momentum, Nesterov, weight decay).
-type SGD(parameters: Parameter seq, lr: float, ?momentum: float, ?nesterov: bool, ?weightDecay: float) =
-    inherit Optimizer(parameters, Sgd { LearningRate = Schedule.constant lr; Momentum = defaultArg momentum 0.0
-                                        Nesterov = defaultArg nesterov false; WeightDecay = defaultArg weightDecay 0.0 })
+/// Stochastic gradient descent over Parameter cells (PyTorch's torch.optim.SGD: optional momentum, Nesterov, weight
+/// decay added to the gradient). The rule is `Optim.sgd`/`Optim.momentum`/`Optim.nesterov`.
+type Sgd(parameters: Parameter seq, lr: float,
+         [<Optional; DefaultParameterValue(0.0)>] momentum: float,
+         [<Optional; DefaultParameterValue(false)>] nesterov: bool,
+         [<Optional; DefaultParameterValue(0.0)>] weightDecay: float) =
+    inherit ParameterOptimizer(parameters,
+        Optimizer.Sgd { LearningRate = Schedule.constant lr; Momentum = momentum; Nesterov = nesterov; WeightDecay = weightDecay })
 
-/// Adam over Parameter cells.
-type Adam(parameters: Parameter seq, lr: float) =
-    inherit Optimizer(parameters, Optim.adam lr)
+/// Adam over Parameter cells (PyTorch's torch.optim.Adam; betas 0.9, 0.999, epsilon 1e-8; lr 1e-3 unless given).
+/// The rule is `Optim.adam`.
+type Adam(parameters: Parameter seq, [<Optional; DefaultParameterValue(1e-3)>] lr: float) =
+    inherit ParameterOptimizer(parameters, Optim.adam lr)

@@ -26,61 +26,73 @@ type AdamConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; Epsilon:
 /// Settings of RMSProp.
 type RmsPropConfig = { LearningRate: Schedule; Alpha: float; Epsilon: float; Momentum: float; WeightDecay: float }
 
-/// An optimizer: a pure value describing an update rule.
+/// An optimizer: a pure value describing an update rule (optax's GradientTransformation; in PyTorch the rule and
+/// its state live together in a torch.optim.Optimizer, here `FunctionalAD.Imperative.ParameterOptimizer`). Build one
+/// with `Optim.sgd`, `Optim.adam`... (C#: `Optim.Sgd`, `Optim.Adam`...) and apply it with `Optim.init`/`Optim.step`.
+/// Cases are qualified (`Optimizer.Sgd cfg`) so they never clash with the imperative `Sgd` and `Adam` classes.
+[<RequireQualifiedAccess>]
 type Optimizer =
+    /// Stochastic gradient descent.
     | Sgd of SgdConfig
+    /// Adam / AdamW.
     | Adam of AdamConfig
+    /// RMSProp.
     | RmsProp of RmsPropConfig
 
-/// An optimizer's state: the step count and per-parameter slots (momentum buffers, moment estimates), immutable.
-type OptState = { Step: int; Slots: Tensor[][] }
+/// An optimizer's state: the step count and per-parameter slots (momentum buffers, moment estimates), immutable;
+/// each `Optim.step` returns a new one.
+type OptimizerState =
+    { /// Steps taken so far.
+      Step: int
+      /// Slot k holds one tensor per parameter, in `Tree.leaves` order (shaped like that parameter).
+      Slots: Tensor[][] }
 
 /// Optimizers as pure functions (optax-style): `let p', s' = Optim.step opt s p g`. Parameters and gradients
 /// are any tree of tensors (Params, tuples, records...).
 [<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Optim =
     /// Plain SGD.
-    let sgd (lr: float) = Sgd { LearningRate = Schedule.constant lr; Momentum = 0.0; Nesterov = false; WeightDecay = 0.0 }
+    let sgd (lr: float) = Optimizer.Sgd { LearningRate = Schedule.constant lr; Momentum = 0.0; Nesterov = false; WeightDecay = 0.0 }
     /// SGD with (heavy-ball) momentum.
-    let momentum (lr: float) (beta: float) = Sgd { LearningRate = Schedule.constant lr; Momentum = beta; Nesterov = false; WeightDecay = 0.0 }
+    let momentum (lr: float) (beta: float) = Optimizer.Sgd { LearningRate = Schedule.constant lr; Momentum = beta; Nesterov = false; WeightDecay = 0.0 }
     /// SGD with Nesterov momentum.
-    let nesterov (lr: float) (beta: float) = Sgd { LearningRate = Schedule.constant lr; Momentum = beta; Nesterov = true; WeightDecay = 0.0 }
+    let nesterov (lr: float) (beta: float) = Optimizer.Sgd { LearningRate = Schedule.constant lr; Momentum = beta; Nesterov = true; WeightDecay = 0.0 }
     /// Adam (betas 0.9, 0.999, epsilon 1e-8).
-    let adam (lr: float) = Adam { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8; WeightDecay = 0.0; Decoupled = false }
+    let adam (lr: float) = Optimizer.Adam { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8; WeightDecay = 0.0; Decoupled = false }
     /// AdamW: Adam with decoupled weight decay.
     let adamW (lr: float) (weightDecay: float) =
-        Adam { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8; WeightDecay = weightDecay; Decoupled = true }
+        Optimizer.Adam { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8; WeightDecay = weightDecay; Decoupled = true }
     /// RMSProp (alpha 0.99, epsilon 1e-8).
-    let rmsprop (lr: float) = RmsProp { LearningRate = Schedule.constant lr; Alpha = 0.99; Epsilon = 1e-8; Momentum = 0.0; WeightDecay = 0.0 }
+    let rmsprop (lr: float) = Optimizer.RmsProp { LearningRate = Schedule.constant lr; Alpha = 0.99; Epsilon = 1e-8; Momentum = 0.0; WeightDecay = 0.0 }
 
     /// The same optimizer with a learning-rate schedule.
     let withSchedule (schedule: Schedule) (opt: Optimizer) =
         match opt with
-        | Sgd c -> Sgd { c with LearningRate = schedule }
-        | Adam c -> Adam { c with LearningRate = schedule }
-        | RmsProp c -> RmsProp { c with LearningRate = schedule }
+        | Optimizer.Sgd c -> Optimizer.Sgd { c with LearningRate = schedule }
+        | Optimizer.Adam c -> Optimizer.Adam { c with LearningRate = schedule }
+        | Optimizer.RmsProp c -> Optimizer.RmsProp { c with LearningRate = schedule }
 
     let private slotCount opt =
         match opt with
-        | Sgd c -> if c.Momentum = 0.0 then 0 else 1
-        | Adam _ -> 2
-        | RmsProp c -> if c.Momentum = 0.0 then 1 else 2
+        | Optimizer.Sgd c -> if c.Momentum = 0.0 then 0 else 1
+        | Optimizer.Adam _ -> 2
+        | Optimizer.RmsProp c -> if c.Momentum = 0.0 then 1 else 2
 
     /// The initial state for parameters `p` (slots of zeros).
-    let init (opt: Optimizer) (p: 'P) : OptState =
-        let leaves = Tree.leaves p |> Array.map (fun t -> t.WithoutDerivative())
+    let init (opt: Optimizer) (p: 'P) : OptimizerState =
+        let leaves = Tree.leaves p |> Array.map (fun t -> t.StopGradient())
         { Step = 0; Slots = Array.init (slotCount opt) (fun _ -> leaves |> Array.map Tensor.ZerosLike) }
 
     let private update opt (t: int) (slots: Tensor[]) (p: Tensor) (g: Tensor) : Tensor * Tensor[] =
         match opt with
-        | Sgd c ->
+        | Optimizer.Sgd c ->
             let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
             if c.Momentum = 0.0 then p - c.LearningRate t * g, slots
             else
                 let buf = if t = 0 then g else c.Momentum * slots.[0] + g
                 let dir = if c.Nesterov then g + c.Momentum * buf else buf
                 p - c.LearningRate t * dir, [| buf |]
-        | Adam c ->
+        | Optimizer.Adam c ->
             let lr = c.LearningRate t
             let g, p = if c.WeightDecay = 0.0 then g, p
                        elif c.Decoupled then g, p - lr * c.WeightDecay * p
@@ -90,7 +102,7 @@ module Optim =
             let mHat = m / (1.0 - c.Beta1 ** float (t + 1))
             let vHat = v / (1.0 - c.Beta2 ** float (t + 1))
             p - lr * mHat / (vHat.Sqrt() + c.Epsilon), [| m; v |]
-        | RmsProp c ->
+        | Optimizer.RmsProp c ->
             let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
             let v = c.Alpha * slots.[0] + (1.0 - c.Alpha) * g * g
             let step = g / (v.Sqrt() + c.Epsilon)
@@ -101,7 +113,7 @@ module Optim =
 
     /// One update: new parameters and new state. Gradients must have the parameters' structure and shapes.
     /// Throws ArgumentException when the state was created for another number of tensors.
-    let step (opt: Optimizer) (state: OptState) (p: 'P) (grads: 'P) : 'P * OptState =
+    let step (opt: Optimizer) (state: OptimizerState) (p: 'P) (grads: 'P) : 'P * OptimizerState =
         noGrad (fun () ->
             let ps, gs = Tree.leaves p, Tree.leaves grads
             if ps.Length <> gs.Length then invalidArg "grads" (sprintf "Optim.step: %d parameters but %d gradients" ps.Length gs.Length)
@@ -110,7 +122,7 @@ module Optim =
             let results = Array.init ps.Length (fun i ->
                 if ps.[i].Shape <> gs.[i].Shape then
                     raise (ShapeMismatchException("Optim.step", sprintf "parameter %d has shape %s but its gradient has %s" i (Shape.Format ps.[i].Shape) (Shape.Format gs.[i].Shape)))
-                update opt state.Step (state.Slots |> Array.map (fun s -> s.[i])) (ps.[i].WithoutDerivative()) (gs.[i].WithoutDerivative()))
+                update opt state.Step (state.Slots |> Array.map (fun s -> s.[i])) (ps.[i].StopGradient()) (gs.[i].StopGradient()))
             let newP = Tree.unflatten p (results |> Array.map fst)
             let slots = Array.init state.Slots.Length (fun k -> results |> Array.map (fun (_, s) -> s.[k]))
             newP, { Step = state.Step + 1; Slots = slots })

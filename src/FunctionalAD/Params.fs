@@ -122,5 +122,3 @@ module Params =
         let pre = prefix + "."
         { Entries = p.Entries |> Map.filter (fun k _ -> k.StartsWith pre) |> Map.toSeq |> Seq.map (fun (k, v) -> k.Substring pre.Length, v) |> Map.ofSeq }
 
-    /// The same Params with no derivative information (values only).
-    let detach (p: Params) = map (fun t -> t.WithoutDerivative()) p

@@ -24,7 +24,7 @@ module TensorExtensions =
         member t.toArray() : float[] = t.ToDoubleArray()
         /// The elements of a 2-D tensor as float[,]. Throws ShapeMismatchException if not 2-D.
         member t.toArray2D() : float[,] =
-            let d = if t.DType = DType.Float64 then t else t.WithoutDerivative().To(DType.Float64)
+            let d = if t.DType = DType.Float64 then t else t.StopGradient().To(DType.Float64)
             d.ToArray2D<float>()
         /// Sum of all elements, or over `dim` (keeping it with size 1 when keepDim).
         member t.sum(?dim: int, ?keepDim: bool) =
@@ -87,8 +87,6 @@ module TensorExtensions =
         member t.softmax(?dim: int) = t.Softmax(defaultArg dim -1)
         /// Log-softmax along dim (default last).
         member t.logSoftmax(?dim: int) = t.LogSoftmax(defaultArg dim -1)
-        /// The same values with no derivative information (PyTorch's detach).
-        member t.detach() = t.WithoutDerivative()
         /// F# slicing t.[a..b] along dimension 0.
         member t.GetSlice(start: int option, finish: int option) =
             t.Slice(0, Option.toNullable start, (finish |> Option.map ((+) 1) |> Option.toNullable))
@@ -176,8 +174,6 @@ module TensorExtensions =
     /// A 0-D tensor; dtype follows the value's type.
     let scalar (x: 'T) : Tensor = Tensor.Scalar<'T>(x)
 
-    /// atan2 y x elementwise.
-    let atan2t (y: Tensor) (x: Tensor) = Tensor.Atan2(y, x)
     /// Logistic sigmoid.
     let sigmoid (x: Tensor) = x.Sigmoid()
     /// max(x, 0).

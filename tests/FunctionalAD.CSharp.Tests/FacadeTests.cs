@@ -80,6 +80,27 @@ public class FacadeTests
     }
 
     [Fact]
+    public void ParameterOptimizerStepsWithAnyOptimizerValue()
+    {
+        // the imperative shell and the functional rule are the same update: one step each from the same start
+        var (x, y) = Data();
+        var model = new Linear(1, 1, seed: 2);
+        var optimizer = Optim.RmsProp(0.01);
+        var p = model.Params;
+        var g = Optim.Grad(q => Loss.Mse(model.Apply(q, x), y), p);
+        var expected = Optim.Step(optimizer, Optim.Init(optimizer, p), p, g).Params;
+
+        var shell = new ParameterOptimizer(model.Parameters, optimizer);
+        shell.ZeroGrad();
+        Loss.Mse(model.Forward(x), y).Backward();
+        shell.Step();
+        Assert.Same(optimizer, shell.Rule);
+        Assert.Equal(expected["w"].Item(), model.Params["w"].Item(), 6);
+        Assert.Equal(expected["b"].Item(), model.Params["b"].Item(), 6);
+        Assert.NotEqual(p["w"].Item(), model.Params["w"].Item());
+    }
+
+    [Fact]
     public void LossesAndReductions()
     {
         var logits = Tensor.FromArray(new[] { 1.0, 2.0, 3.0, 1.0, 0.0, -1.0 }, 2, 3);

@@ -1,5 +1,6 @@
 using System.Reflection;
 using FunctionalAD;
+using FunctionalAD.Imperative;
 
 namespace FunctionalAD.CSharp.Tests;
 

@@ -153,7 +153,7 @@ let training =
                 s <- s'
             // imperative: Module, ZeroGrad, Backward, Step
             let m = Module(linReg, 0UL)
-            let sgd = SGD(m.Parameters, 0.1)
+            let sgd = Sgd(m.Parameters, 0.1)
             for _ in 1 .. 300 do
                 sgd.ZeroGrad()
                 let loss = Loss.mse (m.Forward x) y
@@ -163,7 +163,7 @@ let training =
             Expect.floatClose near (p.["b"].Item()) 2.0 "intercept ~ 2"
             expectClose 1e-10 m.Params.["w"] p.["w"] "same slope"
             expectClose 1e-10 m.Params.["b"] p.["b"] "same intercept"
-            Expect.isNotNull (m.Parameters.Head.Grad) "Backward filled Grad"
+            Expect.isNotNull (m.Parameters.[0].Grad) "Backward filled Grad"
         testCase "Train.fit over mini-batches returns the loss history" <| fun () ->
             let x, y = data ()
             let p0, apply = Model.init 0UL linReg

@@ -150,7 +150,7 @@ let elementwise =
                 [ "add", (+), (+); "sub", (-), (-); "mul", (*), (*); "div", (/), (/)
                   "pow", (fun (x: Tensor) (y: Tensor) -> x ** y), (fun x y -> Math.Pow(x, y))
                   "max", (fun x y -> x.Maximum y), max
-                  "atan2", atan2t, (fun y x -> Math.Atan2(y, x)) ]
+                  "atan2", atan2, (fun y x -> Math.Atan2(y, x)) ]
             for (name, op, f) in ops do
                 let r = op a b
                 Expect.sequenceEqual r.shape s (name + " shape")

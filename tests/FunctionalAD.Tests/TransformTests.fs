@@ -197,6 +197,94 @@ let api =
             Expect.floatClose Accuracy.medium (r.Analytic - r.Numeric) 0.1 "the injected error"
     ]
 
+/// A record tree, to check that jacobian/hessian/hvp keep any structure (not only tuples).
+type private Affine = { W: Tensor; B: Tensor }
+
+/// Central differences of the gradient along v (both trees), leaf by leaf: (∇f(x + εv) - ∇f(x - εv)) / 2ε.
+let private numericHvp (f: 'T -> Tensor) (x: 'T) (v: 'T) =
+    let eps = 1e-5
+    let step k = Tree.map2 (fun (a: Tensor) (b: Tensor) -> a + k * eps * b) x v
+    Tree.map2 (fun (p: Tensor) (m: Tensor) -> (p - m) / (2.0 * eps)) (grad f (step 1.0)) (grad f (step -1.0))
+
+let trees =
+    testList "jacobian, hessian and hvp of trees" [
+        testCase "jacobian of a tuple gives one block per input, shaped f(x) @ input" <| fun () ->
+            let a, b = tensor [ 1.0; -2.0 ], tensor [ 0.5; 3.0; 4.0 ]
+            let f (a: Tensor, b: Tensor) = (a * a).sum() * b          // [3]
+            let ja, jb = jacobian f (a, b)
+            Expect.equal ja.shape [| 3; 2 |] "d/da shape"
+            Expect.equal jb.shape [| 3; 3 |] "d/db shape"
+            // d f_k / d a_i = 2 a_i b_k, d f_k / d b_j = |a|² δ_kj
+            expectClose 1e-12 ja (2.0 * b.unsqueeze(1) * a.unsqueeze(0)) "d/da"
+            expectClose 1e-12 jb (5.0 * Tensor.eye(3, DType.Float64)) "d/db"
+            expectClose 1e-12 ja (jacobian (fun a -> f (a, b)) a) "the tensor jacobian of each leaf"
+        testCase "jacobian of a record with a matrix leaf, and of Params, keeps the structure" <| fun () ->
+            let x = tensor [ [ 1.0; 2.0 ]; [ -1.0; 0.5 ]; [ 3.0; 1.0 ] ]            // [3, 2]
+            let p = { W = tensor [ [ 0.1; 0.2 ]; [ 0.3; -0.4 ] ]; B = tensor [ 1.0; 2.0 ] }
+            let f (p: Affine) = tanh (x.matmul p.W + p.B)                          // [3, 2]
+            let j = jacobian f p
+            Expect.equal j.W.shape [| 3; 2; 2; 2 |] "W block shape"
+            Expect.equal j.B.shape [| 3; 2; 2 |] "B block shape"
+            expectClose 1e-12 j.W (jacobian (fun w -> f { p with W = w }) p.W) "W block"
+            expectClose 1e-12 j.B (jacobian (fun b -> f { p with B = b }) p.B) "B block"
+            let ps = Params.ofList [ "w", p.W; "b", p.B ]
+            let jp = jacobian (fun (q: Params) -> f { W = q.["w"]; B = q.["b"] }) ps
+            Expect.equal (Params.names jp) [ "b"; "w" ] "same paths"
+            expectClose 1e-12 jp.["w"] j.W "Params w"
+            expectClose 1e-12 jp.["b"] j.B "Params b"
+        testCase "hessian of a tuple is the Hessian of the flattened leaves, [N, N]" <| fun () ->
+            let a, b = tensor [ 1.0; 2.0 ], tensor [ 3.0; -1.0; 0.5 ]
+            // f = Σ a_i² b_i (i < 2) + Σ b³:  H_aa = diag(2 b_0..1), H_ab = [diag(2 a), 0], H_bb = diag(6 b)
+            let f (a: Tensor, b: Tensor) = (a * a * b.[0..1]).sum() + (b ** 3.0).sum()
+            let h = hessian f (a, b)
+            let expected =
+                tensor [ [ 6.0; 0.0; 2.0; 0.0; 0.0 ]
+                         [ 0.0; -2.0; 0.0; 4.0; 0.0 ]
+                         [ 2.0; 0.0; 18.0; 0.0; 0.0 ]
+                         [ 0.0; 4.0; 0.0; -6.0; 0.0 ]
+                         [ 0.0; 0.0; 0.0; 0.0; 3.0 ] ]
+            expectClose 1e-10 h expected "closed form"
+        testCase "hessian of a record matches the hessian of the same function of one flat vector" <| fun () ->
+            let p = { W = tensor [ [ 0.3; -0.2 ]; [ 0.1; 0.4 ] ]; B = tensor [ 0.5; -1.0 ] }
+            let x = tensor [ [ 1.0; 2.0 ]; [ -0.5; 1.5 ] ]
+            let f (p: Affine) = (tanh (x.matmul p.W + p.B) ** 2.0).sum()
+            let flat = Tensor.Concat([| p.W.flatten(); p.B.flatten() |], 0)
+            let g (v: Tensor) = f { W = v.[0..3].reshape(2, 2); B = v.[4..5] }
+            expectClose 1e-10 (hessian f p) (hessian g flat) "same matrix"
+        testCase "hvp of a tree returns the tree's structure and matches finite differences of grad" <| fun () ->
+            let p = { W = tensor [ [ 0.3; -0.2 ]; [ 0.1; 0.4 ] ]; B = tensor [ 0.5; -1.0 ] }
+            let v = { W = tensor [ [ 1.0; 0.0 ]; [ -1.0; 2.0 ] ]; B = tensor [ 0.5; 0.25 ] }
+            let x = tensor [ [ 1.0; 2.0 ]; [ -0.5; 1.5 ] ]
+            let f (p: Affine) = (sin (x.matmul p.W + p.B) * p.B).sum()
+            let hv = hvp f p v
+            let fd = numericHvp f p v
+            Expect.equal hv.W.shape [| 2; 2 |] "W shape"
+            expectClose 1e-7 hv.W fd.W "W"
+            expectClose 1e-7 hv.B fd.B "B"
+            let ha, hb = hvp (fun (a: Tensor, b: Tensor) -> (a * a * b).sum()) (tensor [ 1.0; 2.0 ], tensor [ 3.0; 4.0 ]) (tensor [ 1.0; 0.0 ], tensor [ 0.0; 1.0 ])
+            // H (1,0 | 0,1): d/da = 2 b ⊙ va + 2 a ⊙ vb = (6, 4); d/db = 2 a ⊙ va = (2, 0)
+            expectClose 1e-12 ha (tensor [ 6.0; 4.0 ]) "a"
+            expectClose 1e-12 hb (tensor [ 2.0; 0.0 ]) "b"
+        testCase "tree transformations reject mixed dtypes and mismatched directions by name" <| fun () ->
+            let f (a: Tensor, b: Tensor) = (a * b.toDtype DType.Float64).sum()
+            let message (body: unit -> unit) =
+                try body (); failtest "expected an exception" with :? TensorException as e -> e.GetType(), e.Message
+            let kind, text = message (fun () -> hessian f (tensor [ 1.0 ], tensor [ 1.0f ]) |> ignore)
+            Expect.equal kind typeof<DTypeMismatchException> "mixed dtypes"
+            Expect.stringContains text "hessian" "names the transformation"
+            let kind2, text2 = message (fun () -> hvp f (tensor [ 1.0 ], tensor [ 1.0 ]) (tensor [ 1.0 ], tensor [ 1.0; 2.0 ]) |> ignore)
+            Expect.equal kind2 typeof<ShapeMismatchException> "v of another shape"
+            Expect.stringContains text2 "hvp" "names the transformation"
+        testCase "stopGradient of a tree stops every leaf" <| fun () ->
+            let a, b = tensor [ 2.0 ], tensor [ 3.0 ]
+            let ga, gb = grad (fun (a: Tensor, b: Tensor) -> let a', b' = stopGradient (a, b) in (a * a' + b * b' * b').sum()) (a, b)
+            expectClose 1e-12 ga a "only the first factor of a is differentiated"
+            expectClose 1e-12 gb (b * b) "only the first factor of b is differentiated"
+            let p = Params.ofList [ "w", tensor [ 1.5 ] ]
+            let gp = grad (fun (q: Params) -> (q.["w"] * (stopGradient q).["w"]).sum()) p
+            expectClose 1e-12 gp.["w"] (tensor [ 1.5 ]) "Params"
+    ]
+
 let inspection =
     testList "inspection" [
         testCase "values remember how they were computed" <| fun () ->
@@ -227,4 +315,4 @@ let longChain =
             Expect.equal (g.item()) 1.0 "d/dx x*1*1*... = 1"
     ]
 
-let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; inspection; longChain ]
+let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; trees; inspection; longChain ]

@@ -167,6 +167,7 @@ public static class Transform
     /// <summary>Evaluates body with derivative tracking off: the result is a constant for every transformation.</summary>
     public static T NoGrad<T>(Func<T> body) => Dispatch.NoGrad(body);
 
-    /// <summary>x with no derivative for any transformation (gradients do not flow through it).</summary>
-    public static Tensor StopGradient(Tensor x) => x.WithoutDerivative();
+    /// <summary>x with no derivative for any transformation (gradients do not flow through it); the same as
+    /// <see cref="Tensor.StopGradient()"/> (JAX's <c>stop_gradient</c>, PyTorch's <c>detach</c>).</summary>
+    public static Tensor StopGradient(Tensor x) => x.StopGradient();
 }

@@ -263,7 +263,7 @@ public sealed partial class Tensor
         for (int k = 0; k < shape.Length; k++)
             if (k != dim && index.shape[k] > shape[k])
                 throw new ShapeMismatchException(op, $"index of shape {F(index.shape)} is larger than {F(shape)} in dimension {k}");
-        var idx = index.WithoutDerivative().ToDevice(Device.Cpu).To(DType.Int64).ToArray<long>();
+        var idx = index.StopGradient().ToDevice(Device.Cpu).To(DType.Int64).ToArray<long>();
         var strides = FunctionalAD.Shape.ContiguousStrides(shape);
         var istrides = FunctionalAD.Shape.ContiguousStrides(index.shape);
         var lin = new long[idx.Length];
@@ -322,7 +322,7 @@ public sealed partial class Tensor
     {
         if (DType is not (DType.Int32 or DType.Int64)) throw new DTypeMismatchException("oneHot", $"expected an Int32/Int64 tensor of class indices, got {DType}");
         var eye = Eye(classes, null, dtype, Device);
-        return eye.IndexSelect(0, Flatten()).Reshape([.. shape, classes]).WithoutDerivative();
+        return eye.IndexSelect(0, Flatten()).Reshape([.. shape, classes]).StopGradient();
     }
 
     /// <summary>The elements converted to <paramref name="dtype"/> (this tensor itself if it already is). Float to

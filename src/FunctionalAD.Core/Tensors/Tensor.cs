@@ -89,10 +89,10 @@ public sealed partial class Tensor
     }
 
     /// <summary>The elements in row-major order converted to double.</summary>
-    public double[] ToDoubleArray() => DType == DType.Float64 ? ToArray<double>() : WithoutDerivative().To(DType.Float64).ToArray<double>();
+    public double[] ToDoubleArray() => DType == DType.Float64 ? ToArray<double>() : StopGradient().To(DType.Float64).ToArray<double>();
 
     /// <summary>The elements in row-major order converted to float.</summary>
-    public float[] ToFloatArray() => DType == DType.Float32 ? ToArray<float>() : WithoutDerivative().To(DType.Float32).ToArray<float>();
+    public float[] ToFloatArray() => DType == DType.Float32 ? ToArray<float>() : StopGradient().To(DType.Float32).ToArray<float>();
 
     /// <summary>A 2-D tensor's elements as a T[rows, cols].</summary>
     /// <exception cref="ShapeMismatchException">the tensor is not 2-D.</exception>
@@ -111,8 +111,9 @@ public sealed partial class Tensor
     public System.Numerics.Tensors.Tensor<T> ToNumericsTensor<T>() =>
         System.Numerics.Tensors.Tensor.Create(ToArray<T>(), shape.Select(d => (nint)d).ToArray());
 
-    /// <summary>The same values with no derivative information for any transformation (PyTorch's detach).</summary>
-    public Tensor WithoutDerivative() => raw is not null ? this : new Tensor(Value);
+    /// <summary>The same values as a constant: no derivative flows through the result for any transformation
+    /// (JAX's <c>stop_gradient</c>, PyTorch's <c>detach</c>). Returns this tensor itself when it carries no derivative.</summary>
+    public Tensor StopGradient() => raw is not null ? this : new Tensor(Value);
 
     /// <inheritdoc/>
     public override string ToString() => TensorFormat.Format(this);

@@ -19,8 +19,8 @@ public static class TensorFormat
         var raw = t.Value;
         var values = t.DType switch
         {
-            DType.Bool => t.WithoutDerivative().ToArray<bool>().Select(b => b ? "True" : "False").ToArray(),
-            DType.Int32 or DType.Int64 => t.WithoutDerivative().To(DType.Int64).ToArray<long>().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray(),
+            DType.Bool => t.StopGradient().ToArray<bool>().Select(b => b ? "True" : "False").ToArray(),
+            DType.Int32 or DType.Int64 => t.StopGradient().To(DType.Int64).ToArray<long>().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray(),
             _ => FloatStrings(t.ToDoubleArray()),
         };
         int width = values.Length == 0 ? 0 : values.Max(v => v.Length);
@@ -30,7 +30,7 @@ public static class TensorFormat
         if (raw.Numel == 0 && raw.Rank > 1) sb.Append($", size={Shape.Format(raw.Shape)}");
         sb.Append(", dtype=").Append(t.DType);
         if (t.Device != Device.Cpu) sb.Append(", device=").Append(t.Device);
-        if (Autodiff.Graph.CreatorName(t) is { } fn) sb.Append(", grad_fn=<").Append(fn).Append('>');
+        if (t.GradFn is { } fn) sb.Append(", grad_fn=<").Append(fn.Operation).Append('>');
         return sb.Append(')').ToString();
     }
 

@@ -41,7 +41,7 @@ public sealed class CustomFunction
                 jvps[k] = (dx, xs, y, _) =>
                 {
                     var ts = new Tensor[arity];
-                    for (int j = 0; j < arity; j++) ts[j] = j == k ? dx : Tensor.ZerosLike(xs[j]);
+                    for (int j = 0; j < arity; j++) ts[j] = j == k ? dx : Tensor.ZerosView(xs[j]);
                     return jvp(ts, xs, y);
                 };
             else

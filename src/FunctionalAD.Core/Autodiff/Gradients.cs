@@ -14,7 +14,7 @@ public sealed class Gradients
         var (leaves, adj) = Backprop.RunToLeaves(root.node!, Tensor.OnesLike(root.primal!));
         for (int i = 0; i < leaves.Length; i++) if (adj[i] is { } a) cache[leaves[i]] = a;
         foreach (var leaf in leaves)
-            leaf.Sink?.Accumulate(cache.TryGetValue(leaf, out var g) ? g : Tensor.ZerosLike(leaf.Output));
+            leaf.Sink?.Accumulate(cache.TryGetValue(leaf, out var g) ? g : Tensor.ZerosView(leaf.Output));
     }
 
     /// <summary>The gradient of the backward root with respect to <paramref name="leaf"/> (zeros if unused).</summary>
@@ -25,7 +25,7 @@ public sealed class Gradients
         {
             if (leaf.node is not { Op: null } n || !leaf.IsTracked)
                 throw new ArgumentException("gradients: the tensor is not a leaf created with RequiresGrad", nameof(leaf));
-            return cache.TryGetValue(n, out var g) ? g : Tensor.ZerosLike(leaf.primal!);
+            return cache.TryGetValue(n, out var g) ? g : Tensor.ZerosView(leaf.primal!);
         }
     }
 

@@ -25,7 +25,7 @@ internal static partial class Primitives
     // where(cond, a, b) with the Bool condition as an attribute. The unselected side's derivative is a broadcast
     // zero scalar: a view, not a tensor of zeros.
     public static readonly Primitive Where = Primitive.Diagonal("where", (b, xs, attr) => b.Where((RawTensor)attr!, xs[0], xs[1]),
-        [(d, _, _, c) => Select(c, d, ZeroLike(d)), (d, _, _, c) => Select(c, ZeroLike(d), d)]);
+        [(d, _, _, c) => Select(c, d, Tensor.ZerosView(d)), (d, _, _, c) => Select(c, Tensor.ZerosView(d), d)]);
 
     // Comparisons: Bool results, so no derivative; a primitive all the same, so that tensors reach kernels only
     // through the table.
@@ -33,5 +33,4 @@ internal static partial class Primitives
 
     static Tensor Select(object? cond, Tensor a, Tensor b) => Dispatch.Apply(Where, [a, b], cond);
 
-    static Tensor ZeroLike(Tensor t) => Tensor.ZerosView(t.ShapeRef, t.DType, t.Device);
 }

@@ -61,7 +61,7 @@ public static class Transform
                     throw new ShapeMismatchException("vjp", $"the cotangent has shape {Shape.Format(u.ShapeRef)}; expected the output's shape {Shape.Format(value.ShapeRef)}");
                 var adj = tracked ? Backprop.Run(tag, y.node!, u.To(value.DType), leaves) : new Tensor?[xs.Length];
                 var r = new Tensor[xs.Length];
-                for (int i = 0; i < xs.Length; i++) r[i] = adj[i] ?? Tensor.ZerosView(xs[i].ShapeRef, xs[i].DType, xs[i].Device); // a symbolic zero: no elements allocated
+                for (int i = 0; i < xs.Length; i++) r[i] = adj[i] ?? Tensor.ZerosView(xs[i]); // a symbolic zero: no elements allocated
                 return r;
             }
             return new VjpResult(value, Pullback);
@@ -97,9 +97,9 @@ public static class Transform
             var inputs = new Tensor[xs.Length];
             for (int i = 0; i < xs.Length; i++) inputs[i] = new Tensor(xs[i], vs[i].To(xs[i].DType), null, tag);
             var y = f(inputs) ?? throw new InvalidOperationException("jvp: the function returned null");
-            if (!ReferenceEquals(y.tag, tag)) return (y, Tensor.ZerosView(y.ShapeRef, y.DType, y.Device));
+            if (!ReferenceEquals(y.tag, tag)) return (y, Tensor.ZerosView(y));
             var p = y.primal!;
-            return (p, y.tangent ?? Tensor.ZerosView(p.ShapeRef, p.DType, p.Device));
+            return (p, y.tangent ?? Tensor.ZerosView(p));
         });
     }
 

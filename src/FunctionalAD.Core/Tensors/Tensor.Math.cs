@@ -168,6 +168,9 @@ public sealed partial class Tensor
     internal static Tensor ZerosView(int[] shape, DType dtype, Device device) =>
         new(Full([], 0, dtype, device).Value.Expand(shape));
 
+    /// <summary>Zeros of <paramref name="like"/>'s shape, dtype and device as a broadcast view (see <see cref="ZerosView(int[], DType, Device)"/>).</summary>
+    internal static Tensor ZerosView(Tensor like) => ZerosView(like.shape, like.DType, like.Device);
+
     // Constants that scalar arithmetic uses all the time, shared (they are immutable) to keep tapes small.
     static readonly double[] CommonScalars = [0, 1, -1, 2, 0.5];
     static readonly Tensor[] CommonFloat32 = CommonScalars.Select(v => Full([], v, DType.Float32)).ToArray();

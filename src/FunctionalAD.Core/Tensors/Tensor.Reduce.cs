@@ -77,7 +77,7 @@ public sealed partial class Tensor
         var x = Float("logsumexp");
         var axes = FunctionalAD.Shape.NormalizeAxes("logsumexp", dims, Rank);
         var m = x.StopGradient().Max(axes, true);
-        m = Where(m.Ne(double.NegativeInfinity), m, ZerosLike(m)); // all -inf: shift by 0, result -inf
+        m = Where(m.Ne(double.NegativeInfinity), m, ZerosView(m)); // all -inf: shift by 0, result -inf
         var r = (x - m).Exp().Sum(axes, true).Log() + m;
         return keepDim ? r : r.Reshape(FunctionalAD.Shape.Reduced(shape, axes, false));
     }

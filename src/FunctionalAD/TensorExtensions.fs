@@ -180,6 +180,8 @@ module TensorExtensions =
     let relu (x: Tensor) = x.Relu()
     /// log(1 + e^x), stable.
     let softplus (x: Tensor) = x.Softplus()
+    /// SiLU (swish): x·sigmoid(x).
+    let silu (x: Tensor) = x.Silu()
     /// log(1 + x).
     let log1p (x: Tensor) = x.Log1p()
     /// e^x - 1.

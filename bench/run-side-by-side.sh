@@ -6,12 +6,12 @@
 #   --filter takes case names without the prefix (matmul, matmul_f32_n1024, ew, sum, autograd, tape, mlp, linreg);
 #   each filter f selects torch_f* rows in the anchor and fad_f* rows here. Without --filter every torch_ and fad_
 #   row runs (the anchor's managed_* reference rows, minutes of naive matmul, are left out).
-# Environment: ANCHOR_DIR  the anchor (default /work/shared/anchors/torchsharp); it is only read: it is copied to
+# Environment: ANCHOR_DIR  the anchor (default ../shared/anchors/torchsharp beside the checkout); it is only read: it is copied to
 #                          a temporary directory, built and run there.
 # Output: bench/results/side-by-side-<stamp>.tsv (also on stdout), plus the two raw tables and their logs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-anchor_src=${ANCHOR_DIR:-/work/shared/anchors/torchsharp}
+anchor_src=${ANCHOR_DIR:-$root/../shared/anchors/torchsharp}
 filters="" ; pass=()
 while [ $# -gt 0 ]; do
   case "$1" in

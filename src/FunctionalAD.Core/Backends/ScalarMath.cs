@@ -4,10 +4,11 @@ using FunctionalAD.Ops;
 namespace FunctionalAD.Backends;
 
 /// <summary>
-/// <see cref="IElementMath{T}"/> on one float or double with .NET's own math: the CPU's path for one-element
-/// tensors (where a vector pass costs more than the element) and the scalar reference of the vectorised path.
+/// <see cref="IElementMath{T}"/> on one value of a .NET floating-point type with its own generic math: the CPU's path
+/// for one-element tensors (where a vector pass costs more than the element), the scalar reference of the vectorised
+/// path, and <see cref="Dual{T}"/>'s elementary functions (T may itself be a Dual).
 /// </summary>
-internal readonly struct ScalarMath<T> : IElementMath<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal readonly struct ScalarMath<T> : IElementMath<T> where T : IFloatingPointIeee754<T>
 {
     static readonly T Half = T.CreateTruncating(0.5);
 

@@ -35,6 +35,15 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
     // Chain rule helper: f(a + bε) = f(a) + f'(a)·b·ε.
     static Dual<T> Chain(T value, T derivative, Dual<T> x) => new(value, derivative * x.Tangent);
 
+    // A function the tensor ops define too takes its value and derivative from the op's struct (Ops/), so the
+    // scalar and tensor derivatives are one formula. Nested duals work: ScalarMath<T> evaluates it in T's own math.
+    static Dual<T> Unary<TOp>(Dual<T> x) where TOp : struct, Ops.IUnaryOp
+    {
+        var m = default(Backends.ScalarMath<T>);
+        var y = default(TOp).Apply(m, x.Primal);
+        return Chain(y, default(TOp).Derivative(m, x.Primal, y), x);
+    }
+
     static T Two => T.One + T.One;
 
     /// <inheritdoc/>
@@ -104,15 +113,15 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
 
     // Exponential and logarithmic functions.
     /// <inheritdoc/>
-    public static Dual<T> Exp(Dual<T> x) { var e = T.Exp(x.Primal); return Chain(e, e, x); }
+    public static Dual<T> Exp(Dual<T> x) => Unary<Ops.Exp>(x);
     /// <inheritdoc/>
     public static Dual<T> Exp2(Dual<T> x) { var e = T.Exp2(x.Primal); return Chain(e, e * T.Log(Two), x); }
     /// <inheritdoc/>
     public static Dual<T> Exp10(Dual<T> x) { var e = T.Exp10(x.Primal); return Chain(e, e * T.Log(T.CreateTruncating(10)), x); }
     /// <inheritdoc/>
-    public static Dual<T> ExpM1(Dual<T> x) => Chain(T.ExpM1(x.Primal), T.Exp(x.Primal), x);
+    public static Dual<T> ExpM1(Dual<T> x) => Unary<Ops.Expm1>(x);
     /// <inheritdoc/>
-    public static Dual<T> Log(Dual<T> x) => Chain(T.Log(x.Primal), T.One / x.Primal, x);
+    public static Dual<T> Log(Dual<T> x) => Unary<Ops.Log>(x);
     /// <inheritdoc/>
     public static Dual<T> Log(Dual<T> x, Dual<T> newBase) => Log(x) / Log(newBase);
     /// <inheritdoc/>
@@ -120,7 +129,7 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
     /// <inheritdoc/>
     public static Dual<T> Log10(Dual<T> x) => Chain(T.Log10(x.Primal), T.One / (x.Primal * T.Log(T.CreateTruncating(10))), x);
     /// <inheritdoc/>
-    public static Dual<T> LogP1(Dual<T> x) => Chain(T.LogP1(x.Primal), T.One / (T.One + x.Primal), x);
+    public static Dual<T> LogP1(Dual<T> x) => Unary<Ops.Log1p>(x);
 
     // Powers and roots.
     /// <summary>x^y; d = y x^(y-1) dx + x^y ln(x) dy (each term only when its tangent is not zero at every nesting
@@ -134,7 +143,7 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
         return new(v, dx + dy);
     }
     /// <inheritdoc/>
-    public static Dual<T> Sqrt(Dual<T> x) { var s = T.Sqrt(x.Primal); return Chain(s, T.One / (Two * s), x); }
+    public static Dual<T> Sqrt(Dual<T> x) => Unary<Ops.Sqrt>(x);
     /// <inheritdoc/>
     public static Dual<T> Cbrt(Dual<T> x) { var c = T.Cbrt(x.Primal); return Chain(c, T.One / (T.CreateTruncating(3) * c * c), x); }
     /// <inheritdoc/>
@@ -148,11 +157,11 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
 
     // Trigonometric and hyperbolic functions.
     /// <inheritdoc/>
-    public static Dual<T> Sin(Dual<T> x) => Chain(T.Sin(x.Primal), T.Cos(x.Primal), x);
+    public static Dual<T> Sin(Dual<T> x) => Unary<Ops.Sin>(x);
     /// <inheritdoc/>
-    public static Dual<T> Cos(Dual<T> x) => Chain(T.Cos(x.Primal), -T.Sin(x.Primal), x);
+    public static Dual<T> Cos(Dual<T> x) => Unary<Ops.Cos>(x);
     /// <inheritdoc/>
-    public static Dual<T> Tan(Dual<T> x) { var t = T.Tan(x.Primal); return Chain(t, T.One + t * t, x); }
+    public static Dual<T> Tan(Dual<T> x) => Unary<Ops.Tan>(x);
     /// <inheritdoc/>
     public static (Dual<T> Sin, Dual<T> Cos) SinCos(Dual<T> x) => (Sin(x), Cos(x));
     /// <inheritdoc/>
@@ -164,11 +173,11 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
     /// <inheritdoc/>
     public static (Dual<T> SinPi, Dual<T> CosPi) SinCosPi(Dual<T> x) => (SinPi(x), CosPi(x));
     /// <inheritdoc/>
-    public static Dual<T> Asin(Dual<T> x) => Chain(T.Asin(x.Primal), T.One / T.Sqrt(T.One - x.Primal * x.Primal), x);
+    public static Dual<T> Asin(Dual<T> x) => Unary<Ops.Asin>(x);
     /// <inheritdoc/>
-    public static Dual<T> Acos(Dual<T> x) => Chain(T.Acos(x.Primal), -T.One / T.Sqrt(T.One - x.Primal * x.Primal), x);
+    public static Dual<T> Acos(Dual<T> x) => Unary<Ops.Acos>(x);
     /// <inheritdoc/>
-    public static Dual<T> Atan(Dual<T> x) => Chain(T.Atan(x.Primal), T.One / (T.One + x.Primal * x.Primal), x);
+    public static Dual<T> Atan(Dual<T> x) => Unary<Ops.Atan>(x);
     /// <inheritdoc/>
     public static Dual<T> AsinPi(Dual<T> x) => Asin(x) / T.Pi;
     /// <inheritdoc/>
@@ -184,11 +193,11 @@ public readonly partial struct Dual<T> : IFloatingPointIeee754<Dual<T>> where T 
     /// <inheritdoc/>
     public static Dual<T> Atan2Pi(Dual<T> y, Dual<T> x) => Atan2(y, x) / T.Pi;
     /// <inheritdoc/>
-    public static Dual<T> Sinh(Dual<T> x) => Chain(T.Sinh(x.Primal), T.Cosh(x.Primal), x);
+    public static Dual<T> Sinh(Dual<T> x) => Unary<Ops.Sinh>(x);
     /// <inheritdoc/>
-    public static Dual<T> Cosh(Dual<T> x) => Chain(T.Cosh(x.Primal), T.Sinh(x.Primal), x);
+    public static Dual<T> Cosh(Dual<T> x) => Unary<Ops.Cosh>(x);
     /// <inheritdoc/>
-    public static Dual<T> Tanh(Dual<T> x) { var t = T.Tanh(x.Primal); return Chain(t, T.One - t * t, x); }
+    public static Dual<T> Tanh(Dual<T> x) => Unary<Ops.Tanh>(x);
     /// <inheritdoc/>
     public static Dual<T> Asinh(Dual<T> x) => Chain(T.Asinh(x.Primal), T.One / T.Sqrt(x.Primal * x.Primal + T.One), x);
     /// <inheritdoc/>

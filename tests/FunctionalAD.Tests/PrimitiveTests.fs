@@ -199,6 +199,31 @@ let private fusedTests =
                     let fusedS, composedS = pullbacks (fun t -> (f t).Sum()) x (Tensor.Scalar(0.7, x.DType))
                     expectClose tol fusedS composedS (sprintf "%s under sum, shape %A %A" name x.Shape x.DType) ]
 
+/// The CPU evaluates an op's formula block by block with vectorised passes (and a long tensor whose formula is one
+/// pass in a single call); a one-element tensor takes the scalar path. Both must give the op's values: every op on
+/// 2,600 elements (two full blocks and a tail), a strided view, and a broadcast scalar operand, against each element
+/// computed alone.
+let private vectorisedKernelTests =
+    testList "vectorised kernels equal the one-element path" [
+        for op in OpRegistry.All ->
+            testCase op.Name <| fun () ->
+                let g = Generator 11UL
+                for dtype in [ DType.Float32; DType.Float64 ] do
+                    let draw (d: Ops.OpDomain) (s: int[]) = (draw g s d).To dtype
+                    let inputs =
+                        [ op.Domains |> Array.map (draw >> fun f -> f [| 2600 |])
+                          op.Domains |> Array.map (fun d -> (draw d [| 60; 50 |]).T)
+                          op.Domains |> Array.mapi (fun i d -> if i = 1 then draw d [||] else draw d [| 2600 |]) ]
+                    for xs in inputs do
+                        let y = op.Apply.Invoke xs
+                        let n = y.Numel
+                        let flat (x: Tensor) = if x.Rank = 0 then Array.create n (x.item()) else x.toArray()
+                        let cols = xs |> Array.map flat
+                        let one = Array.init n (fun i -> (op.Apply.Invoke (cols |> Array.map (fun c -> Tensor.Scalar(c.[i], dtype)))).item())
+                        let tol = if dtype = DType.Float32 then 1e-6 else 1e-14
+                        if not (close tol (y.toArray()) one) then
+                            failtestf "%s %O %A: block path and one-element path differ" op.Name dtype y.Shape ]
+
 /// x·Wᵀ with W [out, in] (a Linear layer), and Xᵀ·Wᵀ with X stored [in, batch]: the cotangent of a transposed
 /// operand is computed in the operand's layout, so the parameter's gradient is contiguous; both gradients must still
 /// equal finite differences.
@@ -238,6 +263,7 @@ let private ruleTableTests =
 let tests =
     testList "primitives" [
         ruleTableTests
+        vectorisedKernelTests
         fusedTests
         transposedMatmulTests
         testCase "every primitive of the engine has a property below" <| fun () ->

@@ -35,6 +35,7 @@ internal sealed class BlockArena<T> where T : unmanaged
     bool destinationTaken;
     public int Length;
 
+    /// <summary>Starts a block: the next formula writes destination[offset .. offset + length).</summary>
     public void Begin(T[] destination, int offset, int length)
     {
         this.destination = destination; destinationOffset = offset; Length = length;
@@ -52,12 +53,16 @@ internal sealed class BlockArena<T> where T : unmanaged
 
     public Span<T> Span(Block<T> b) => b.Array.AsSpan(b.Offset, Length);
 
-    /// <summary>Writes the formula's result into the destination (nothing to do when it is already there).</summary>
-    public void Store(Block<T> result)
+    /// <summary>Writes the formula's result into the destination (nothing to do when it is already there). Returns
+    /// true when the formula was one pass straight into the destination (no scratch block, no copy): such a formula
+    /// gains nothing from L1-sized blocks, so the caller may run the rest of the elements as one block.</summary>
+    public bool Store(Block<T> result)
     {
         var d = destination.AsSpan(destinationOffset, Length);
         if (result.IsScalar) d.Fill(result.Value);
         else if (!IsDestination(result)) Span(result).CopyTo(d);
+        else return used == 0;
+        return false;
     }
 }
 

@@ -35,10 +35,17 @@ public sealed partial class CpuBackend
     {
         var arena = BlockArena<T>.ForThread();
         var m = new BlockMath<T>(arena);
-        for (int s = start; s < start + n; s += BlockArena<T>.MaxLength)
+        for (int s = start, len; s < start + n; s += len)
         {
-            arena.Begin(r, s, Math.Min(BlockArena<T>.MaxLength, start + n - s));
-            arena.Store(default(TOp).Apply(m, At(x, s)));
+            len = Math.Min(BlockArena<T>.MaxLength, start + n - s);
+            arena.Begin(r, s, len);
+            if (arena.Store(default(TOp).Apply(m, At(x, s))) && s + len < start + n)
+            {
+                // one pass into the destination: the rest in one call, as long passes run fastest
+                s += len; len = start + n - s;
+                arena.Begin(r, s, len);
+                arena.Store(default(TOp).Apply(m, At(x, s)));
+            }
         }
     }
 
@@ -79,10 +86,16 @@ public sealed partial class CpuBackend
     {
         var arena = BlockArena<T>.ForThread();
         var m = new BlockMath<T>(arena);
-        for (int s = start; s < start + n; s += BlockArena<T>.MaxLength)
+        for (int s = start, len; s < start + n; s += len)
         {
-            arena.Begin(r, s, Math.Min(BlockArena<T>.MaxLength, start + n - s));
-            arena.Store(default(TOp).Apply(m, At(x, s), At(y, s)));
+            len = Math.Min(BlockArena<T>.MaxLength, start + n - s);
+            arena.Begin(r, s, len);
+            if (arena.Store(default(TOp).Apply(m, At(x, s), At(y, s))) && s + len < start + n)
+            {
+                s += len; len = start + n - s; // one pass into the destination: the rest in one call
+                arena.Begin(r, s, len);
+                arena.Store(default(TOp).Apply(m, At(x, s), At(y, s)));
+            }
         }
     }
 

@@ -159,6 +159,7 @@ public sealed partial class Tensor
     /// <see cref="ScalarLike"/> hands out: lets derivative rules skip multiplying by 1 or adding 0.</summary>
     internal static bool IsCommonScalar(Tensor t, double value)
     {
+        if (t.shape.Length != 0 || t.raw is null) return false; // the common case: not a shared scalar at all
         int i = Array.IndexOf(CommonScalars, value);
         return i >= 0 && (ReferenceEquals(t, CommonFloat32[i]) || ReferenceEquals(t, CommonFloat64[i]));
     }

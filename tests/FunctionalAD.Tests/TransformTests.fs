@@ -2,6 +2,7 @@
 module FunctionalAD.Tests.TransformTests
 
 open System
+open System.Threading
 open System.Threading.Tasks
 open Expecto
 open FsCheck.FSharp
@@ -35,11 +36,37 @@ let nesting =
             let results = Task.WhenAll [| work 1.0; work 2.0; work 3.0 |] |> fun t -> t.Result
             for r in results do
                 for (got, expected) in r do Expect.floatClose Accuracy.high got expected "x * (d/dy x y^2 at y = x) = 2x^3, derivative 6x^2"
-        testCase "a value escaping its transformation is reported" <| fun () ->
+        testCase "a value used while its transformation is still running, from a sibling at the same level, is reported" <| fun () ->
+            use leakedReady = new ManualResetEventSlim(false)
+            use siblingDone = new ManualResetEventSlim(false)
             let mutable leaked = Unchecked.defaultof<Tensor>
-            grad (fun x -> leaked <- x; x.sum()) (tensor [ 1.0 ]) |> ignore
-            // using the leaked reverse-mode value inside a sibling transformation at the same level
-            Expect.throws (fun () -> grad (fun (y: Tensor) -> (y * leaked).sum()) (tensor [ 2.0 ]) |> ignore) "escaped perturbation"
+            let holder =
+                Task.Run(fun () ->
+                    grad (fun (x: Tensor) -> leaked <- x; leakedReady.Set(); siblingDone.Wait(); x.sum()) (tensor [ 1.0 ]) |> ignore)
+            leakedReady.Wait()
+            let sibling = Task.Run(fun () -> grad (fun (y: Tensor) -> (y * leaked).sum()) (tensor [ 2.0 ]) |> ignore)
+            let e = Expect.throwsC (fun () -> sibling.Wait()) id
+            siblingDone.Set()
+            holder.Wait()
+            Expect.stringContains (e.InnerException.Message) "escaped" "names the escape"
+        testCase "a value that escaped a finished transformation is the constant it became (never a zero derivative)" <| fun () ->
+            let t = tensor [ 1.0; 2.0; 3.0 ]
+            let mutable inner = Unchecked.defaultof<Tensor>
+            grad (fun x -> grad (fun z -> inner <- z; sum (z * z)) (tensor [ 10.0; 20.0; 30.0 ]) |> ignore; sum x) t |> ignore
+            Expect.sequenceEqual ((grad (fun x -> sum (x * inner)) t).toArray()) [| 10.0; 20.0; 30.0 |] "same thread, deeper level"
+            let mutable sibling = Unchecked.defaultof<Tensor>
+            grad (fun x -> sibling <- x; x.sum()) (tensor [ 4.0 ]) |> ignore
+            Expect.sequenceEqual ((grad (fun (y: Tensor) -> (y * sibling).sum()) (tensor [ 2.0 ])).toArray()) [| 4.0 |] "same level"
+            let other = Task.Run(fun () -> (grad (fun x -> sum (x * inner * inner)) t).toArray()).Result
+            Expect.sequenceEqual other [| 100.0; 400.0; 900.0 |] "another thread"
+            Expect.sequenceEqual ((jvp (fun x -> sum (x * inner)) t (tensor [ 1.0; 0.0; 0.0 ]) |> snd).toArray()) [| 10.0 |] "forward mode"
+        testCase "using an escaped value records nothing on its finished tape (no leak)" <| fun () ->
+            let mutable inner = Unchecked.defaultof<Tensor>
+            grad (fun z -> inner <- z; sum (z * z)) (tensor [ 1.0; 2.0 ]) |> ignore
+            let tape = inner.tag.Tape
+            let before = tape.Count
+            for _ in 1 .. 1000 do grad (fun x -> sum (x * inner)) (tensor [ 1.0; 1.0 ]) |> ignore
+            Expect.equal tape.Count before "the finished tape did not grow"
     ]
 
 let closedForms =

@@ -10,7 +10,8 @@ namespace FunctionalAD.Autodiff;
 /// <item>the primal result is the same primitive applied to the primals (recursively, which handles outer tags);</item>
 /// <item>forward tag: the result's tangent is the sum of the per-input jvp rules over inputs with a tangent;</item>
 /// <item>reverse tag: the application is recorded as a node on that tag's tape (vjp rules run in backward);</item>
-/// <item>two different tags at the same level mean a perturbation escaped its transformation: an error.</item>
+/// <item>two different live tags at the same level mean a perturbation escaped its transformation: an error;</item>
+/// <item>a layer whose transformation has finished is removed first: the escaped value is the constant it became.</item>
 /// </list>
 /// Inside <see cref="NoGrad"/> every operand is treated as a constant.
 /// </summary>
@@ -29,6 +30,20 @@ internal static class Dispatch
         finally { noGrad.Value = outer; }
     }
 
+    /// <summary>The operands with every layer of a finished transformation removed: a value that escaped its
+    /// grad/jvp call is the constant it became (never a derivative of zero read from a dead tape).</summary>
+    static Tensor[] WithoutFinished(Tensor[] xs)
+    {
+        var r = new Tensor[xs.Length];
+        for (int i = 0; i < xs.Length; i++)
+        {
+            var x = xs[i];
+            while (x.tag is { Finished: true }) x = x.primal!;
+            r[i] = x;
+        }
+        return r;
+    }
+
     public static Tensor Apply(Primitive p, Tensor[] xs, object? attr)
     {
         Tag? top = null;
@@ -36,6 +51,7 @@ internal static class Dispatch
         {
             var t = x.tag;
             if (t is null) continue;
+            if (t.Finished) return Apply(p, WithoutFinished(xs), attr);
             if (top is null || t.Level > top.Level) top = t;
             else if (t.Level == top.Level && !ReferenceEquals(t, top))
                 throw new InvalidOperationException($"{p.Name}: operands carry derivatives of two different transformations at the same nesting level; a value escaped the grad/jvp call that created it");

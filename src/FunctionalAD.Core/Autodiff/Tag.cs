@@ -22,6 +22,11 @@ internal sealed class Tag
 
     Tag(int level, Mode mode, List<Node>? tape) { Level = level; Mode = mode; Tape = tape; }
 
+    /// <summary>True once the transformation call that made this tag has returned. A value that escaped it (stored in
+    /// a closure, a cache, another thread) is from then on the constant it now is: <see cref="Dispatch"/> strips the
+    /// finished layer instead of recording onto a tape nobody will read. (A vjp's pullback still reads the tape.)</summary>
+    public bool Finished { get; private set; }
+
     /// <summary>The tag of PyTorch-style tracking (<c>RequiresGrad</c> / <c>Backward</c>): outermost, never taped.</summary>
     public static readonly Tag Imperative = new(0, Mode.Reverse, null);
 
@@ -32,7 +37,7 @@ internal sealed class Tag
         var tag = new Tag(outer + 1, mode, mode == Mode.Reverse ? new List<Node>() : null);
         Depth.Value = outer + 1;
         try { return body(tag); }
-        finally { Depth.Value = outer; }
+        finally { Depth.Value = outer; tag.Finished = true; }
     }
 
     /// <summary>Appends a node (ops of one grad may run on several threads); its index is its position in the tape.

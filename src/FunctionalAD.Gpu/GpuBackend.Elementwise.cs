@@ -78,8 +78,8 @@ public sealed partial class GpuBackend
             {
                 DType.Float32 => UnaryOf<float, Float32Ops, TOp>(x),
                 DType.Float64 => UnaryOf<double, Float64Ops, TOp>(x),
-                DType.Int32 when OpTraits<TOp>.AcceptsIntegers => UnaryOf<int, Int32Ops, TOp>(x),
-                DType.Int64 when OpTraits<TOp>.AcceptsIntegers => UnaryOf<long, Int64Ops, TOp>(x),
+                DType.Int32 when OpTraits<TOp>.AcceptsIntegers => UnaryOf<int, GpuIntegerMath<int, Int32Ops>, TOp>(x),
+                DType.Int64 when OpTraits<TOp>.AcceptsIntegers => UnaryOf<long, GpuIntegerMath<long, Int64Ops>, TOp>(x),
                 _ => throw OpTraits.Refused(name, x.DType, OpTraits<TOp>.AcceptsIntegers),
             };
         }
@@ -132,8 +132,8 @@ public sealed partial class GpuBackend
             {
                 DType.Float32 => BinaryOf<float, Float32Ops, TOp>(a, b),
                 DType.Float64 => BinaryOf<double, Float64Ops, TOp>(a, b),
-                DType.Int32 when OpTraits<TOp>.AcceptsIntegers => BinaryOf<int, Int32Ops, TOp>(a, b),
-                DType.Int64 when OpTraits<TOp>.AcceptsIntegers => BinaryOf<long, Int64Ops, TOp>(a, b),
+                DType.Int32 when OpTraits<TOp>.AcceptsIntegers => BinaryOf<int, GpuIntegerMath<int, Int32Ops>, TOp>(a, b),
+                DType.Int64 when OpTraits<TOp>.AcceptsIntegers => BinaryOf<long, GpuIntegerMath<long, Int64Ops>, TOp>(a, b),
                 _ => throw OpTraits.Refused(name, a.DType, OpTraits<TOp>.AcceptsIntegers),
             };
         }

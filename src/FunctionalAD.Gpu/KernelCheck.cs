@@ -15,7 +15,7 @@ namespace FunctionalAD.Gpu;
 internal static class KernelCheck
 {
     /// <summary>Each dtype's element type, ops and the math its elementwise kernels use (none for Bool), as
-    /// the backend pairs them.</summary>
+    /// <see cref="GpuDTypeDispatch"/> pairs them.</summary>
     static readonly (Type T, Type Ops, Type? Math)[] All =
     [
         (typeof(float), typeof(Float32Ops), typeof(Float32Ops)), (typeof(double), typeof(Float64Ops), typeof(Float64Ops)),

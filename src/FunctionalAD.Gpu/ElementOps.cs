@@ -6,8 +6,9 @@ namespace FunctionalAD.Gpu;
 /// <summary>
 /// The element-level arithmetic of one element type that the layout, cast, compare and reduction kernels need, as a
 /// struct so that generic kernels are specialised per type without virtual calls (the TensorPrimitives operator
-/// pattern). The numeric types also implement <see cref="IElementMath{T}"/> with ILGPU's XMath, which is what the
-/// elementwise kernels evaluate an op's formula in; the host checks that an op accepts the dtype before launching.
+/// pattern). The floating-point types also implement <see cref="IElementMath{T}"/> with ILGPU's XMath, and integers
+/// use <see cref="GpuIntegerMath{T, TOps}"/>: that is what the elementwise kernels evaluate an op's formula in; the
+/// host checks that an op accepts the dtype before launching.
 /// </summary>
 internal interface IElementOps<T> where T : unmanaged
 {
@@ -141,7 +142,7 @@ internal readonly struct Float64Ops : IElementOps<double>, IElementMath<double>
 }
 
 /// <summary>Int32 elements.</summary>
-internal readonly struct Int32Ops : IElementOps<int>, IElementMath<int>
+internal readonly struct Int32Ops : IElementOps<int>
 {
     public int Zero => 0;
     public int One => 1;
@@ -155,44 +156,10 @@ internal readonly struct Int32Ops : IElementOps<int>, IElementMath<int>
     public long ToLong(int a) => a;
     public int FromDouble(double v) => (int)v;
     public int FromLong(long v) => (int)v;
-
-    // Integer arithmetic for the ops that accept integers; the floating-point functions are never launched on
-    // integers (the host refuses them), and kernels cannot throw, so they return 0.
-    public int Const(double value) => (int)value;
-    public int Sub(int a, int b) => a - b;
-    public int Div(int a, int b) => b == 0 ? 0 : a / b;
-    public int Neg(int a) => -a;
-    public int Abs(int a) => a < 0 ? -a : a;
-    public int Sign(int a) => a > 0 ? 1 : a < 0 ? -1 : 0;
-    public int Positive(int a) => a > 0 ? 1 : 0;
-    public int Max(int a, int b) => a > b ? a : b;
-    public int Min(int a, int b) => a < b ? a : b;
-    public int GreaterShare(int a, int b) => 0;
-    public int Pow(int a, int b) => 0;
-    public int Atan2(int a, int b) => 0;
-    public int Exp(int a) => 0;
-    public int Log(int a) => 0;
-    public int Log1p(int a) => 0;
-    public int Expm1(int a) => 0;
-    public int Sqrt(int a) => 0;
-    public int Rsqrt(int a) => 0;
-    public int Sin(int a) => 0;
-    public int Cos(int a) => 0;
-    public int Tan(int a) => 0;
-    public int Asin(int a) => 0;
-    public int Acos(int a) => 0;
-    public int Atan(int a) => 0;
-    public int Sinh(int a) => 0;
-    public int Cosh(int a) => 0;
-    public int Tanh(int a) => 0;
-    public int Sigmoid(int a) => 0;
-    public int Floor(int a) => a;
-    public int Ceil(int a) => a;
-    public int Round(int a) => a;
 }
 
 /// <summary>Int64 elements.</summary>
-internal readonly struct Int64Ops : IElementOps<long>, IElementMath<long>
+internal readonly struct Int64Ops : IElementOps<long>
 {
     public long Zero => 0L;
     public long One => 1L;
@@ -206,40 +173,50 @@ internal readonly struct Int64Ops : IElementOps<long>, IElementMath<long>
     public long ToLong(long a) => a;
     public long FromDouble(double v) => (long)v;
     public long FromLong(long v) => v;
+}
 
-    // Integer arithmetic for the ops that accept integers; the floating-point functions are never launched on
-    // integers (the host refuses them), and kernels cannot throw, so they return 0.
-    public long Const(double value) => (long)value;
-    public long Sub(long a, long b) => a - b;
-    public long Div(long a, long b) => b == 0 ? 0 : a / b;
-    public long Neg(long a) => -a;
-    public long Abs(long a) => a < 0 ? -a : a;
-    public long Sign(long a) => a > 0 ? 1 : a < 0 ? -1 : 0;
-    public long Positive(long a) => a > 0 ? 1 : 0;
-    public long Max(long a, long b) => a > b ? a : b;
-    public long Min(long a, long b) => a < b ? a : b;
-    public long GreaterShare(long a, long b) => 0;
-    public long Pow(long a, long b) => 0;
-    public long Atan2(long a, long b) => 0;
-    public long Exp(long a) => 0;
-    public long Log(long a) => 0;
-    public long Log1p(long a) => 0;
-    public long Expm1(long a) => 0;
-    public long Sqrt(long a) => 0;
-    public long Rsqrt(long a) => 0;
-    public long Sin(long a) => 0;
-    public long Cos(long a) => 0;
-    public long Tan(long a) => 0;
-    public long Asin(long a) => 0;
-    public long Acos(long a) => 0;
-    public long Atan(long a) => 0;
-    public long Sinh(long a) => 0;
-    public long Cosh(long a) => 0;
-    public long Tanh(long a) => 0;
-    public long Sigmoid(long a) => 0;
-    public long Floor(long a) => a;
-    public long Ceil(long a) => a;
-    public long Round(long a) => a;
+/// <summary>
+/// <see cref="IElementMath{T}"/> for the integer dtypes, written once over their <see cref="IElementOps{T}"/>: the
+/// arithmetic of the ops that accept integers (wrapping like C#). The floating-point functions are never launched on
+/// integers (the host refuses them), and kernels cannot throw, so they return 0; so does a division by zero.
+/// </summary>
+internal readonly struct GpuIntegerMath<T, TOps> : IElementMath<T> where T : unmanaged where TOps : struct, IElementOps<T>
+{
+    static TOps O => default;
+
+    public T Const(double value) => O.FromDouble(value);
+    public T Add(T a, T b) => O.Add(a, b);
+    public T Sub(T a, T b) => O.Add(a, Neg(b));
+    public T Mul(T a, T b) => O.Mul(a, b);
+    public T Div(T a, T b) => O.IsZero(b) ? O.Zero : O.FromLong(O.ToLong(a) / O.ToLong(b));
+    public T Neg(T a) => O.Mul(O.FromLong(-1), a);
+    public T Abs(T a) => O.Less(a, O.Zero) ? Neg(a) : a;
+    public T Sign(T a) => O.Less(O.Zero, a) ? O.One : O.Less(a, O.Zero) ? O.FromLong(-1) : O.Zero;
+    public T Positive(T a) => O.Less(O.Zero, a) ? O.One : O.Zero;
+    public T Max(T a, T b) => O.Less(b, a) ? a : b;
+    public T Min(T a, T b) => O.Less(a, b) ? a : b;
+    public T GreaterShare(T a, T b) => O.Zero;
+    public T Pow(T a, T b) => O.Zero;
+    public T Atan2(T a, T b) => O.Zero;
+    public T Exp(T a) => O.Zero;
+    public T Log(T a) => O.Zero;
+    public T Log1p(T a) => O.Zero;
+    public T Expm1(T a) => O.Zero;
+    public T Sqrt(T a) => O.Zero;
+    public T Rsqrt(T a) => O.Zero;
+    public T Sin(T a) => O.Zero;
+    public T Cos(T a) => O.Zero;
+    public T Tan(T a) => O.Zero;
+    public T Asin(T a) => O.Zero;
+    public T Acos(T a) => O.Zero;
+    public T Atan(T a) => O.Zero;
+    public T Sinh(T a) => O.Zero;
+    public T Cosh(T a) => O.Zero;
+    public T Tanh(T a) => O.Zero;
+    public T Sigmoid(T a) => O.Zero;
+    public T Floor(T a) => a;
+    public T Ceil(T a) => a;
+    public T Round(T a) => a;
 }
 
 /// <summary>Bool as a byte (0 or 1): comparisons, casts and where; no arithmetic (the host refuses it).</summary>

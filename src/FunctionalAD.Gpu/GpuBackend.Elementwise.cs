@@ -14,15 +14,13 @@ public sealed partial class GpuBackend
         lock (gate)
         {
             Enter();
-            return dtype switch
-            {
-                DType.Float32 => FullOf<float, Float32Ops>(shape, dtype, value),
-                DType.Float64 => FullOf<double, Float64Ops>(shape, dtype, value),
-                DType.Int32 => FullOf<int, Int32Ops>(shape, dtype, value),
-                DType.Int64 => FullOf<long, Int64Ops>(shape, dtype, value),
-                _ => FullOf<byte, BoolOps>(shape, dtype, value),
-            };
+            return GpuDTypeDispatch.Any<FullKernel, RawTensor>(dtype, new(this, shape, dtype, value));
         }
+    }
+
+    readonly struct FullKernel(GpuBackend b, int[] shape, DType dtype, double value) : IGpuElementKernel<RawTensor>
+    {
+        public RawTensor Run<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => b.FullOf<T, TOps>(shape, dtype, value);
     }
 
     RawTensor FullOf<T, TOps>(int[] shape, DType dtype, double value) where T : unmanaged where TOps : struct, IElementOps<T>
@@ -46,15 +44,13 @@ public sealed partial class GpuBackend
         {
             Enter();
             CheckDevice("contiguous", x);
-            return x.DType switch
-            {
-                DType.Float32 => GatherOf<float>(x),
-                DType.Float64 => GatherOf<double>(x),
-                DType.Int32 => GatherOf<int>(x),
-                DType.Int64 => GatherOf<long>(x),
-                _ => GatherOf<byte>(x),
-            };
+            return GpuDTypeDispatch.Any<GatherKernel, RawTensor>(x.DType, new(this, x));
         }
+    }
+
+    readonly struct GatherKernel(GpuBackend b, RawTensor x) : IGpuElementKernel<RawTensor>
+    {
+        public RawTensor Run<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => b.GatherOf<T>(x);
     }
 
     RawTensor GatherOf<T>(RawTensor x) where T : unmanaged
@@ -74,16 +70,20 @@ public sealed partial class GpuBackend
         {
             Enter();
             CheckDevice(name, x);
-            return x.DType switch
-            {
-                DType.Float32 => UnaryOf<float, Float32Ops, TOp>(x),
-                DType.Float64 => UnaryOf<double, Float64Ops, TOp>(x),
-                DType.Int32 when OpTraits<TOp>.AcceptsIntegers => UnaryOf<int, Int32Ops, TOp>(x),
-                DType.Int64 when OpTraits<TOp>.AcceptsIntegers => UnaryOf<long, Int64Ops, TOp>(x),
-                _ => throw OpTraits.Refused(name, x.DType, OpTraits<TOp>.AcceptsIntegers),
-            };
+            return GpuDTypeDispatch.Visit<UnaryKernel<TOp>, RawTensor>(x.DType, new(this, x));
         }
     }
+
+    /// <summary>Floats in their own XMath, integers in <see cref="GpuIntegerMath{T, TOps}"/> where the op accepts them; the rest refused.</summary>
+    readonly struct UnaryKernel<TOp>(GpuBackend b, RawTensor x) : IGpuDTypeVisitor<RawTensor> where TOp : struct, IUnaryOp
+    {
+        public RawTensor Floating<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T>, IElementMath<T> => b.UnaryOf<T, TOps, TOp>(x);
+        public RawTensor Integer<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> =>
+            OpTraits<TOp>.AcceptsIntegers ? b.UnaryOf<T, GpuIntegerMath<T, TOps>, TOp>(x) : throw Refused<TOp>(x.DType);
+        public RawTensor Bool() => throw Refused<TOp>(x.DType);
+    }
+
+    static DTypeMismatchException Refused<TOp>(DType dtype) where TOp : struct => OpTraits.Refused(OpTraits<TOp>.Name, dtype, OpTraits<TOp>.AcceptsIntegers);
 
     RawTensor UnaryOf<T, TMath, TOp>(RawTensor x) where T : unmanaged where TMath : struct, IElementMath<T> where TOp : struct, IUnaryOp
     {
@@ -104,9 +104,17 @@ public sealed partial class GpuBackend
             Enter();
             string name = OpTraits<TOp>.Name;
             CheckDevice(name, g); CheckDevice(name, x); CheckDevice(name, y);
-            result = x.DType == DType.Float32 ? DerivativeOf<float, Float32Ops, TOp>(g, x, y) : DerivativeOf<double, Float64Ops, TOp>(g, x, y);
-            return true;
+            result = GpuDTypeDispatch.Visit<DerivativeKernel<TOp>, RawTensor?>(x.DType, new(this, g, x, y));
+            return result is not null;
         }
+    }
+
+    /// <summary>The fused kernel on floats; none (null) on integers, which the caller has already turned away.</summary>
+    readonly struct DerivativeKernel<TOp>(GpuBackend b, RawTensor g, RawTensor x, RawTensor y) : IGpuDTypeVisitor<RawTensor?> where TOp : struct, IUnaryOp
+    {
+        public RawTensor? Floating<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T>, IElementMath<T> => b.DerivativeOf<T, TOps, TOp>(g, x, y);
+        public RawTensor? Integer<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => null;
+        public RawTensor? Bool() => null;
     }
 
     RawTensor DerivativeOf<T, TMath, TOp>(RawTensor g, RawTensor x, RawTensor y) where T : unmanaged where TMath : struct, IElementMath<T> where TOp : struct, IUnaryOp
@@ -128,15 +136,16 @@ public sealed partial class GpuBackend
         {
             Enter();
             CheckDevice(name, a); CheckDevice(name, b);
-            return a.DType switch
-            {
-                DType.Float32 => BinaryOf<float, Float32Ops, TOp>(a, b),
-                DType.Float64 => BinaryOf<double, Float64Ops, TOp>(a, b),
-                DType.Int32 when OpTraits<TOp>.AcceptsIntegers => BinaryOf<int, Int32Ops, TOp>(a, b),
-                DType.Int64 when OpTraits<TOp>.AcceptsIntegers => BinaryOf<long, Int64Ops, TOp>(a, b),
-                _ => throw OpTraits.Refused(name, a.DType, OpTraits<TOp>.AcceptsIntegers),
-            };
+            return GpuDTypeDispatch.Visit<BinaryKernel<TOp>, RawTensor>(a.DType, new(this, a, b));
         }
+    }
+
+    readonly struct BinaryKernel<TOp>(GpuBackend g, RawTensor a, RawTensor b) : IGpuDTypeVisitor<RawTensor> where TOp : struct, IBinaryOp
+    {
+        public RawTensor Floating<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T>, IElementMath<T> => g.BinaryOf<T, TOps, TOp>(a, b);
+        public RawTensor Integer<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> =>
+            OpTraits<TOp>.AcceptsIntegers ? g.BinaryOf<T, GpuIntegerMath<T, TOps>, TOp>(a, b) : throw Refused<TOp>(a.DType);
+        public RawTensor Bool() => throw Refused<TOp>(a.DType);
     }
 
     RawTensor BinaryOf<T, TMath, TOp>(RawTensor a, RawTensor b) where T : unmanaged where TMath : struct, IElementMath<T> where TOp : struct, IBinaryOp
@@ -157,15 +166,13 @@ public sealed partial class GpuBackend
             Enter();
             string name = op.ToString().ToLowerInvariant();
             CheckDevice(name, a); CheckDevice(name, b);
-            return a.DType switch
-            {
-                DType.Float32 => CompareOf<float, Float32Ops>(op, a, b),
-                DType.Float64 => CompareOf<double, Float64Ops>(op, a, b),
-                DType.Int32 => CompareOf<int, Int32Ops>(op, a, b),
-                DType.Int64 => CompareOf<long, Int64Ops>(op, a, b),
-                _ => CompareOf<byte, BoolOps>(op, a, b),
-            };
+            return GpuDTypeDispatch.Any<CompareKernel, RawTensor>(a.DType, new(this, op, a, b));
         }
+    }
+
+    readonly struct CompareKernel(GpuBackend g, CompareOp op, RawTensor a, RawTensor b) : IGpuElementKernel<RawTensor>
+    {
+        public RawTensor Run<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => g.CompareOf<T, TOps>(op, a, b);
     }
 
     RawTensor CompareOf<T, TOps>(CompareOp op, RawTensor a, RawTensor b) where T : unmanaged where TOps : struct, IElementOps<T>
@@ -184,15 +191,13 @@ public sealed partial class GpuBackend
         {
             Enter();
             CheckDevice("where", cond); CheckDevice("where", a); CheckDevice("where", b);
-            return a.DType switch
-            {
-                DType.Float32 => WhereOf<float>(cond, a, b),
-                DType.Float64 => WhereOf<double>(cond, a, b),
-                DType.Int32 => WhereOf<int>(cond, a, b),
-                DType.Int64 => WhereOf<long>(cond, a, b),
-                _ => WhereOf<byte>(cond, a, b),
-            };
+            return GpuDTypeDispatch.Any<WhereKernel, RawTensor>(a.DType, new(this, cond, a, b));
         }
+    }
+
+    readonly struct WhereKernel(GpuBackend g, RawTensor cond, RawTensor a, RawTensor b) : IGpuElementKernel<RawTensor>
+    {
+        public RawTensor Run<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => g.WhereOf<T>(cond, a, b);
     }
 
     RawTensor WhereOf<T>(RawTensor cond, RawTensor a, RawTensor b) where T : unmanaged
@@ -213,25 +218,22 @@ public sealed partial class GpuBackend
         {
             Enter();
             CheckDevice("cast", x);
-            return x.DType switch
-            {
-                DType.Float32 => CastFrom<float, Float32Ops>(x, dtype, false),
-                DType.Float64 => CastFrom<double, Float64Ops>(x, dtype, false),
-                DType.Int32 => CastFrom<int, Int32Ops>(x, dtype, true),
-                DType.Int64 => CastFrom<long, Int64Ops>(x, dtype, true),
-                _ => CastFrom<byte, BoolOps>(x, dtype, true),
-            };
+            return GpuDTypeDispatch.Any<CastKernel, RawTensor>(x.DType, new(this, x, dtype));
         }
     }
 
-    RawTensor CastFrom<TFrom, TFromOps>(RawTensor x, DType dtype, bool fromInteger) where TFrom : unmanaged where TFromOps : struct, IElementOps<TFrom> => dtype switch
+    /// <summary>Casts from the dtype it runs for to <paramref name="dtype"/>: integers and Bool convert through long, floats through double.</summary>
+    readonly struct CastKernel(GpuBackend b, RawTensor x, DType dtype) : IGpuElementKernel<RawTensor>
     {
-        DType.Float32 => CastTo<TFrom, TFromOps, float, Float32Ops>(x, dtype, fromInteger),
-        DType.Float64 => CastTo<TFrom, TFromOps, double, Float64Ops>(x, dtype, fromInteger),
-        DType.Int32 => CastTo<TFrom, TFromOps, int, Int32Ops>(x, dtype, fromInteger),
-        DType.Int64 => CastTo<TFrom, TFromOps, long, Int64Ops>(x, dtype, fromInteger),
-        _ => CastTo<TFrom, TFromOps, byte, BoolOps>(x, dtype, fromInteger),
-    };
+        public RawTensor Run<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> =>
+            GpuDTypeDispatch.Any<CastToKernel<T, TOps>, RawTensor>(dtype, new(b, x, dtype, !x.DType.IsFloatingPoint()));
+    }
+
+    readonly struct CastToKernel<TFrom, TFromOps>(GpuBackend b, RawTensor x, DType dtype, bool fromInteger) : IGpuElementKernel<RawTensor>
+        where TFrom : unmanaged where TFromOps : struct, IElementOps<TFrom>
+    {
+        public RawTensor Run<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => b.CastTo<TFrom, TFromOps, T, TOps>(x, dtype, fromInteger);
+    }
 
     RawTensor CastTo<TFrom, TFromOps, TTo, TToOps>(RawTensor x, DType dtype, bool fromInteger)
         where TFrom : unmanaged where TFromOps : struct, IElementOps<TFrom> where TTo : unmanaged where TToOps : struct, IElementOps<TTo>

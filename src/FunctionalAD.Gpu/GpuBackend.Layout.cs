@@ -13,15 +13,13 @@ public sealed partial class GpuBackend
         {
             Enter();
             foreach (var x in xs) CheckDevice("concat", x);
-            return xs[0].DType switch
-            {
-                DType.Float32 => ConcatOf<float>(xs, axis),
-                DType.Float64 => ConcatOf<double>(xs, axis),
-                DType.Int32 => ConcatOf<int>(xs, axis),
-                DType.Int64 => ConcatOf<long>(xs, axis),
-                _ => ConcatOf<byte>(xs, axis),
-            };
+            return GpuDTypeDispatch.Any<ConcatKernel, RawTensor>(xs[0].DType, new(this, xs, axis));
         }
+    }
+
+    readonly struct ConcatKernel(GpuBackend b, RawTensor[] xs, int axis) : IGpuElementKernel<RawTensor>
+    {
+        public RawTensor Run<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => b.ConcatOf<T>(xs, axis);
     }
 
     RawTensor ConcatOf<T>(RawTensor[] xs, int axis) where T : unmanaged
@@ -53,15 +51,13 @@ public sealed partial class GpuBackend
         {
             Enter();
             CheckDevice("sliceScatter", source);
-            return source.DType switch
-            {
-                DType.Float32 => SliceScatterOf<float>(shape, source, axis, start, step),
-                DType.Float64 => SliceScatterOf<double>(shape, source, axis, start, step),
-                DType.Int32 => SliceScatterOf<int>(shape, source, axis, start, step),
-                DType.Int64 => SliceScatterOf<long>(shape, source, axis, start, step),
-                _ => SliceScatterOf<byte>(shape, source, axis, start, step),
-            };
+            return GpuDTypeDispatch.Any<SliceScatterKernel, RawTensor>(source.DType, new(this, shape, source, axis, start, step));
         }
+    }
+
+    readonly struct SliceScatterKernel(GpuBackend b, int[] shape, RawTensor source, int axis, int start, int step) : IGpuElementKernel<RawTensor>
+    {
+        public RawTensor Run<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => b.SliceScatterOf<T>(shape, source, axis, start, step);
     }
 
     RawTensor SliceScatterOf<T>(int[] shape, RawTensor source, int axis, int start, int step) where T : unmanaged
@@ -99,15 +95,13 @@ public sealed partial class GpuBackend
         {
             Enter();
             CheckDevice("indexSelect", x); CheckDevice("indexSelect", index);
-            return x.DType switch
-            {
-                DType.Float32 => IndexSelectOf<float>(x, axis, index),
-                DType.Float64 => IndexSelectOf<double>(x, axis, index),
-                DType.Int32 => IndexSelectOf<int>(x, axis, index),
-                DType.Int64 => IndexSelectOf<long>(x, axis, index),
-                _ => IndexSelectOf<byte>(x, axis, index),
-            };
+            return GpuDTypeDispatch.Any<IndexSelectKernel, RawTensor>(x.DType, new(this, x, axis, index));
         }
+    }
+
+    readonly struct IndexSelectKernel(GpuBackend b, RawTensor x, int axis, RawTensor index) : IGpuElementKernel<RawTensor>
+    {
+        public RawTensor Run<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => b.IndexSelectOf<T>(x, axis, index);
     }
 
     RawTensor IndexSelectOf<T>(RawTensor x, int axis, RawTensor index) where T : unmanaged
@@ -133,15 +127,15 @@ public sealed partial class GpuBackend
         {
             Enter();
             CheckDevice("indexAdd", index); CheckDevice("indexAdd", source);
-            return source.DType switch
-            {
-                DType.Float32 => IndexAddOf<float, Float32Ops>(shape, axis, index, source),
-                DType.Float64 => IndexAddOf<double, Float64Ops>(shape, axis, index, source),
-                DType.Int32 => IndexAddOf<int, Int32Ops>(shape, axis, index, source),
-                DType.Int64 => IndexAddOf<long, Int64Ops>(shape, axis, index, source),
-                _ => throw new DTypeMismatchException("indexAdd", "Bool tensors cannot be added"),
-            };
+            return GpuDTypeDispatch.Visit<IndexAddKernel, RawTensor>(source.DType, new(this, shape, axis, index, source));
         }
+    }
+
+    readonly struct IndexAddKernel(GpuBackend b, int[] shape, int axis, RawTensor index, RawTensor source) : IGpuDTypeVisitor<RawTensor>
+    {
+        public RawTensor Floating<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T>, Ops.IElementMath<T> => Integer<T, TOps>();
+        public RawTensor Integer<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => b.IndexAddOf<T, TOps>(shape, axis, index, source);
+        public RawTensor Bool() => throw new DTypeMismatchException("indexAdd", "Bool tensors cannot be added");
     }
 
     RawTensor IndexAddOf<T, TOps>(int[] shape, int axis, RawTensor index, RawTensor source) where T : unmanaged where TOps : struct, IElementOps<T>

@@ -14,15 +14,16 @@ public sealed partial class GpuBackend
             Enter();
             string name = op.ToString().ToLowerInvariant();
             CheckDevice(name, x);
-            return x.DType switch
-            {
-                DType.Float32 => ReduceOf<float, Float32Ops>(op, x, axes, keepDim),
-                DType.Float64 => ReduceOf<double, Float64Ops>(op, x, axes, keepDim),
-                DType.Int32 => ReduceOf<int, Int32Ops>(op, x, axes, keepDim),
-                DType.Int64 => ReduceOf<long, Int64Ops>(op, x, axes, keepDim),
-                _ => ReduceOf<int, Int32Ops>(op, Cast(x, DType.Int32), axes, keepDim),
-            };
+            return GpuDTypeDispatch.Visit<ReduceKernel, RawTensor>(x.DType, new(this, op, x, axes, keepDim));
         }
+    }
+
+    /// <summary>Bool reduces as Int32 (a sum counts the true elements).</summary>
+    readonly struct ReduceKernel(GpuBackend b, ReduceOp op, RawTensor x, int[] axes, bool keepDim) : IGpuDTypeVisitor<RawTensor>
+    {
+        public RawTensor Floating<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T>, Ops.IElementMath<T> => Integer<T, TOps>();
+        public RawTensor Integer<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => b.ReduceOf<T, TOps>(op, x, axes, keepDim);
+        public RawTensor Bool() => b.ReduceOf<int, Int32Ops>(op, b.Cast(x, DType.Int32), axes, keepDim);
     }
 
     RawTensor ReduceOf<T, TOps>(ReduceOp op, RawTensor x, int[] axes, bool keepDim) where T : unmanaged where TOps : struct, IElementOps<T>
@@ -80,13 +81,15 @@ public sealed partial class GpuBackend
         {
             Enter();
             CheckDevice("matmul", a); CheckDevice("matmul", b);
-            return a.DType switch
-            {
-                DType.Float32 => MatMulOf<float, Float32Ops>(a, b),
-                DType.Float64 => MatMulOf<double, Float64Ops>(a, b),
-                _ => throw new DTypeMismatchException("matmul", $"expected floating-point tensors, got {a.DType}"),
-            };
+            return GpuDTypeDispatch.Visit<MatMulKernel, RawTensor>(a.DType, new(this, a, b));
         }
+    }
+
+    readonly struct MatMulKernel(GpuBackend g, RawTensor a, RawTensor b) : IGpuDTypeVisitor<RawTensor>
+    {
+        public RawTensor Floating<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T>, Ops.IElementMath<T> => g.MatMulOf<T, TOps>(a, b);
+        public RawTensor Integer<T, TOps>() where T : unmanaged where TOps : struct, IElementOps<T> => Bool();
+        public RawTensor Bool() => throw new DTypeMismatchException("matmul", $"expected floating-point tensors, got {a.DType}");
     }
 
     RawTensor MatMulOf<T, TOps>(RawTensor a, RawTensor b) where T : unmanaged where TOps : struct, IElementOps<T>

@@ -151,16 +151,14 @@ public sealed partial class GpuBackend : IBackend
             var c = Contiguous(x);
             var r = new T[c.Numel];
             if (r.Length == 0) return r;
-            switch (c.DType)
-            {
-                case DType.Bool: Download<byte, T>(c, r); break;
-                case DType.Float32: Download<float, T>(c, r); break;
-                case DType.Float64: Download<double, T>(c, r); break;
-                case DType.Int32: Download<int, T>(c, r); break;
-                default: Download<long, T>(c, r); break;
-            }
-            return r;
+            return GpuDTypeDispatch.Any<DownloadKernel<T>, T[]>(c.DType, new(this, c, r));
         }
+    }
+
+    /// <summary>Copies contiguous c into r, whose element type must be the dtype's (bool[] for Bool).</summary>
+    readonly struct DownloadKernel<T>(GpuBackend b, RawTensor c, T[] r) : IGpuElementKernel<T[]>
+    {
+        public T[] Run<TDev, TOps>() where TDev : unmanaged where TOps : struct, IElementOps<TDev> { b.Download<TDev, T>(c, r); return r; }
     }
 
     void Download<TDev, T>(RawTensor c, T[] r) where TDev : unmanaged

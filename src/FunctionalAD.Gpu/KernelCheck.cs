@@ -14,33 +14,39 @@ namespace FunctionalAD.Gpu;
 /// </summary>
 internal static class KernelCheck
 {
-    static readonly (Type T, Type Ops)[] All =
-        [(typeof(float), typeof(Float32Ops)), (typeof(double), typeof(Float64Ops)), (typeof(int), typeof(Int32Ops)), (typeof(long), typeof(Int64Ops)), (typeof(byte), typeof(BoolOps))];
+    /// <summary>Each dtype's element type, ops and the math its elementwise kernels use (none for Bool), as
+    /// <see cref="GpuDTypeDispatch"/> pairs them.</summary>
+    static readonly (Type T, Type Ops, Type? Math)[] All =
+    [
+        (typeof(float), typeof(Float32Ops), typeof(Float32Ops)), (typeof(double), typeof(Float64Ops), typeof(Float64Ops)),
+        (typeof(int), typeof(Int32Ops), typeof(GpuIntegerMath<int, Int32Ops>)), (typeof(long), typeof(Int64Ops), typeof(GpuIntegerMath<long, Int64Ops>)),
+        (typeof(byte), typeof(BoolOps), null),
+    ];
 
     /// <summary>Every (name, method, explicitly grouped) the backend can load.</summary>
     public static IEnumerable<(string Name, MethodInfo Method, bool Grouped)> Instantiations()
     {
         MethodInfo K(string name) => typeof(Kernels).GetMethod(name)!;
         MethodInfo G(string name) => typeof(GroupedKernels).GetMethod(name)!;
-        foreach (var (t, ops) in All)
+        foreach (var (t, ops, math) in All)
         {
             foreach (var n in new[] { "Fill", "Gather", "Where", "ScatterAxis", "IndexSelect" })
                 yield return ($"{n}<{t.Name}>", K(n).MakeGenericMethod(t), false);
             yield return ($"Compare<{t.Name}>", K("Compare").MakeGenericMethod(t, ops), false);
-            foreach (var (u, uops) in All)
+            foreach (var (u, uops, _) in All)
                 if (u != t) yield return ($"Cast<{t.Name},{u.Name}>", K("Cast").MakeGenericMethod(t, ops, u, uops), false);
-            if (t == typeof(byte)) continue;
+            if (math is null) continue;
             yield return ($"IndexAdd<{t.Name}>", K("IndexAdd").MakeGenericMethod(t, ops), false);
             bool floating = t == typeof(float) || t == typeof(double);
             foreach (var op in OpRegistry.UnaryTypes)
             {
                 if (!floating && !OpRegistry.AcceptsIntegers(op)) continue;
-                yield return ($"Unary<{t.Name},{op.Name}>", K("Unary").MakeGenericMethod(t, ops, op), false);
-                if (floating) yield return ($"UnaryDerivative<{t.Name},{op.Name}>", K("UnaryDerivative").MakeGenericMethod(t, ops, op), false);
+                yield return ($"Unary<{t.Name},{op.Name}>", K("Unary").MakeGenericMethod(t, math, op), false);
+                if (floating) yield return ($"UnaryDerivative<{t.Name},{op.Name}>", K("UnaryDerivative").MakeGenericMethod(t, math, op), false);
             }
             foreach (var op in OpRegistry.BinaryTypes)
                 if (floating || OpRegistry.AcceptsIntegers(op))
-                    yield return ($"Binary<{t.Name},{op.Name}>", K("Binary").MakeGenericMethod(t, ops, op), false);
+                    yield return ($"Binary<{t.Name},{op.Name}>", K("Binary").MakeGenericMethod(t, math, op), false);
             yield return ($"ReduceRows<{t.Name}>", G("ReduceRows").MakeGenericMethod(t, ops), true);
             if (t != typeof(int) && t != typeof(long))
                 yield return ($"MatMul<{t.Name}>", G("MatMul").MakeGenericMethod(t, ops), true);

@@ -10,13 +10,15 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public bool TryUnaryDerivative<TOp>(RawTensor g, RawTensor x, RawTensor y, [NotNullWhen(true)] out RawTensor? result) where TOp : struct, IUnaryOp
     {
-        result = OpTraits<TOp>.ZeroDerivative ? null : x.DType switch
-        {
-            DType.Float32 => DerivativeOf<float, TOp>(g, x, y),
-            DType.Float64 => DerivativeOf<double, TOp>(g, x, y),
-            _ => null,
-        };
+        result = OpTraits<TOp>.ZeroDerivative ? null : DTypeDispatch.Floating<DerivativeKernel<TOp>, RawTensor?>(x.DType, new(g, x, y));
         return result is not null;
+    }
+
+    /// <summary>The fused kernel on floats; none (null) on integers.</summary>
+    readonly struct DerivativeKernel<TOp>(RawTensor g, RawTensor x, RawTensor y) : IFloatingKernel<RawTensor?> where TOp : struct, IUnaryOp
+    {
+        public RawTensor? Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> => DerivativeOf<T, TOp>(g, x, y);
+        public RawTensor? NotFloating() => null;
     }
 
     static RawTensor DerivativeOf<T, TOp>(RawTensor g, RawTensor x, RawTensor y) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUnaryOp
@@ -56,15 +58,15 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public bool TryAddInPlace(RawTensor target, RawTensor x)
+    public bool TryAddInPlace(RawTensor target, RawTensor x) =>
+        target.IsContiguous && x.DType == target.DType && x.Shape.AsSpan().SequenceEqual(target.Shape)
+        && DTypeDispatch.Floating<AddInPlaceKernel, bool>(target.DType, new(target, x));
+
+    /// <summary>Adds in place on floats (true); integers are not accumulated in place (false).</summary>
+    readonly struct AddInPlaceKernel(RawTensor target, RawTensor x) : IFloatingKernel<bool>
     {
-        if (!target.IsContiguous || x.DType != target.DType || !x.Shape.AsSpan().SequenceEqual(target.Shape)) return false;
-        switch (target.DType)
-        {
-            case DType.Float32: AddInPlace<float>(target, x); return true;
-            case DType.Float64: AddInPlace<double>(target, x); return true;
-            default: return false;
-        }
+        public bool Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> { AddInPlace<T>(target, x); return true; }
+        public bool NotFloating() => false;
     }
 
     static void AddInPlace<T>(RawTensor target, RawTensor x) where T : unmanaged, IFloatingPointIeee754<T>

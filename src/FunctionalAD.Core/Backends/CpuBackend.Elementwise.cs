@@ -7,14 +7,18 @@ namespace FunctionalAD.Backends;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public RawTensor Unary<TOp>(RawTensor x) where TOp : struct, IUnaryOp => x.DType switch
+    public RawTensor Unary<TOp>(RawTensor x) where TOp : struct, IUnaryOp => DTypeDispatch.Visit<UnaryKernel<TOp>, RawTensor>(x.DType, new(x));
+
+    /// <summary>Floats block by block; integers element by element where the op accepts them; the rest refused.</summary>
+    readonly struct UnaryKernel<TOp>(RawTensor x) : IDTypeVisitor<RawTensor> where TOp : struct, IUnaryOp
     {
-        DType.Float32 => UnaryOf<float, TOp>(x),
-        DType.Float64 => UnaryOf<double, TOp>(x),
-        DType.Int32 when OpTraits<TOp>.AcceptsIntegers => UnaryInteger<int, TOp>(x),
-        DType.Int64 when OpTraits<TOp>.AcceptsIntegers => UnaryInteger<long, TOp>(x),
-        _ => throw OpTraits.Refused(OpTraits<TOp>.Name, x.DType, OpTraits<TOp>.AcceptsIntegers),
-    };
+        public RawTensor Floating<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> => UnaryOf<T, TOp>(x);
+        public RawTensor Integer<T>() where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>, IMinMaxValue<T> =>
+            OpTraits<TOp>.AcceptsIntegers ? UnaryInteger<T, TOp>(x) : throw Refused<TOp>(x.DType);
+        public RawTensor Bool() => throw Refused<TOp>(x.DType);
+    }
+
+    static DTypeMismatchException Refused<TOp>(DType dtype) where TOp : struct => OpTraits.Refused(OpTraits<TOp>.Name, dtype, OpTraits<TOp>.AcceptsIntegers);
 
     static RawTensor UnaryOf<T, TOp>(RawTensor x) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IUnaryOp
     {
@@ -58,14 +62,15 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor Binary<TOp>(RawTensor a, RawTensor b) where TOp : struct, IBinaryOp => a.DType switch
+    public RawTensor Binary<TOp>(RawTensor a, RawTensor b) where TOp : struct, IBinaryOp => DTypeDispatch.Visit<BinaryKernel<TOp>, RawTensor>(a.DType, new(a, b));
+
+    readonly struct BinaryKernel<TOp>(RawTensor a, RawTensor b) : IDTypeVisitor<RawTensor> where TOp : struct, IBinaryOp
     {
-        DType.Float32 => BinaryOf<float, TOp>(a, b),
-        DType.Float64 => BinaryOf<double, TOp>(a, b),
-        DType.Int32 when OpTraits<TOp>.AcceptsIntegers => BinaryInteger<int, TOp>(a, b),
-        DType.Int64 when OpTraits<TOp>.AcceptsIntegers => BinaryInteger<long, TOp>(a, b),
-        _ => throw OpTraits.Refused(OpTraits<TOp>.Name, a.DType, OpTraits<TOp>.AcceptsIntegers),
-    };
+        public RawTensor Floating<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> => BinaryOf<T, TOp>(a, b);
+        public RawTensor Integer<T>() where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>, IMinMaxValue<T> =>
+            OpTraits<TOp>.AcceptsIntegers ? BinaryInteger<T, TOp>(a, b) : throw Refused<TOp>(a.DType);
+        public RawTensor Bool() => throw Refused<TOp>(a.DType);
+    }
 
     static RawTensor BinaryOf<T, TOp>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IBinaryOp
     {
@@ -129,14 +134,14 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor Compare(CompareOp op, RawTensor a, RawTensor b) => a.DType switch
+    public RawTensor Compare(CompareOp op, RawTensor a, RawTensor b) => DTypeDispatch.Numeric<CompareKernel, RawTensor>(a.DType, new(op, a, b));
+
+    /// <summary>Bool compares as Int32 (false &lt; true).</summary>
+    readonly struct CompareKernel(CompareOp op, RawTensor a, RawTensor b) : INumericKernel<RawTensor>
     {
-        DType.Float32 => CompareOf<float>(op, a, b),
-        DType.Float64 => CompareOf<double>(op, a, b),
-        DType.Int32 => CompareOf<int>(op, a, b),
-        DType.Int64 => CompareOf<long>(op, a, b),
-        _ => CompareBool(op, a, b),
-    };
+        public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> => CompareOf<T>(op, a, b);
+        public RawTensor Bool() => CompareOf<int>(op, Instance.Cast(a, DType.Int32), Instance.Cast(b, DType.Int32));
+    }
 
     static RawTensor CompareOf<T>(CompareOp op, RawTensor a, RawTensor b) where T : INumber<T>
     {
@@ -158,18 +163,10 @@ public sealed partial class CpuBackend
         return Wrap(r, a.Shape);
     }
 
-    static RawTensor CompareBool(CompareOp op, RawTensor a, RawTensor b) =>
-        CompareOf<int>(op, Instance.Cast(a, DType.Int32), Instance.Cast(b, DType.Int32));
-
     /// <inheritdoc/>
-    public RawTensor Where(RawTensor cond, RawTensor a, RawTensor b) => a.DType switch
-    {
-        DType.Float32 => WhereOf<float>(cond, a, b),
-        DType.Float64 => WhereOf<double>(cond, a, b),
-        DType.Int32 => WhereOf<int>(cond, a, b),
-        DType.Int64 => WhereOf<long>(cond, a, b),
-        _ => WhereOf<bool>(cond, a, b),
-    };
+    public RawTensor Where(RawTensor cond, RawTensor a, RawTensor b) => DTypeDispatch.Any<WhereKernel, RawTensor>(a.DType, new(cond, a, b));
+
+    readonly struct WhereKernel(RawTensor cond, RawTensor a, RawTensor b) : IElementKernel<RawTensor> { public RawTensor Run<T>() where T : unmanaged => WhereOf<T>(cond, a, b); }
 
     static RawTensor WhereOf<T>(RawTensor cond, RawTensor a, RawTensor b)
     {

@@ -6,14 +6,9 @@ namespace FunctionalAD.Backends;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public RawTensor Concat(RawTensor[] xs, int axis) => xs[0].DType switch
-    {
-        DType.Float32 => ConcatOf<float>(xs, axis),
-        DType.Float64 => ConcatOf<double>(xs, axis),
-        DType.Int32 => ConcatOf<int>(xs, axis),
-        DType.Int64 => ConcatOf<long>(xs, axis),
-        _ => ConcatOf<bool>(xs, axis),
-    };
+    public RawTensor Concat(RawTensor[] xs, int axis) => DTypeDispatch.Any<ConcatKernel, RawTensor>(xs[0].DType, new(xs, axis));
+
+    readonly struct ConcatKernel(RawTensor[] xs, int axis) : IElementKernel<RawTensor> { public RawTensor Run<T>() where T : unmanaged => ConcatOf<T>(xs, axis); }
 
     static RawTensor ConcatOf<T>(RawTensor[] xs, int axis)
     {
@@ -28,14 +23,13 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor SliceScatter(int[] shape, RawTensor source, int axis, int start, int step) => source.DType switch
+    public RawTensor SliceScatter(int[] shape, RawTensor source, int axis, int start, int step) =>
+        DTypeDispatch.Any<SliceScatterKernel, RawTensor>(source.DType, new(shape, source, axis, start, step));
+
+    readonly struct SliceScatterKernel(int[] shape, RawTensor source, int axis, int start, int step) : IElementKernel<RawTensor>
     {
-        DType.Float32 => SliceScatterOf<float>(shape, source, axis, start, step),
-        DType.Float64 => SliceScatterOf<double>(shape, source, axis, start, step),
-        DType.Int32 => SliceScatterOf<int>(shape, source, axis, start, step),
-        DType.Int64 => SliceScatterOf<long>(shape, source, axis, start, step),
-        _ => SliceScatterOf<bool>(shape, source, axis, start, step),
-    };
+        public RawTensor Run<T>() where T : unmanaged => SliceScatterOf<T>(shape, source, axis, start, step);
+    }
 
     static RawTensor SliceScatterOf<T>(int[] shape, RawTensor source, int axis, int start, int step)
     {
@@ -56,14 +50,12 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor IndexSelect(RawTensor x, int axis, RawTensor index) => x.DType switch
+    public RawTensor IndexSelect(RawTensor x, int axis, RawTensor index) => DTypeDispatch.Any<IndexSelectKernel, RawTensor>(x.DType, new(x, axis, index));
+
+    readonly struct IndexSelectKernel(RawTensor x, int axis, RawTensor index) : IElementKernel<RawTensor>
     {
-        DType.Float32 => IndexSelectOf<float>(x, axis, index),
-        DType.Float64 => IndexSelectOf<double>(x, axis, index),
-        DType.Int32 => IndexSelectOf<int>(x, axis, index),
-        DType.Int64 => IndexSelectOf<long>(x, axis, index),
-        _ => IndexSelectOf<bool>(x, axis, index),
-    };
+        public RawTensor Run<T>() where T : unmanaged => IndexSelectOf<T>(x, axis, index);
+    }
 
     static RawTensor IndexSelectOf<T>(RawTensor x, int axis, RawTensor index)
     {
@@ -80,14 +72,14 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor IndexAdd(int[] shape, int axis, RawTensor index, RawTensor source) => source.DType switch
+    public RawTensor IndexAdd(int[] shape, int axis, RawTensor index, RawTensor source) =>
+        DTypeDispatch.Numeric<IndexAddKernel, RawTensor>(source.DType, new(shape, axis, index, source));
+
+    readonly struct IndexAddKernel(int[] shape, int axis, RawTensor index, RawTensor source) : INumericKernel<RawTensor>
     {
-        DType.Float32 => IndexAddOf<float>(shape, axis, index, source),
-        DType.Float64 => IndexAddOf<double>(shape, axis, index, source),
-        DType.Int32 => IndexAddOf<int>(shape, axis, index, source),
-        DType.Int64 => IndexAddOf<long>(shape, axis, index, source),
-        _ => throw new DTypeMismatchException("indexAdd", "Bool tensors cannot be added"),
-    };
+        public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> => IndexAddOf<T>(shape, axis, index, source);
+        public RawTensor Bool() => throw new DTypeMismatchException("indexAdd", "Bool tensors cannot be added");
+    }
 
     static RawTensor IndexAddOf<T>(int[] shape, int axis, RawTensor index, RawTensor source) where T : INumber<T>
     {

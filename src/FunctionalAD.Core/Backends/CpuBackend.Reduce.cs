@@ -6,14 +6,14 @@ namespace FunctionalAD.Backends;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public RawTensor Reduce(ReduceOp op, RawTensor x, int[] axes, bool keepDim) => x.DType switch
+    public RawTensor Reduce(ReduceOp op, RawTensor x, int[] axes, bool keepDim) => DTypeDispatch.Numeric<ReduceKernel, RawTensor>(x.DType, new(op, x, axes, keepDim));
+
+    /// <summary>Bool reduces as Int32 (a sum counts the true elements).</summary>
+    readonly struct ReduceKernel(ReduceOp op, RawTensor x, int[] axes, bool keepDim) : INumericKernel<RawTensor>
     {
-        DType.Float32 => ReduceOf<float>(op, x, axes, keepDim),
-        DType.Float64 => ReduceOf<double>(op, x, axes, keepDim),
-        DType.Int32 => ReduceOf<int>(op, x, axes, keepDim),
-        DType.Int64 => ReduceOf<long>(op, x, axes, keepDim),
-        _ => ReduceOf<int>(op, Cast(x, DType.Int32), axes, keepDim),
-    };
+        public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> => ReduceOf<T>(op, x, axes, keepDim);
+        public RawTensor Bool() => ReduceOf<int>(op, Instance.Cast(x, DType.Int32), axes, keepDim);
+    }
 
     static RawTensor ReduceOf<T>(ReduceOp op, RawTensor x, int[] axes, bool keepDim) where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
@@ -87,12 +87,13 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor MatMul(RawTensor a, RawTensor b) => a.DType switch
+    public RawTensor MatMul(RawTensor a, RawTensor b) => DTypeDispatch.Floating<MatMulKernel, RawTensor>(a.DType, new(a, b));
+
+    readonly struct MatMulKernel(RawTensor a, RawTensor b) : IFloatingKernel<RawTensor>
     {
-        DType.Float32 => MatMulOf<float>(a, b),
-        DType.Float64 => MatMulOf<double>(a, b),
-        _ => throw new DTypeMismatchException("matmul", $"expected floating-point tensors, got {a.DType}"),
-    };
+        public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> => MatMulOf<T>(a, b);
+        public RawTensor NotFloating() => throw new DTypeMismatchException("matmul", $"expected floating-point tensors, got {a.DType}");
+    }
 
     static RawTensor MatMulOf<T>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {

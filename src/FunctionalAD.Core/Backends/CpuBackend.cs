@@ -46,17 +46,12 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor Full(int[] shape, DType dtype, double value)
+    public RawTensor Full(int[] shape, DType dtype, double value) => DTypeDispatch.Numeric<FullKernel, RawTensor>(dtype, new(shape, value));
+
+    readonly struct FullKernel(int[] shape, double value) : INumericKernel<RawTensor>
     {
-        int n = Shape.Numel(shape);
-        return dtype switch
-        {
-            DType.Float32 => Wrap(Filled(n, (float)value), shape),
-            DType.Float64 => Wrap(Filled(n, value), shape),
-            DType.Int32 => Wrap(Filled(n, (int)value), shape),
-            DType.Int64 => Wrap(Filled(n, (long)value), shape),
-            _ => Wrap(Filled(n, value != 0), shape),
-        };
+        public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> => Wrap(Filled(Shape.Numel(shape), T.CreateTruncating(value)), shape);
+        public RawTensor Bool() => Wrap(Filled(Shape.Numel(shape), value != 0), shape);
     }
 
     static T[] Filled<T>(int n, T value) where T : unmanaged
@@ -68,14 +63,9 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor Contiguous(RawTensor x) => x.IsContiguous ? x : x.DType switch
-    {
-        DType.Float32 => ContiguousOf<float>(x),
-        DType.Float64 => ContiguousOf<double>(x),
-        DType.Int32 => ContiguousOf<int>(x),
-        DType.Int64 => ContiguousOf<long>(x),
-        _ => ContiguousOf<bool>(x),
-    };
+    public RawTensor Contiguous(RawTensor x) => x.IsContiguous ? x : DTypeDispatch.Any<ContiguousKernel, RawTensor>(x.DType, new(x));
+
+    readonly struct ContiguousKernel(RawTensor x) : IElementKernel<RawTensor> { public RawTensor Run<T>() where T : unmanaged => ContiguousOf<T>(x); }
 
     static RawTensor ContiguousOf<T>(RawTensor x)
     {
@@ -115,30 +105,26 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public RawTensor Cast(RawTensor x, DType dtype)
+    public RawTensor Cast(RawTensor x, DType dtype) => x.DType == dtype ? x : DTypeDispatch.Numeric<CastKernel, RawTensor>(x.DType, new(x, dtype));
+
+    /// <summary>Casts from the dtype it runs for; Bool goes through Float64 (0 or 1).</summary>
+    readonly struct CastKernel(RawTensor x, DType dtype) : INumericKernel<RawTensor>
     {
-        if (x.DType == dtype) return x;
-        return x.DType switch
-        {
-            DType.Float32 => CastFrom<float>(x, dtype),
-            DType.Float64 => CastFrom<double>(x, dtype),
-            DType.Int32 => CastFrom<int>(x, dtype),
-            DType.Int64 => CastFrom<long>(x, dtype),
-            _ => CastFromBool(x, dtype),
-        };
+        public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> => CastFrom<T>(x, dtype);
+        public RawTensor Bool() => CastFromBool(x, dtype);
     }
 
     static RawTensor CastFrom<TFrom>(RawTensor x, DType dtype) where TFrom : INumber<TFrom>
     {
         var (a, off) = Read<TFrom>(x);
-        return dtype switch
-        {
-            DType.Float32 => Wrap(Convert<TFrom, float>(a, off, x.Numel), x.Shape),
-            DType.Float64 => Wrap(Convert<TFrom, double>(a, off, x.Numel), x.Shape),
-            DType.Int32 => Wrap(Convert<TFrom, int>(a, off, x.Numel), x.Shape),
-            DType.Int64 => Wrap(Convert<TFrom, long>(a, off, x.Numel), x.Shape),
-            _ => Wrap(NonZero(a, off, x.Numel), x.Shape),
-        };
+        return DTypeDispatch.Numeric<CastToKernel<TFrom>, RawTensor>(dtype, new(a, off, x.Shape));
+    }
+
+    /// <summary>Converts elements a[off ..] to the dtype it runs for; to Bool means "is not zero".</summary>
+    readonly struct CastToKernel<TFrom>(TFrom[] a, int off, int[] shape) : INumericKernel<RawTensor> where TFrom : INumber<TFrom>
+    {
+        public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> => Wrap(Convert<TFrom, T>(a, off, Shape.Numel(shape)), shape);
+        public RawTensor Bool() => Wrap(NonZero(a, off, Shape.Numel(shape)), shape);
     }
 
     static TTo[] Convert<TFrom, TTo>(TFrom[] a, int off, int n) where TFrom : INumber<TFrom> where TTo : INumber<TTo>

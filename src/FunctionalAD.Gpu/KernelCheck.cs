@@ -42,7 +42,7 @@ internal static class KernelCheck
             {
                 if (!floating && !OpRegistry.AcceptsIntegers(op)) continue;
                 yield return ($"Unary<{t.Name},{op.Name}>", K("Unary").MakeGenericMethod(t, math, op), false);
-                if (floating) yield return ($"UnaryDerivative<{t.Name},{op.Name}>", K("UnaryDerivative").MakeGenericMethod(t, math, op), false);
+                if (floating && !OpRegistry.ZeroDerivative(op)) yield return ($"UnaryDerivative<{t.Name},{op.Name}>", K("UnaryDerivative").MakeGenericMethod(t, math, op), false);
             }
             foreach (var op in OpRegistry.BinaryTypes)
                 if (floating || OpRegistry.AcceptsIntegers(op))

@@ -42,6 +42,9 @@ internal static class OpRegistry
     /// <summary>True when the op accepts integer tensors.</summary>
     public static bool AcceptsIntegers(Type op) => (bool)Traits(op).GetField(nameof(OpTraits<int>.AcceptsIntegers))!.GetValue(null)!;
 
+    /// <summary>True when the op is piecewise constant (no derivative kernel is ever launched for it).</summary>
+    public static bool ZeroDerivative(Type op) => (bool)Traits(op).GetField(nameof(OpTraits<int>.ZeroDerivative))!.GetValue(null)!;
+
     static Type Traits(Type op) => typeof(OpTraits<>).MakeGenericType(op);
 
     /// <summary>Every op, unary then binary, each ordered by type name.</summary>

@@ -108,18 +108,12 @@ internal static partial class Primitives
         (_, xs, a) => Transfer(xs[0], (Device)a!),
         (g, xs, _, _) => g.ToDevice(xs[0].Device));
 
-    static RawTensor Transfer(RawTensor x, Device to)
+    static RawTensor Transfer(RawTensor x, Device to) => DTypeDispatch.Any<TransferKernel, RawTensor>(x.DType, new(x, to));
+
+    /// <summary>Copies x's elements to another device's backend (through host memory).</summary>
+    readonly struct TransferKernel(RawTensor x, Device to) : IElementKernel<RawTensor>
     {
-        var source = Backend.For(x.Device);
-        var target = Backend.For(to);
-        return x.DType switch
-        {
-            DType.Float32 => target.FromArray(source.ToArray<float>(x), x.Shape),
-            DType.Float64 => target.FromArray(source.ToArray<double>(x), x.Shape),
-            DType.Int32 => target.FromArray(source.ToArray<int>(x), x.Shape),
-            DType.Int64 => target.FromArray(source.ToArray<long>(x), x.Shape),
-            _ => target.FromArray(source.ToArray<bool>(x), x.Shape),
-        };
+        public RawTensor Run<T>() where T : unmanaged => Backend.For(to).FromArray(Backend.For(x.Device).ToArray<T>(x), x.Shape);
     }
 
     // [B,m,k] x [B,k,n] -> [B,m,n], or [m,k] x [k,n] -> [m,n] (one product, no reshape nodes on the tape);

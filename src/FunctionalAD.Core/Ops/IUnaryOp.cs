@@ -36,6 +36,16 @@ public interface IUnaryOp
 }
 
 /// <summary>
+/// An elementwise op that is piecewise constant (floor, ceil, round, sign): its derivative is zero wherever it
+/// exists, so results carry no derivative and nothing is taped. Such an op writes only its name, domain and value.
+/// </summary>
+public interface IPiecewiseConstantOp : IUnaryOp
+{
+    bool IUnaryOp.ZeroDerivative => true;
+    T IUnaryOp.Derivative<T, M>(M m, T x, T y) => m.Const(0);
+}
+
+/// <summary>
 /// One elementwise function of two tensors, defined once like <see cref="IUnaryOp"/>: its value and its two partial
 /// derivatives, which serve both forward mode (tangent = ∂f/∂a·da + ∂f/∂b·db) and reverse mode (cotangents g·∂f/∂a,
 /// g·∂f/∂b). The operands arrive broadcast to one shape and promoted to one dtype. Apply it with

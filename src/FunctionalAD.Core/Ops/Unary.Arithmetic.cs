@@ -24,14 +24,12 @@ namespace FunctionalAD.Ops
     }
 
     /// <summary>-1, 0 or 1 (NaN stays NaN); derivative 0; integers stay integers.</summary>
-    public readonly struct Sign : IUnaryOp
+    public readonly struct Sign : IPiecewiseConstantOp
     {
         string IUnaryOp.Name => "sign";
         OpDomain IUnaryOp.Domain => new(-2, 2, 0.1, false);
         bool IUnaryOp.AcceptsIntegers => true;
-        bool IUnaryOp.ZeroDerivative => true;
         T IUnaryOp.Apply<T, M>(M m, T x) => m.Sign(x);
-        T IUnaryOp.Derivative<T, M>(M m, T x, T y) => m.Const(0);
     }
 
     /// <summary>x²; integers stay integers.</summary>
@@ -45,33 +43,27 @@ namespace FunctionalAD.Ops
     }
 
     /// <summary>Largest integer ≤ x; derivative 0.</summary>
-    public readonly struct Floor : IUnaryOp
+    public readonly struct Floor : IPiecewiseConstantOp
     {
         string IUnaryOp.Name => "floor";
         OpDomain IUnaryOp.Domain => new(0.1, 0.9, 0, false);
-        bool IUnaryOp.ZeroDerivative => true;
         T IUnaryOp.Apply<T, M>(M m, T x) => m.Floor(x);
-        T IUnaryOp.Derivative<T, M>(M m, T x, T y) => m.Const(0);
     }
 
     /// <summary>Smallest integer ≥ x; derivative 0.</summary>
-    public readonly struct Ceil : IUnaryOp
+    public readonly struct Ceil : IPiecewiseConstantOp
     {
         string IUnaryOp.Name => "ceil";
         OpDomain IUnaryOp.Domain => new(0.1, 0.9, 0, false);
-        bool IUnaryOp.ZeroDerivative => true;
         T IUnaryOp.Apply<T, M>(M m, T x) => m.Ceil(x);
-        T IUnaryOp.Derivative<T, M>(M m, T x, T y) => m.Const(0);
     }
 
     /// <summary>Nearest integer, halves to even; derivative 0.</summary>
-    public readonly struct Round : IUnaryOp
+    public readonly struct Round : IPiecewiseConstantOp
     {
         string IUnaryOp.Name => "round";
         OpDomain IUnaryOp.Domain => new(0.1, 0.4, 0, false);
-        bool IUnaryOp.ZeroDerivative => true;
         T IUnaryOp.Apply<T, M>(M m, T x) => m.Round(x);
-        T IUnaryOp.Derivative<T, M>(M m, T x, T y) => m.Const(0);
     }
 }
 

@@ -12,6 +12,7 @@ let all =
         ApiTests.tests
         GemmTests.tests
         GpuTests.tests
+        NumericsTests.tests
     ]
 
 [<EntryPoint>]

@@ -47,7 +47,7 @@ public sealed partial class CpuBackend
             res[r] = op switch
             {
                 ReduceOp.Sum => SumKernel.Sum<T>(row),
-                ReduceOp.Prod => len == 0 ? T.One : TensorPrimitives.Product<T>(row),
+                ReduceOp.Prod => SumKernel.Product<T>(row),
                 ReduceOp.Max => TensorPrimitives.Max<T>(row),
                 _ => TensorPrimitives.Min<T>(row),
             };
@@ -74,7 +74,9 @@ public sealed partial class CpuBackend
             int s = (int)((long)len * c / threads), e = (int)((long)len * (c + 1) / threads);
             partial[c] = SumKernel.Sum<T>(a.AsSpan(off + s, e - s));
         });
-        return TensorPrimitives.Sum<T>(partial);
+        T total = T.Zero;
+        foreach (var s in partial) total += s; // in piece order: deterministic for a thread count
+        return total;
     }
 
     /// <summary>Sum over the leading dimensions of a contiguous tensor: adds its len rows of width rows.</summary>

@@ -73,7 +73,7 @@ internal static class Gemm
         int ars = a.RowStride, acs = a.ColStride, brs = b.RowStride, bcs = b.ColStride;
         if (m == 1 && n == 1 && (acs == 1 || k == 1) && (brs == 1 || k == 1))
         {
-            c[cb] += TensorPrimitives.Dot<T>(ad.AsSpan(ab, k), bd.AsSpan(bb, k));
+            c[cb] += SumKernel.Dot<T>(ad.AsSpan(ab, k), bd.AsSpan(bb, k));
             return;
         }
         if (n == 1 && (ars == 1 || m == 1))

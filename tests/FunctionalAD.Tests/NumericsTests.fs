@@ -48,4 +48,33 @@ let determinism =
             Expect.equal (distinct (fun () -> (grad (fun (t: Tensor) -> t.LogSumExp()) (small * 1.0)).ToDoubleArray())) 1 "grad of logsumexp"
     ]
 
-let tests = testList "numerics" [ determinism ]
+let promotion =
+    testList "type promotion (PyTorch's rules for scalars)" [
+        testCase "an integer tensor with a float scalar gives Float32, never a wrapped integer" <| fun () ->
+            let t = tensor [ 1; 2 ]
+            let y = t * 1e10
+            Expect.equal y.dtype DType.Float32 "dtype"
+            Expect.sequenceEqual (y.ToDoubleArray()) [| 1e10; 2e10 |] "values"
+            let inf = t + Double.PositiveInfinity
+            Expect.equal inf.dtype DType.Float32 "inf: dtype"
+            Expect.isTrue (inf.ToDoubleArray() |> Array.forall Double.IsPositiveInfinity) "inf: values"
+            Expect.equal (t * 2.0).dtype DType.Float32 "an integral double is still a float"
+        testCase "an integer scalar keeps an integer tensor's dtype, Bool gives Int64, floats keep theirs" <| fun () ->
+            Expect.equal (tensor [ 1; 2 ] * 3).dtype DType.Int32 "Int32 * int"
+            Expect.sequenceEqual ((tensor [ 1; 2 ] * 3).ToArray<int>()) [| 3; 6 |] "values"
+            Expect.equal (tensor [ 1L; 2L ] + 3L).dtype DType.Int64 "Int64 + long"
+            Expect.equal (tensor [ true; false ] + 1).dtype DType.Int64 "Bool + int"
+            Expect.equal (tensor [ 1.0f ] * 3).dtype DType.Float32 "Float32 * int"
+            Expect.equal (tensor [ 1; 2 ] / 2).dtype DType.Float32 "division is true division"
+            let e = Expect.throwsC (fun () -> tensor [ 1; 2 ] * 10_000_000_000L |> ignore) id
+            Expect.stringContains e.Message "does not fit" "an out-of-range integer scalar is refused by name"
+        testCase "integer sums and products widen to Int64 instead of wrapping" <| fun () ->
+            let big = Tensor.Full([| 3 |], float Int32.MaxValue, DType.Int32)
+            let s = big.Sum()
+            Expect.equal s.dtype DType.Int64 "sum dtype"
+            Expect.equal (s.ToArray<int64>().[0]) (3L * int64 Int32.MaxValue) "no wrap"
+            Expect.equal (big.Prod().dtype) DType.Int64 "prod dtype"
+            Expect.equal ((tensor [ true; true; false ]).Sum().ToArray<int64>().[0]) 2L "Bool counts"
+    ]
+
+let tests = testList "numerics" [ determinism; promotion ]

@@ -66,6 +66,12 @@ let specs : Spec list =
           let! dim = Gen.choose (-s.Length, s.Length - 1)
           let! seed = genSeed
           return [| uniform (Generator seed) s -3.0 3.0 |], (fun (xs: Tensor[]) -> xs.[0].Softmax(dim)) })
+      { spec "argmax" (Gen.zip genRanked genSeed |> Gen.map (fun (s, seed) ->
+            [| uniform (Generator seed) s -2.0 2.0 |], (fun xs -> xs.[0].ArgMax(Nullable(-1), true).To(DType.Float64) * xs.[0])))
+          with SecondOrder = false }
+      { spec "argmin" (Gen.zip genRanked genSeed |> Gen.map (fun (s, seed) ->
+            [| uniform (Generator seed) s -2.0 2.0 |], (fun xs -> xs.[0].ArgMin().To(DType.Float64) * xs.[0])))
+          with SecondOrder = false }
       reduction "sum" (fun x d k -> x.Sum(d, k) * x.Sum(d, k))
       reduction "prod" (fun x d k -> x.Prod(d, k))
       { reduction "max" (fun x d k -> x.Max(d, k)) with SecondOrder = false }

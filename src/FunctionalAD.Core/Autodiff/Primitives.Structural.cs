@@ -37,6 +37,10 @@ internal static partial class Primitives
     public static readonly Primitive Max = Extremum("max", ReduceOp.Max);
     public static readonly Primitive Min = Extremum("min", ReduceOp.Min);
 
+    // argmax/argmin: Int64 indices, no derivative (primitives all the same, so tensors reach kernels through the table).
+    public static readonly Primitive ArgMax = new("argmax", (b, xs, a) => b.Reduce(ReduceOp.ArgMax, xs[0], ((ReduceAttr)a!).Axes, ((ReduceAttr)a!).KeepDim), [null], [null], zeroDerivative: true);
+    public static readonly Primitive ArgMin = new("argmin", (b, xs, a) => b.Reduce(ReduceOp.ArgMin, xs[0], ((ReduceAttr)a!).Axes, ((ReduceAttr)a!).KeepDim), [null], [null], zeroDerivative: true);
+
     public static readonly Primitive Reshape = Primitive.Linear("reshape",
         (b, xs, a) => xs[0].TryReshapeView((int[])a!) ?? b.Contiguous(xs[0]).TryReshapeView((int[])a!)!,
         (g, xs, _, _) => g.Reshape(xs[0].ShapeRef));

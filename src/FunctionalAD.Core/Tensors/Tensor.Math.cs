@@ -124,29 +124,69 @@ public sealed partial class Tensor
     public Tensor Mul(Tensor other) => this * other;
     /// <summary>this / other elementwise (broadcasting).</summary>
     public Tensor Div(Tensor other) => this / other;
-    /// <summary>a + s; the scalar takes a's dtype.</summary>
+    /// <summary>a + s. A floating-point tensor takes s as its own dtype; an integer or Bool tensor gives Float32 (a
+    /// .NET double is a float, as a Python float is in PyTorch).</summary>
     public static Tensor operator +(Tensor a, double s) => a + ScalarLike(s, a);
-    /// <summary>s + a.</summary>
+    /// <summary>s + a (dtype as for a + s).</summary>
     public static Tensor operator +(double s, Tensor a) => ScalarLike(s, a) + a;
-    /// <summary>a - s.</summary>
+    /// <summary>a - s (dtype as for a + s).</summary>
     public static Tensor operator -(Tensor a, double s) => a - ScalarLike(s, a);
-    /// <summary>s - a.</summary>
+    /// <summary>s - a (dtype as for a + s).</summary>
     public static Tensor operator -(double s, Tensor a) => ScalarLike(s, a) - a;
-    /// <summary>a * s.</summary>
+    /// <summary>a * s (dtype as for a + s).</summary>
     public static Tensor operator *(Tensor a, double s) => a * ScalarLike(s, a);
-    /// <summary>s * a.</summary>
+    /// <summary>s * a (dtype as for a + s).</summary>
     public static Tensor operator *(double s, Tensor a) => ScalarLike(s, a) * a;
-    /// <summary>a / s.</summary>
+    /// <summary>a / s (true division: Float32 for integer tensors).</summary>
     public static Tensor operator /(Tensor a, double s) => a / ScalarLike(s, a);
-    /// <summary>s / a.</summary>
+    /// <summary>s / a (true division: Float32 for integer tensors).</summary>
     public static Tensor operator /(double s, Tensor a) => ScalarLike(s, a) / a;
+    /// <summary>a + s for an integer s: an integer tensor stays integer (Bool gives Int64), a float tensor takes s as its own dtype.</summary>
+    /// <exception cref="TensorException">s does not fit an Int32 tensor.</exception>
+    public static Tensor operator +(Tensor a, long s) => a + ScalarLike(s, a, "add");
+    /// <summary>s + a for an integer s (dtype as for a + s).</summary>
+    /// <exception cref="TensorException">s does not fit an Int32 tensor.</exception>
+    public static Tensor operator +(long s, Tensor a) => ScalarLike(s, a, "add") + a;
+    /// <summary>a - s for an integer s (dtype as for a + s).</summary>
+    /// <exception cref="TensorException">s does not fit an Int32 tensor.</exception>
+    public static Tensor operator -(Tensor a, long s) => a - ScalarLike(s, a, "sub");
+    /// <summary>s - a for an integer s (dtype as for a + s).</summary>
+    /// <exception cref="TensorException">s does not fit an Int32 tensor.</exception>
+    public static Tensor operator -(long s, Tensor a) => ScalarLike(s, a, "sub") - a;
+    /// <summary>a * s for an integer s (dtype as for a + s).</summary>
+    /// <exception cref="TensorException">s does not fit an Int32 tensor.</exception>
+    public static Tensor operator *(Tensor a, long s) => a * ScalarLike(s, a, "mul");
+    /// <summary>s * a for an integer s (dtype as for a + s).</summary>
+    /// <exception cref="TensorException">s does not fit an Int32 tensor.</exception>
+    public static Tensor operator *(long s, Tensor a) => ScalarLike(s, a, "mul") * a;
+    /// <summary>a / s for an integer s: true division (Float32 for integer tensors).</summary>
+    public static Tensor operator /(Tensor a, long s) => a / ScalarLike((double)s, a);
+    /// <summary>s / a for an integer s: true division (Float32 for integer tensors).</summary>
+    public static Tensor operator /(long s, Tensor a) => ScalarLike((double)s, a) / a;
+    /// <summary>a + s for an Int32 s (F# literals); see the long overload.</summary>
+    public static Tensor operator +(Tensor a, int s) => a + (long)s;
+    /// <summary>s + a for an Int32 s.</summary>
+    public static Tensor operator +(int s, Tensor a) => (long)s + a;
+    /// <summary>a - s for an Int32 s.</summary>
+    public static Tensor operator -(Tensor a, int s) => a - (long)s;
+    /// <summary>s - a for an Int32 s.</summary>
+    public static Tensor operator -(int s, Tensor a) => (long)s - a;
+    /// <summary>a * s for an Int32 s.</summary>
+    public static Tensor operator *(Tensor a, int s) => a * (long)s;
+    /// <summary>s * a for an Int32 s.</summary>
+    public static Tensor operator *(int s, Tensor a) => (long)s * a;
+    /// <summary>a / s for an Int32 s (true division).</summary>
+    public static Tensor operator /(Tensor a, int s) => a / (long)s;
+    /// <summary>s / a for an Int32 s (true division).</summary>
+    public static Tensor operator /(int s, Tensor a) => (long)s / a;
 
-    /// <summary>A constant scalar for an operation with <paramref name="like"/>: its dtype (Float32 for integer
-    /// tensors and a non-integral value) and device.</summary>
+    /// <summary>A constant scalar for an operation with <paramref name="like"/>, typed as PyTorch types a Python float:
+    /// the tensor's dtype when it is floating point, else Float32 (so an integer tensor times 1e10 is a Float32 tensor,
+    /// not a wrapped integer); on like's device.</summary>
     internal static Tensor ScalarLike(double value, Tensor like)
     {
-        var dtype = like.DType.IsFloatingPoint() || (like.DType != DType.Bool && Math.Round(value) == value) ? like.DType : DType.Float32;
-        if (like.Device == Device.Cpu && dtype.IsFloatingPoint())
+        var dtype = like.DType.IsFloatingPoint() ? like.DType : DType.Float32;
+        if (like.Device == Device.Cpu)
         {
             // by bits: -0.0 == 0.0, but x / -0.0 must stay -inf
             int i = BitConverter.DoubleToInt64Bits(value) == 0 ? 0 : value == 0 ? -1 : Array.IndexOf(CommonScalars, value);
@@ -155,8 +195,21 @@ public sealed partial class Tensor
         return Full([], value, dtype, like.Device);
     }
 
+    /// <summary>A constant integer scalar for an operation with <paramref name="like"/>, typed as PyTorch types a Python
+    /// int: the tensor's dtype (Int64 for Bool); a floating-point tensor takes it as its own float.</summary>
+    /// <exception cref="TensorException">the value does not fit an Int32 tensor's dtype.</exception>
+    internal static Tensor ScalarLike(long value, Tensor like, string op)
+    {
+        if (like.DType.IsFloatingPoint()) return ScalarLike((double)value, like);
+        var dtype = like.DType == DType.Bool ? DType.Int64 : like.DType;
+        if (dtype == DType.Int32 && value is < int.MinValue or > int.MaxValue)
+            throw new TensorException(op, $"the scalar {value} does not fit the Int32 tensor of shape {FunctionalAD.Shape.Format(like.shape)}; convert the tensor with To(DType.Int64) first");
+        var t = dtype == DType.Int32 ? Scalar((int)value) : Scalar(value);
+        return like.Device == Device.Cpu ? t : t.ToDevice(like.Device);
+    }
+
     /// <summary>True when t is the shared CPU constant <paramref name="value"/> (one of <c>CommonScalars</c>) that
-    /// <see cref="ScalarLike"/> hands out: lets derivative rules skip multiplying by 1 or adding 0.</summary>
+    /// <see cref="ScalarLike(double, Tensor)"/> hands out: lets derivative rules skip multiplying by 1 or adding 0.</summary>
     internal static bool IsCommonScalar(Tensor t, double value)
     {
         if (t.shape.Length != 0 || t.raw is null) return false; // the common case: not a shared scalar at all

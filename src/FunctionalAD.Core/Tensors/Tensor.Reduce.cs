@@ -5,17 +5,18 @@ namespace FunctionalAD;
 
 public sealed partial class Tensor
 {
-    Tensor Reduce(string op, Primitive p, int[]? dims, bool keepDim)
+    Tensor Reduce(string op, Primitive p, int[]? dims, bool keepDim, bool widen = false)
     {
         var axes = FunctionalAD.Shape.NormalizeAxes(op, dims, Rank);
-        var x = DType == DType.Bool ? To(DType.Int64) : this;
+        // Bool counts as Int64; sums and products of integers widen to Int64 (as in PyTorch) instead of wrapping.
+        var x = DType == DType.Bool || (widen && DType == DType.Int32) ? To(DType.Int64) : this;
         return Dispatch.Apply(p, [x], new ReduceAttr(axes, keepDim));
     }
 
     /// <summary>Sum over <paramref name="dims"/> (all when null or empty); reduced dimensions are dropped unless
-    /// <paramref name="keepDim"/>. Bool counts as Int64.</summary>
+    /// <paramref name="keepDim"/>. Integer and Bool tensors sum to Int64 (as in PyTorch), so counts do not wrap.</summary>
     /// <exception cref="TensorException">a dimension is out of range or repeated.</exception>
-    public Tensor Sum(int[]? dims = null, bool keepDim = false) => Reduce("sum", Primitives.Sum, dims, keepDim);
+    public Tensor Sum(int[]? dims = null, bool keepDim = false) => Reduce("sum", Primitives.Sum, dims, keepDim, widen: true);
     /// <summary>Sum over one dimension.</summary>
     public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
 
@@ -30,8 +31,8 @@ public sealed partial class Tensor
     /// <summary>Mean over one dimension.</summary>
     public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
 
-    /// <summary>Product over <paramref name="dims"/> (all when null).</summary>
-    public Tensor Prod(int[]? dims = null, bool keepDim = false) => Reduce("prod", Primitives.Prod, dims, keepDim);
+    /// <summary>Product over <paramref name="dims"/> (all when null); integer and Bool tensors give Int64.</summary>
+    public Tensor Prod(int[]? dims = null, bool keepDim = false) => Reduce("prod", Primitives.Prod, dims, keepDim, widen: true);
 
     /// <summary>Largest element over <paramref name="dims"/> (all when null); ties share the derivative equally.</summary>
     /// <exception cref="TensorException">a reduced dimension is empty.</exception>
@@ -46,9 +47,10 @@ public sealed partial class Tensor
     Tensor Arg(string op, ReduceOp r, int? dim, bool keepDim)
     {
         if (Numel == 0) throw new TensorException(op, $"cannot take {op} of an empty tensor of shape {FunctionalAD.Shape.Format(shape)}");
-        if (dim is null) return new Tensor(Backend.Reduce(r, Backend.Contiguous(Value).TryReshapeView([Numel])!, [0], false));
+        var p = r == ReduceOp.ArgMax ? Primitives.ArgMax : Primitives.ArgMin;
+        if (dim is null) return Dispatch.Apply(p, [Reshape(-1)], new ReduceAttr([0], false));
         int d = FunctionalAD.Shape.NormalizeAxis(op, dim.Value, Rank);
-        return new Tensor(Backend.Reduce(r, Value, Rank == 0 ? [] : [d], keepDim));
+        return Dispatch.Apply(p, [this], new ReduceAttr(Rank == 0 ? [] : [d], keepDim));
     }
 
     /// <summary>Index (Int64) of the largest element: of the flattened tensor when dim is null, else along dim. First index on ties.</summary>

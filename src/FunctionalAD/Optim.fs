@@ -111,12 +111,20 @@ module Optim =
                 let buf = c.Momentum * slots.[1] + step
                 p - c.LearningRate t * buf, [| v; buf |]
 
-    /// One update: new parameters and new state. Gradients must have the parameters' structure and shapes.
-    /// Throws ArgumentException when the state was created for another number of tensors.
+    /// One update: new parameters and new state. Gradients must have the parameters' structure and shapes (for
+    /// Params: the same names). Throws ArgumentException when the names differ or the state was created for another
+    /// number of tensors, ShapeMismatchException when a gradient's shape differs from its parameter's.
     let step (opt: Optimizer) (state: OptimizerState) (p: 'P) (grads: 'P) : 'P * OptimizerState =
         noGrad (fun () ->
             let ps, gs = Tree.leaves p, Tree.leaves grads
             if ps.Length <> gs.Length then invalidArg "grads" (sprintf "Optim.step: %d parameters but %d gradients" ps.Length gs.Length)
+            // Params pair by name, not by position: gradients of another model must not be applied silently.
+            match box p, box grads with
+            | (:? Params as pp), (:? Params as gp) when pp.Names <> gp.Names ->
+                let missing = Set.difference (set pp.Names) (set gp.Names) |> Set.toList
+                let extra = Set.difference (set gp.Names) (set pp.Names) |> Set.toList
+                invalidArg "grads" (sprintf "Optim.step: the gradients are not those of these parameters: no gradient for %A, gradients for unknown %A" missing extra)
+            | _ -> ()
             if state.Slots |> Array.exists (fun s -> s.Length <> ps.Length) then
                 invalidArg "state" (sprintf "Optim.step: the state was created for another set of parameters (expected %d tensors)" ps.Length)
             let results = Array.init ps.Length (fun i ->

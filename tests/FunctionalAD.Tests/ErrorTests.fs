@@ -35,7 +35,8 @@ let tests =
             throwsWith<ShapeMismatchException> [ "item"; "[3]" ] (fun () -> box ((Tensor.zeros [ 3 ]).item()))
         testCase "index out of range" <| fun () ->
             throwsWith<TensorException> [ "indexSelect"; "index 5"; "size 3" ] (fun () -> box ((Tensor.zeros [ 3 ]).IndexSelect(0, tensor [ 5L ])))
-            throwsWith<TensorException> [ "select"; "index 3" ] (fun () -> box ((Tensor.zeros [ 3 ]).[3]))
+            throwsWith<TensorException> [ "index"; "index 3"; "dimension 0 of size 3" ] (fun () -> box ((Tensor.zeros [ 3 ]).[3]))
+            throwsWith<TensorException> [ "select"; "index 3" ] (fun () -> box ((Tensor.zeros [ 3 ]).Select(0, 3)))
         testCase "grad of a non-scalar function says what to use instead" <| fun () ->
             throwsWith<ShapeMismatchException> [ "grad"; "[3]"; "jacobian" ] (fun () -> box (grad (fun (x: Tensor) -> x * 2.0) (Tensor.zeros [ 3; ] |> fun t -> t.toDtype DType.Float64)))
         testCase "diff of a non-scalar input" <| fun () ->

@@ -77,4 +77,59 @@ let promotion =
             Expect.equal ((tensor [ true; true; false ]).Sum().ToArray<int64>().[0]) 2L "Bool counts"
     ]
 
-let tests = testList "numerics" [ determinism; promotion ]
+let private throwsNamed<'E when 'E :> exn> (f: unit -> unit) (fragment: string) (what: string) =
+    let e = Expect.throwsC f id
+    if not (e :? 'E) then failtestf "%s: expected %s, got %s: %s" what typeof<'E>.Name (e.GetType().Name) e.Message
+    Expect.stringContains e.Message fragment what
+
+let edges =
+    testList "edges that once gave wrong numbers or crashes" [
+        testCase "shape products are checked exactly, with the element count in the message" <| fun () ->
+            throwsNamed<ShapeMismatchException> (fun () -> Tensor.Zeros([| 65536; 65536; 65536; 65536 |]) |> ignore) "18446744073709551616 elements" "2^64 elements is not an empty tensor"
+            throwsNamed<ShapeMismatchException> (fun () -> Tensor.Ones([| 641; 6700417; 65535; 65537 |]) |> ignore) "elements" "a product wrapping to 1 is refused"
+            throwsNamed<ShapeMismatchException> (fun () -> Tensor.Zeros([| 0; 65536; 65536 |]) |> ignore) "elements" "an empty tensor whose strides would overflow"
+            Expect.equal (Tensor.Zeros([| 0; 3 |]).Numel) 0 "an empty tensor is fine"
+        testCase "logsumexp with infinities and over an empty dimension" <| fun () ->
+            let lse (xs: float list) = (tensor xs).LogSumExp().item()
+            Expect.equal (lse [ infinity; 1.0 ]) infinity "[inf; 1]"
+            Expect.equal (lse [ infinity; infinity ]) infinity "[inf; inf]"
+            Expect.equal (lse [ -infinity; -infinity ]) -infinity "[-inf; -inf]"
+            Expect.isTrue (Double.IsNaN (lse [ nan; 1.0 ])) "NaN stays NaN"
+            let e = Tensor.Zeros([| 2; 0 |], DType.Float64)
+            Expect.sequenceEqual (e.LogSumExp(1).ToDoubleArray()) [| -infinity; -infinity |] "empty dimension: -inf"
+            Expect.sequenceEqual (e.Softmax(1).Shape) [| 2; 0 |] "softmax over an empty dimension: empty"
+        testCase "d/dy 0^y is 0 (PyTorch's convention), not NaN" <| fun () ->
+            let g = grad (fun (y: Tensor) -> (tensor [ 0.0; 0.0; 2.0 ] ** y).sum()) (tensor [ 2.0; 0.0; 3.0 ])
+            Expect.sequenceEqual (g.ToDoubleArray()) [| 0.0; 0.0; 8.0 * log 2.0 |] "0^2, 0^0, 2^3"
+        testCase "Optim.step pairs Params by name" <| fun () ->
+            let p = Params.ofList [ "a", tensor [ 1.0 ]; "b", tensor [ 2.0 ] ]
+            let other = Params.ofList [ "a", tensor [ 1.0 ]; "c", tensor [ 2.0 ] ]
+            let opt = Optim.sgd 0.1
+            throwsNamed<ArgumentException> (fun () -> Optim.step opt (Optim.init opt p) p other |> ignore) "\"c\"" "names the unknown gradient"
+        testCase "an out-of-range index names its dimension" <| fun () ->
+            let t = Tensor.Zeros([| 2; 3 |])
+            throwsNamed<TensorException> (fun () -> t.[0, 7] |> ignore) "dimension 1 of size 3" "t.[0, 7] on [2;3]"
+        testCase "matmul with an inner dimension of 0 is zeros, and so is its gradient" <| fun () ->
+            let a, b = Tensor.Zeros([| 3; 0 |], DType.Float64), Tensor.Zeros([| 0; 4 |], DType.Float64)
+            let c = a.MatMul b
+            Expect.sequenceEqual c.Shape [| 3; 4 |] "shape"
+            Expect.isTrue (c.ToDoubleArray() |> Array.forall ((=) 0.0)) "zeros"
+            Expect.sequenceEqual (a.MatMul(Tensor.Zeros([| 0 |], DType.Float64)).Shape) [| 3 |] "[3;0] @ [0]"
+            Expect.sequenceEqual ((grad (fun (x: Tensor) -> x.MatMul(b).sum()) a).Shape) [| 3; 0 |] "gradient"
+        testCase "0-D tensors: clear errors for ops that need a dimension, PyTorch's answers for the rest" <| fun () ->
+            let s = scalar 2.5
+            throwsNamed<TensorException> (fun () -> s.Slice(0, Nullable 0, Nullable 1, 1) |> ignore) "0-D" "slice"
+            throwsNamed<TensorException> (fun () -> s.Select(0, 0) |> ignore) "0-D" "select"
+            throwsNamed<TensorException> (fun () -> Tensor.Concat([| s; s |], 0) |> ignore) "0-D" "concat"
+            Expect.equal (s.Sum(-1).item()) 2.5 "sum over dim -1 of a 0-D tensor"
+            Expect.equal (s.Softmax().item()) 1.0 "softmax of a 0-D tensor"
+            Expect.equal (s.LogSoftmax().item()) 0.0 "logSoftmax of a 0-D tensor"
+        testCase "hessian at an empty input is [0; 0]" <| fun () ->
+            Expect.sequenceEqual ((hessian (fun (x: Tensor) -> x.sum()) (Tensor.Zeros([| 0 |], DType.Float64))).Shape) [| 0; 0 |] "shape"
+        testCase "Bool matmul is refused like Bool arithmetic" <| fun () ->
+            let b = tensor [ [ true; false ]; [ false; true ] ]
+            throwsNamed<DTypeMismatchException> (fun () -> b.MatMul b |> ignore) "Bool" "bool @ bool"
+            throwsNamed<DTypeMismatchException> (fun () -> b + b |> ignore) "Bool" "bool + bool"
+    ]
+
+let tests = testList "numerics" [ determinism; promotion; edges ]

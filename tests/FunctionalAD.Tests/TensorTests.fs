@@ -176,11 +176,12 @@ let elementwise =
             check "sigmoid" (sigmoid x) (fun v -> 1.0 / (1.0 + exp -v))
             check "softplus" (softplus (x * 100.0)) (fun v -> v * 100.0 + Math.Log(1.0 + exp (-v * 100.0)))
             check "clamp" (clamp 0.7 1.5 x) (fun v -> min 1.5 (max 0.7 v))
-        testCase "dtype promotion: Float32 op Float64 is Float64, scalars keep the tensor's dtype" <| fun () ->
+        testCase "dtype promotion: Float32 op Float64 is Float64, scalars follow PyTorch's rules" <| fun () ->
             Expect.equal ((tensor [ 1.0f ] + tensor [ 1.0 ]).dtype) DType.Float64 "promotion"
             Expect.equal ((tensor [ 1.0f ] * 2.0).dtype) DType.Float32 "scalar keeps Float32"
             Expect.equal ((tensor [ 1; 2 ] + tensor [ 1.0f ]).dtype) DType.Float32 "int + float32"
-            Expect.equal ((tensor [ 1; 2 ] * 2.0).dtype) DType.Int32 "int * integral scalar stays int"
+            Expect.equal ((tensor [ 1; 2 ] * 2.0).dtype) DType.Float32 "int * a double is Float32 (PyTorch: int tensor * Python float)"
+            Expect.equal ((tensor [ 1; 2 ] * 2).dtype) DType.Int32 "int * an int stays int"
             Expect.equal ((tensor [ 1; 2 ] / tensor [ 2; 2 ]).dtype) DType.Float32 "int / int is true division"
         testCase "comparisons and where" <| fun () ->
             let x = tensor [ 1.0; 2.0; 3.0 ]

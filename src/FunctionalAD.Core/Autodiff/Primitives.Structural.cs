@@ -128,11 +128,11 @@ internal static partial class Primitives
         [(g, xs, _, _) => ColumnMajor(xs[0]) ? xs[1].MatMul(g.Transpose(-1, -2)).Transpose(-1, -2) : g.MatMul(xs[1].Transpose(-1, -2)),
          (g, xs, _, _) => ColumnMajor(xs[1]) ? g.Transpose(-1, -2).MatMul(xs[0]).Transpose(-1, -2) : xs[0].Transpose(-1, -2).MatMul(g)]);
 
-    /// <summary>A matrix as a batch of one (a view: adding a size-1 dimension always is one).</summary>
-    static RawTensor AsBatch(RawTensor x) => x.TryReshapeView([1, x.Shape[0], x.Shape[1]])!;
+    /// <summary>A matrix as a batch of one: the same view with a leading size-1 dimension (its stride is never used).</summary>
+    static RawTensor AsBatch(RawTensor x) => new(x.Storage, [1, x.Shape[0], x.Shape[1]], [0, x.Strides[0], x.Strides[1]], x.Offset);
 
-    /// <summary>The one product of a [1, m, n] result, as a matrix (a view).</summary>
-    static RawTensor Unbatch(RawTensor r) => r.TryReshapeView([r.Shape[1], r.Shape[2]])!;
+    /// <summary>The one product of a [1, m, n] result, as a matrix (the same view without the batch dimension).</summary>
+    static RawTensor Unbatch(RawTensor r) => new(r.Storage, [r.Shape[1], r.Shape[2]], [r.Strides[1], r.Strides[2]], r.Offset);
 
     /// <summary>
     /// True when the matrices of x are stored column by column (x is a transposed view, like Wᵀ in x·Wᵀ). Its

@@ -140,6 +140,7 @@ public static class Transform
     static Tensor ForwardJacobian(Func<Tensor, Tensor> f, Tensor x, int[] outShape)
     {
         int n = x.Numel;
+        if (n == 0) return Tensor.Zeros(outShape, x.DType, x.Device); // no columns (a Hessian at an empty x is [0, 0])
         var cols = new Tensor[n];
         for (int j = 0; j < n; j++) cols[j] = Jvp(xs => f(xs[0]), [x], [Basis(x.ShapeRef, j, x)]).Tangent.Reshape(-1);
         return Tensor.Stack(cols, 1).Reshape(outShape);

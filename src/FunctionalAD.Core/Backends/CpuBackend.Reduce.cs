@@ -101,7 +101,7 @@ public sealed partial class CpuBackend
     {
         int batch = a.Shape[0], m = a.Shape[1], k = a.Shape[2], n = b.Shape[2];
         var c = new T[batch * m * n];
-        Gemm.Multiply(batch, m, n, k, Operand<T>(a), Operand<T>(b), c);
+        if (k > 0 && c.Length > 0) Gemm.Multiply(batch, m, n, k, Operand<T>(a), Operand<T>(b), c); // k = 0: a sum of nothing, zeros
         return Wrap(c, [batch, m, n]);
     }
 

@@ -56,7 +56,8 @@ public readonly struct Pow : IBinaryOp
     bool IBinaryOp.AcceptsIntegers => false;
     T IBinaryOp.Apply<T, M>(M m, T a, T b) => m.Pow(a, b);
     T IBinaryOp.DerivativeA<T, M>(M m, T a, T b, T y) => m.Mul(b, m.Pow(a, m.Sub(b, m.Const(1))));
-    T IBinaryOp.DerivativeB<T, M>(M m, T a, T b, T y) => m.Mul(y, m.Log(a));
+    // y·log a, read as 0 where a = 0 (PyTorch's convention: 0^b is flat in b there, where y·log a would be 0·-inf).
+    T IBinaryOp.DerivativeB<T, M>(M m, T a, T b, T y) => m.Mul(y, m.Log(m.Add(a, m.Sub(m.Const(1), m.Positive(m.Abs(a))))));
 }
 
 /// <summary>atan2(a, b), the angle of the point (b, a); ∂/∂a = b/(a² + b²), ∂/∂b = -a/(a² + b²) (floating point only).</summary>

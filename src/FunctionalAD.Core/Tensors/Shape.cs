@@ -7,12 +7,28 @@ public static class Shape
     public static string Format(ReadOnlySpan<int> shape) => "[" + string.Join(",", shape.ToArray()) + "]";
 
     /// <summary>The number of elements of a shape (1 for the scalar shape []).</summary>
+    /// <exception cref="ShapeMismatchException">the count exceeds int.MaxValue (the count is in the message).</exception>
     public static int Numel(ReadOnlySpan<int> shape)
     {
         long n = 1;
-        foreach (var d in shape) n *= d;
-        return checked((int)n);
+        foreach (var d in shape)
+        {
+            n *= d;
+            if (n > int.MaxValue || n < 0) throw TooLarge("shape", shape);
+        }
+        return (int)n;
     }
+
+    /// <summary>The element count of a shape, exactly (it may exceed any machine integer).</summary>
+    static System.Numerics.BigInteger Count(ReadOnlySpan<int> shape)
+    {
+        System.Numerics.BigInteger n = 1;
+        foreach (var d in shape) n *= d;
+        return n;
+    }
+
+    static ShapeMismatchException TooLarge(string op, ReadOnlySpan<int> shape) =>
+        new(op, $"shape {Format(shape)} has {Count(shape)} elements; at most {int.MaxValue} are supported");
 
     /// <summary>Row-major (C-order) strides of a shape.</summary>
     public static int[] ContiguousStrides(ReadOnlySpan<int> shape)
@@ -24,17 +40,20 @@ public static class Shape
         return strides;
     }
 
-    /// <summary>Checks a shape given by a user: every dimension non-negative.</summary>
-    /// <exception cref="ShapeMismatchException">a dimension is negative.</exception>
+    /// <summary>Checks a shape given by a user: every dimension non-negative, at most int.MaxValue elements, and the
+    /// product of its non-zero sizes within int.MaxValue (strides are ints).</summary>
+    /// <exception cref="ShapeMismatchException">a dimension is negative or the shape is too large (with its element count).</exception>
     public static int[] Validate(string op, int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
         if (shape.Length == 0) return shape;
         foreach (var d in shape)
             if (d < 0) throw new ShapeMismatchException(op, $"shape {Format(shape)} has a negative dimension; expected sizes >= 0");
+        // Exactly, not in a wrapping 64-bit product: [65536; 65536; 65536; 65536] is 2^64 elements, not 0. Strides are
+        // ints, so even an empty tensor may not have a dimension product (of its other sizes) beyond int.MaxValue.
         long n = 1;
-        foreach (var d in shape) n *= d;
-        if (n > int.MaxValue) throw new ShapeMismatchException(op, $"shape {Format(shape)} has {n} elements; at most {int.MaxValue} are supported");
+        foreach (var d in shape)
+            if (d != 0 && (n *= d) > int.MaxValue) throw TooLarge(op, shape);
         return (int[])shape.Clone();
     }
 
@@ -70,10 +89,21 @@ public static class Shape
     /// <exception cref="TensorException">the axis is outside -rank..rank-1.</exception>
     public static int NormalizeAxis(string op, int axis, int rank)
     {
-        int r = axis < 0 ? axis + rank : axis;
-        if (r < 0 || r >= Math.Max(rank, 1) || (rank == 0 && r != 0))
-            throw new TensorException(op, $"dimension {axis} is out of range for a tensor of rank {rank}; expected {-Math.Max(rank, 1)}..{Math.Max(rank, 1) - 1}");
+        // A 0-D tensor accepts -1 and 0, as in PyTorch (reducing over "it" reduces nothing).
+        int span = Math.Max(rank, 1);
+        int r = axis < 0 ? axis + span : axis;
+        if (r < 0 || r >= span)
+            throw new TensorException(op, $"dimension {axis} is out of range for a tensor of rank {rank}; expected {-span}..{span - 1}");
         return r;
+    }
+
+    /// <summary>Turns a possibly negative dimension of an op that indexes along it (slice, select, concat, ...) into
+    /// 0..rank-1; a 0-D tensor has no such dimension.</summary>
+    /// <exception cref="TensorException">the tensor is 0-D, or the dimension is outside -rank..rank-1.</exception>
+    public static int NormalizeDim(string op, int dim, int rank)
+    {
+        if (rank == 0) throw new TensorException(op, $"needs a tensor with at least one dimension, got a 0-D tensor (dimension {dim} was asked for)");
+        return NormalizeAxis(op, dim, rank);
     }
 
     /// <summary>Normalises a list of axes; null or empty means all axes. Sorted, without duplicates.</summary>

@@ -59,7 +59,7 @@ public sealed partial class Tensor
     /// <summary>Swaps two dimensions (a view).</summary>
     public Tensor Transpose(int dim0, int dim1)
     {
-        int a = FunctionalAD.Shape.NormalizeAxis("transpose", dim0, Rank), b = FunctionalAD.Shape.NormalizeAxis("transpose", dim1, Rank);
+        int a = FunctionalAD.Shape.NormalizeDim("transpose", dim0, Rank), b = FunctionalAD.Shape.NormalizeDim("transpose", dim1, Rank);
         var p = new int[Rank];
         for (int i = 0; i < Rank; i++) p[i] = i;
         (p[a], p[b]) = (p[b], p[a]);
@@ -137,7 +137,7 @@ public sealed partial class Tensor
     /// <exception cref="TensorException">step is not positive, or dim is out of range.</exception>
     public Tensor Slice(int dim, int? start = null, int? end = null, int step = 1)
     {
-        int d = FunctionalAD.Shape.NormalizeAxis("slice", dim, Rank);
+        int d = FunctionalAD.Shape.NormalizeDim("slice", dim, Rank);
         if (step <= 0) throw new TensorException("slice", $"step must be positive, got {step}");
         int n = shape[d];
         int s = start ?? 0, e = end ?? n;
@@ -153,7 +153,7 @@ public sealed partial class Tensor
     /// <exception cref="TensorException">the range is outside the dimension.</exception>
     public Tensor Narrow(int dim, int start, int length)
     {
-        int d = FunctionalAD.Shape.NormalizeAxis("narrow", dim, Rank);
+        int d = FunctionalAD.Shape.NormalizeDim("narrow", dim, Rank);
         if (start < 0 || length < 0 || start + length > shape[d])
             throw new TensorException("narrow", $"range {start}..{start + length} is outside dimension {d} of size {shape[d]}");
         return Slice(d, start, start + length);
@@ -163,7 +163,7 @@ public sealed partial class Tensor
     /// <exception cref="TensorException">index is out of range (negative counts from the end).</exception>
     public Tensor Select(int dim, int index)
     {
-        int d = FunctionalAD.Shape.NormalizeAxis("select", dim, Rank);
+        int d = FunctionalAD.Shape.NormalizeDim("select", dim, Rank);
         int i = index < 0 ? index + shape[d] : index;
         if (i < 0 || i >= shape[d]) throw new TensorException("select", $"index {index} is out of range for dimension {d} of size {shape[d]}");
         var s = new List<int>(shape);
@@ -177,9 +177,15 @@ public sealed partial class Tensor
     {
         get
         {
-            if (indices.Length > Rank) throw new TensorException("index", $"{indices.Length} indices for a tensor of rank {Rank}");
+            if (indices.Length > Rank) throw new TensorException("index", $"{indices.Length} indices for a tensor of rank {Rank} (shape {FunctionalAD.Shape.Format(shape)})");
             var t = this;
-            foreach (var i in indices) t = t.Select(0, i);
+            for (int k = 0; k < indices.Length; k++)
+            {
+                int i = indices[k];
+                if (i < -shape[k] || i >= shape[k])
+                    throw new TensorException("index", $"index {i} is out of range for dimension {k} of size {shape[k]} (tensor of shape {FunctionalAD.Shape.Format(shape)})");
+                t = t.Select(0, i);
+            }
             return t;
         }
     }
@@ -190,7 +196,7 @@ public sealed partial class Tensor
     {
         if (tensors.Count == 0) throw new ShapeMismatchException("concat", "expected at least one tensor");
         var first = tensors[0];
-        int d = FunctionalAD.Shape.NormalizeAxis("concat", dim, first.Rank);
+        int d = FunctionalAD.Shape.NormalizeDim("concat", dim, first.Rank);
         var dtype = first.DType;
         foreach (var t in tensors)
         {
@@ -220,7 +226,7 @@ public sealed partial class Tensor
     /// <exception cref="ShapeMismatchException">the sizes do not add up.</exception>
     public Tensor[] Split(int[] sizes, int dim = 0)
     {
-        int d = FunctionalAD.Shape.NormalizeAxis("split", dim, Rank);
+        int d = FunctionalAD.Shape.NormalizeDim("split", dim, Rank);
         if (sizes.Any(s => s < 0) || sizes.Sum() != shape[d])
             throw new ShapeMismatchException("split", $"sizes {F(sizes)} do not add up to dimension {d} of size {shape[d]}");
         var r = new Tensor[sizes.Length];
@@ -234,7 +240,7 @@ public sealed partial class Tensor
     public Tensor[] Split(int size, int dim = 0)
     {
         if (size <= 0) throw new TensorException("split", $"size must be positive, got {size}");
-        int d = FunctionalAD.Shape.NormalizeAxis("split", dim, Rank);
+        int d = FunctionalAD.Shape.NormalizeDim("split", dim, Rank);
         var sizes = new List<int>();
         for (int at = 0; at < shape[d]; at += size) sizes.Add(Math.Min(size, shape[d] - at));
         return Split([.. sizes], d);
@@ -246,7 +252,7 @@ public sealed partial class Tensor
     /// <exception cref="TensorException">index is not 1-D or an entry is out of range.</exception>
     public Tensor IndexSelect(int dim, Tensor index)
     {
-        int d = FunctionalAD.Shape.NormalizeAxis("indexSelect", dim, Rank);
+        int d = FunctionalAD.Shape.NormalizeDim("indexSelect", dim, Rank);
         if (index.DType is not (DType.Int32 or DType.Int64)) throw new DTypeMismatchException("indexSelect", $"index must be Int32 or Int64, got {index.DType}");
         if (index.Rank != 1) throw new TensorException("indexSelect", $"index must be 1-D, got shape {F(index.shape)}");
         SameDevice("indexSelect", this, index);
@@ -292,7 +298,7 @@ public sealed partial class Tensor
     /// <exception cref="DeviceMismatchException">x and index are on different devices.</exception>
     public Tensor Gather(int dim, Tensor index)
     {
-        int d = FunctionalAD.Shape.NormalizeAxis("gather", dim, Rank);
+        int d = FunctionalAD.Shape.NormalizeDim("gather", dim, Rank);
         SameDevice("gather", this, index);
         var lin = LinearIndex("gather", shape, d, index);
         return Reshape(-1).IndexSelect(0, lin).Reshape(index.shape);
@@ -307,7 +313,7 @@ public sealed partial class Tensor
     public static Tensor ScatterAdd(int[] shape, int dim, Tensor index, Tensor source)
     {
         var s = FunctionalAD.Shape.Validate("scatterAdd", shape);
-        int d = FunctionalAD.Shape.NormalizeAxis("scatterAdd", dim, s.Length);
+        int d = FunctionalAD.Shape.NormalizeDim("scatterAdd", dim, s.Length);
         if (!index.shape.AsSpan().SequenceEqual(source.shape))
             throw new ShapeMismatchException("scatterAdd", $"index shape {F(index.shape)} and source shape {F(source.shape)} differ");
         SameDevice("scatterAdd", source, index);

@@ -23,7 +23,8 @@ public sealed partial class Tensor
         int m = shape[^2], k = shape[^1], k2 = other.shape[^2], n = other.shape[^1];
         if (k != k2) throw new ShapeMismatchException("matmul", $"shapes {F(shape)} and {F(other.shape)} are not aligned ({k} != {k2})");
         var dtype = DTypes.Promote(DType, other.DType);
-        if (!dtype.IsFloatingPoint()) dtype = DType.Float32;
+        if (dtype == DType.Bool) throw new DTypeMismatchException("matmul", $"Bool tensors have no arithmetic (shapes {F(shape)} and {F(other.shape)}); cast with To(DType.Float32)");
+        if (!dtype.IsFloatingPoint()) dtype = DType.Float32; // integer products are computed in Float32
         if (Rank == 2 && other.Rank == 2) return Dispatch.Apply(Primitives.BatchMatMul, [To(dtype), other.To(dtype)], null);
         var batch = FunctionalAD.Shape.Broadcast("matmul", shape[..^2], other.shape[..^2]);
         int b = FunctionalAD.Shape.Numel(batch);

@@ -78,8 +78,13 @@ public sealed partial class Tensor
     {
         var x = Float("logsumexp");
         var axes = FunctionalAD.Shape.NormalizeAxes("logsumexp", dims, Rank);
+        foreach (var a in axes)
+            if (shape[a] == 0) // a sum of no terms is 0, and log 0 = -inf (as in PyTorch)
+                return Full(FunctionalAD.Shape.Reduced(shape, axes, keepDim), double.NegativeInfinity, x.DType, Device);
         var m = x.StopGradient().Max(axes, true);
-        m = Where(m.Ne(double.NegativeInfinity), m, ZerosView(m)); // all -inf: shift by 0, result -inf
+        // Shift by the maximum only where it is finite: an infinite maximum would make inf - inf = NaN, while
+        // log Σ exp over a row holding +inf is +inf and over a row of -inf is -inf, which the unshifted sum gives.
+        m = Where(m.Abs().Lt(double.PositiveInfinity), m, ZerosView(m));
         var r = (x - m).Exp().Sum(axes, true).Log() + m;
         return keepDim ? r : r.Reshape(FunctionalAD.Shape.Reduced(shape, axes, false));
     }

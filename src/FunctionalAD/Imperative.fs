@@ -10,23 +10,26 @@ open System.Runtime.InteropServices
 open FunctionalAD
 
 /// A mutable reference to an immutable tensor, with the gradient of the last Backward calls accumulated in Grad.
+/// Backward calls from several threads into one parameter add up (the accumulation is synchronised).
 [<AllowNullLiteral>]
 type Parameter(name: string, value: Tensor) =
     let mutable value = value
     let mutable grad: Tensor = null
+    // Backward may run on several threads into one shared parameter: each read-add-write of Grad is atomic.
+    let gate = obj ()
 
     /// The parameter's path (e.g. "l1.w").
     member _.Name = name
     /// The current value. Setting it replaces the tensor (tensors themselves never change).
     member _.Value with get () = value and set v = value <- v
     /// The accumulated gradient, or null before the first Backward (or after ZeroGrad).
-    member _.Grad with get () = grad and set g = grad <- g
+    member _.Grad with get () = lock gate (fun () -> grad) and set g = lock gate (fun () -> grad <- g)
     /// The value as a tracked leaf: operations on it are recorded so that Backward reaches this parameter.
     member p.Tracked() = value.RequiresGrad(name, p)
     override _.ToString() = sprintf "Parameter %s %s" name (string value)
 
     interface IGradientSink with
-        member _.Accumulate g = grad <- if isNull grad then g else grad + g
+        member _.Accumulate g = lock gate (fun () -> grad <- if isNull grad then g else grad + g)
 
 /// A parameter with its path, as listed by Module.NamedParameters (PyTorch's named_parameters() pairs).
 /// F#: `for { Name = n; Parameter = p } in m.NamedParameters()`; C#: `foreach (var (name, p) in m.NamedParameters())`.

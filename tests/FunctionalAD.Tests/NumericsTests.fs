@@ -132,4 +132,14 @@ let edges =
             throwsNamed<DTypeMismatchException> (fun () -> b + b |> ignore) "Bool" "bool + bool"
     ]
 
-let tests = testList "numerics" [ determinism; promotion; edges ]
+let concurrency =
+    testList "concurrency" [
+        testCase "Backward on two threads into one shared Parameter loses no update" <| fun () ->
+            let p = FunctionalAD.Imperative.Parameter("w", tensor [ 1.0; 2.0 ])
+            let x = tensor [ 2.0; 4.0 ]
+            let work () = System.Threading.Tasks.Task.Run(fun () -> for _ in 1 .. 2000 do (p.Tracked() * x).Sum().Backward() |> ignore)
+            System.Threading.Tasks.Task.WaitAll [| work (); work () |]
+            Expect.sequenceEqual (p.Grad.ToDoubleArray()) [| 8000.0; 16000.0 |] "4000 backward passes of [2; 4]"
+    ]
+
+let tests = testList "numerics" [ determinism; promotion; edges; concurrency ]

@@ -13,6 +13,7 @@ let all =
         GemmTests.tests
         GpuTests.tests
         NumericsTests.tests
+        FuzzTests.tests
     ]
 
 [<EntryPoint>]

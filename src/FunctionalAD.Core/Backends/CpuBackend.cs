@@ -26,6 +26,7 @@ public sealed partial class CpuBackend : IBackend
     /// <summary>The elements of x row-major: the storage itself when x is contiguous, else a copy.</summary>
     internal static (T[] Array, int Offset) Read<T>(RawTensor x)
     {
+        if (x.Numel == 0) return ([], 0); // an empty view's offset may lie past its storage
         if (x.IsContiguous) return (Data<T>(x), x.Offset);
         var dst = Uninit<T>(x.Numel);
         CopyStrided(x, dst, 0, Shape.ContiguousStrides(x.Shape));

@@ -78,7 +78,8 @@ public sealed class RawTensor
     /// every group of merged or split dimensions must be contiguous within itself); otherwise null.</summary>
     public RawTensor? TryReshapeView(int[] shape)
     {
-        if (IsContiguous) return new RawTensor(Storage, shape, FunctionalAD.Shape.ContiguousStrides(shape), Offset);
+        // an empty tensor has no layout to keep: any strides view it
+        if (IsContiguous || Numel == 0) return new RawTensor(Storage, shape, FunctionalAD.Shape.ContiguousStrides(shape), Offset);
         var strides = ViewStrides(Shape, Strides, shape);
         return strides is null ? null : new RawTensor(Storage, shape, strides, Offset);
     }

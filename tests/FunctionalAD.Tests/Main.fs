@@ -12,6 +12,7 @@ let all =
         ApiTests.tests
         GemmTests.tests
         GpuTests.tests
+        OpTests.tests
     ]
 
 [<EntryPoint>]

@@ -76,6 +76,20 @@ internal readonly struct Float32Ops : IElementOps<float>, IElementMath<float>
     public float Floor(float a) => XMath.Floor(a);
     public float Ceil(float a) => XMath.Ceiling(a);
     public float Round(float a) => XMath.RoundToEven(a);
+    public float IfPositive(float c, float a, float b) => c > 0f ? a : b;
+    public float Hypot(float a, float b) => (float)Special.Hypot(a, b);
+    public float Fmod(float a, float b) => (float)XMath.Rem((double)a, b);
+    public float Log2(float a) => (float)XMath.Log2((double)a);
+    public float Log10(float a) => (float)XMath.Log10((double)a);
+    public float Asinh(float a) => (float)Special.Asinh(a);
+    public float Acosh(float a) => (float)Special.Acosh(a);
+    public float Atanh(float a) => (float)Special.Atanh(a);
+    public float Erf(float a) => (float)Special.Erf(a);
+    public float Erfc(float a) => (float)Special.Erfc(a);
+    public float Erfinv(float a) => (float)Special.Erfinv(a);
+    public float Lgamma(float a) => (float)Special.Lgamma(a);
+    public float Digamma(float a) => (float)Special.Digamma(a);
+    public float Polygamma<N>(float a) where N : struct, IPolygammaOrder => (float)Special.Polygamma(default(N).Order, a);
 }
 
 /// <summary>Float64 elements.</summary>
@@ -139,6 +153,20 @@ internal readonly struct Float64Ops : IElementOps<double>, IElementMath<double>
     public double Floor(double a) => XMath.Floor(a);
     public double Ceil(double a) => XMath.Ceiling(a);
     public double Round(double a) => XMath.RoundToEven(a);
+    public double IfPositive(double c, double a, double b) => c > 0.0 ? a : b;
+    public double Hypot(double a, double b) => Special.Hypot(a, b);
+    public double Fmod(double a, double b) => XMath.Rem(a, b);
+    public double Log2(double a) => XMath.Log2(a);
+    public double Log10(double a) => XMath.Log10(a);
+    public double Asinh(double a) => Special.Asinh(a);
+    public double Acosh(double a) => Special.Acosh(a);
+    public double Atanh(double a) => Special.Atanh(a);
+    public double Erf(double a) => Special.Erf(a);
+    public double Erfc(double a) => Special.Erfc(a);
+    public double Erfinv(double a) => Special.Erfinv(a);
+    public double Lgamma(double a) => Special.Lgamma(a);
+    public double Digamma(double a) => Special.Digamma(a);
+    public double Polygamma<N>(double a) where N : struct, IPolygammaOrder => Special.Polygamma(default(N).Order, a);
 }
 
 /// <summary>Int32 elements.</summary>
@@ -217,6 +245,20 @@ internal readonly struct GpuIntegerMath<T, TOps> : IElementMath<T> where T : unm
     public T Floor(T a) => a;
     public T Ceil(T a) => a;
     public T Round(T a) => a;
+    public T IfPositive(T c, T a, T b) => O.Less(O.Zero, c) ? a : b;
+    public T Hypot(T a, T b) => O.Zero;
+    public T Fmod(T a, T b) => O.Zero;
+    public T Log2(T a) => O.Zero;
+    public T Log10(T a) => O.Zero;
+    public T Asinh(T a) => O.Zero;
+    public T Acosh(T a) => O.Zero;
+    public T Atanh(T a) => O.Zero;
+    public T Erf(T a) => O.Zero;
+    public T Erfc(T a) => O.Zero;
+    public T Erfinv(T a) => O.Zero;
+    public T Lgamma(T a) => O.Zero;
+    public T Digamma(T a) => O.Zero;
+    public T Polygamma<N>(T a) where N : struct, IPolygammaOrder => O.Zero;
 }
 
 /// <summary>Bool as a byte (0 or 1): comparisons, casts and where; no arithmetic (the host refuses it).</summary>

@@ -182,6 +182,66 @@ module TensorExtensions =
     let softplus (x: Tensor) = x.Softplus()
     /// SiLU (swish): x·sigmoid(x).
     let silu (x: Tensor) = x.Silu()
+    /// ELU with α = 1 (x.Elu(alpha) for another α).
+    let elu (x: Tensor) = x.Elu()
+    /// SELU (PyTorch's constants).
+    let selu (x: Tensor) = x.Selu()
+    /// x for x > 0, slope·x otherwise.
+    let leakyRelu (slope: float) (x: Tensor) = x.LeakyRelu(slope)
+    /// x limited to [-1, 1], derivative 0 on the boundaries (x.Hardtanh(min, max) for other bounds).
+    let hardtanh (x: Tensor) = x.Hardtanh()
+    /// Mish: x·tanh(softplus x).
+    let mish (x: Tensor) = x.Mish()
+    /// x/(1 + |x|).
+    let softsign (x: Tensor) = x.Softsign()
+    /// log(sigmoid x), stable.
+    let logSigmoid (x: Tensor) = x.LogSigmoid()
+    /// The error function.
+    let erf (x: Tensor) = x.Erf()
+    /// 1 - erf x, accurate in the tail.
+    let erfc (x: Tensor) = x.Erfc()
+    /// The inverse error function.
+    let erfinv (x: Tensor) = x.Erfinv()
+    /// log|Γ(x)|.
+    let lgamma (x: Tensor) = x.Lgamma()
+    /// Γ'(x)/Γ(x).
+    let digamma (x: Tensor) = x.Digamma()
+    /// Base-2 logarithm (F#'s own log10 works on tensors too).
+    let log2 (x: Tensor) = x.Log2()
+    /// Inverse hyperbolic sine.
+    let asinh (x: Tensor) = x.Asinh()
+    /// Inverse hyperbolic cosine.
+    let acosh (x: Tensor) = x.Acosh()
+    /// Inverse hyperbolic tangent.
+    let atanh (x: Tensor) = x.Atanh()
+    /// log(e^a + e^b), without overflow.
+    let logaddexp (a: Tensor) (b: Tensor) = Tensor.LogAddExp(a, b)
+    /// a·log b, 0 where a = 0.
+    let xlogy (a: Tensor) (b: Tensor) = Tensor.Xlogy(a, b)
+    /// √(a² + b²), without overflow.
+    let hypot (a: Tensor) (b: Tensor) = Tensor.Hypot(a, b)
+    /// Remainder with the sign of a (C's fmod).
+    let fmod (a: Tensor) (b: Tensor) = Tensor.Fmod(a, b)
+    /// Remainder with the sign of b (Python's %).
+    let remainder (a: Tensor) (b: Tensor) = Tensor.Remainder(a, b)
+    /// True where NaN (Bool).
+    let isnan (x: Tensor) = x.IsNan()
+    /// True where ±∞ (Bool).
+    let isinf (x: Tensor) = x.IsInf()
+    /// True where finite (Bool).
+    let isfinite (x: Tensor) = x.IsFinite()
+    /// NaN → 0, ±∞ → the dtype's largest/smallest finite value (x.NanToNum(nan, posinf, neginf) to choose).
+    let nanToNum (x: Tensor) = x.NanToNum()
+    /// Elementwise not (Bool; nonzero is true).
+    let logicalNot (x: Tensor) = x.LogicalNot()
+    /// Elementwise and (Bool; nonzero is true).
+    let logicalAnd (a: Tensor) (b: Tensor) = a.LogicalAnd(b)
+    /// Elementwise or (Bool; nonzero is true).
+    let logicalOr (a: Tensor) (b: Tensor) = a.LogicalOr(b)
+    /// Elementwise exclusive or (Bool; nonzero is true).
+    let logicalXor (a: Tensor) (b: Tensor) = a.LogicalXor(b)
+    /// x limited to [lo, hi] with tensor bounds (broadcasting).
+    let clip (lo: Tensor) (hi: Tensor) (x: Tensor) = x.Clip(lo, hi)
     /// log(1 + x).
     let log1p (x: Tensor) = x.Log1p()
     /// e^x - 1.

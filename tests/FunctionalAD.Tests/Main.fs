@@ -14,6 +14,7 @@ let all =
         GpuTests.tests
         NumericsTests.tests
         FuzzTests.tests
+        OpTests.tests
     ]
 
 [<EntryPoint>]

@@ -45,4 +45,18 @@ internal readonly struct TensorMath(Tensor like) : IElementMath<Tensor>
     public Tensor Floor(Tensor a) => a.Floor();
     public Tensor Ceil(Tensor a) => a.Ceil();
     public Tensor Round(Tensor a) => a.Round();
+    public Tensor IfPositive(Tensor c, Tensor a, Tensor b) => Tensor.Where(c.Gt(0.0), a, b);
+    public Tensor Hypot(Tensor a, Tensor b) => Tensor.Hypot(a, b);
+    public Tensor Fmod(Tensor a, Tensor b) => Tensor.Fmod(a, b);
+    public Tensor Log2(Tensor a) => a.Log2();
+    public Tensor Log10(Tensor a) => a.Log10();
+    public Tensor Asinh(Tensor a) => a.Asinh();
+    public Tensor Acosh(Tensor a) => a.Acosh();
+    public Tensor Atanh(Tensor a) => a.Atanh();
+    public Tensor Erf(Tensor a) => a.Erf();
+    public Tensor Erfc(Tensor a) => a.Erfc();
+    public Tensor Erfinv(Tensor a) => a.Erfinv();
+    public Tensor Lgamma(Tensor a) => a.Lgamma();
+    public Tensor Digamma(Tensor a) => a.Digamma();
+    public Tensor Polygamma<N>(Tensor a) where N : struct, IPolygammaOrder => a.Map<Ops.Polygamma<N>>();
 }

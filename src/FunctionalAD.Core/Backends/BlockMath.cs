@@ -148,6 +148,38 @@ internal readonly struct BlockMath<T>(BlockArena<T> arena) : IElementMath<Block<
     public Block<T> Floor(Block<T> a) => a.IsScalar ? new(T.Floor(a.Value)) : Map(a, TensorPrimitives.Floor);
     public Block<T> Ceil(Block<T> a) => a.IsScalar ? new(T.Ceiling(a.Value)) : Map(a, TensorPrimitives.Ceiling);
     public Block<T> Round(Block<T> a) => a.IsScalar ? new(T.Round(a.Value)) : Map(a, TensorPrimitives.Round);
+    public Block<T> Hypot(Block<T> a, Block<T> b) => a.IsScalar && b.IsScalar ? new(T.Hypot(a.Value, b.Value)) : Zip(a, b, TensorPrimitives.Hypot, null, null);
+    public Block<T> Fmod(Block<T> a, Block<T> b) => a.IsScalar && b.IsScalar ? new(a.Value % b.Value) : Zip(a, b, Fmod, null, null);
+    public Block<T> Log2(Block<T> a) => a.IsScalar ? new(T.Log2(a.Value)) : Map(a, TensorPrimitives.Log2);
+    public Block<T> Log10(Block<T> a) => a.IsScalar ? new(T.Log10(a.Value)) : Map(a, TensorPrimitives.Log10);
+    public Block<T> Asinh(Block<T> a) => a.IsScalar ? new(T.Asinh(a.Value)) : Map(a, TensorPrimitives.Asinh);
+    public Block<T> Acosh(Block<T> a) => a.IsScalar ? new(T.Acosh(a.Value)) : Map(a, TensorPrimitives.Acosh);
+    public Block<T> Atanh(Block<T> a) => a.IsScalar ? new(T.Atanh(a.Value)) : Map(a, TensorPrimitives.Atanh);
+    // TensorPrimitives has no special functions: a scalar loop over the block (Special, in double).
+    public Block<T> Erf(Block<T> a) => a.IsScalar ? new(S.Erf(a.Value)) : Map(a, static (x, y) => { for (int i = 0; i < x.Length; i++) y[i] = S.Erf(x[i]); });
+    public Block<T> Erfc(Block<T> a) => a.IsScalar ? new(S.Erfc(a.Value)) : Map(a, static (x, y) => { for (int i = 0; i < x.Length; i++) y[i] = S.Erfc(x[i]); });
+    public Block<T> Erfinv(Block<T> a) => a.IsScalar ? new(S.Erfinv(a.Value)) : Map(a, static (x, y) => { for (int i = 0; i < x.Length; i++) y[i] = S.Erfinv(x[i]); });
+    public Block<T> Lgamma(Block<T> a) => a.IsScalar ? new(S.Lgamma(a.Value)) : Map(a, static (x, y) => { for (int i = 0; i < x.Length; i++) y[i] = S.Lgamma(x[i]); });
+    public Block<T> Digamma(Block<T> a) => a.IsScalar ? new(S.Digamma(a.Value)) : Map(a, static (x, y) => { for (int i = 0; i < x.Length; i++) y[i] = S.Digamma(x[i]); });
+    public Block<T> Polygamma<N>(Block<T> a) where N : struct, IPolygammaOrder =>
+        a.IsScalar ? new(S.Polygamma<N>(a.Value)) : Map(a, static (x, y) => { for (int i = 0; i < x.Length; i++) y[i] = S.Polygamma<N>(x[i]); });
+
+    /// <summary>c &gt; 0 ? a : b per element; scalar operands are read as constants.</summary>
+    public Block<T> IfPositive(Block<T> c, Block<T> a, Block<T> b)
+    {
+        if (c.IsScalar) return c.Value > T.Zero ? a : b;
+        var r = arena.Next();
+        ReadOnlySpan<T> cs = In(c), xs = a.IsScalar ? default : In(a), ys = b.IsScalar ? default : In(b);
+        var rs = arena.Span(r);
+        for (int i = 0; i < rs.Length; i++)
+            rs[i] = cs[i] > T.Zero ? (a.IsScalar ? a.Value : xs[i]) : (b.IsScalar ? b.Value : ys[i]);
+        return r;
+    }
+
+    static void Fmod(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> r)
+    {
+        for (int i = 0; i < a.Length; i++) r[i] = a[i] % b[i];
+    }
 
     static void Sign(ReadOnlySpan<T> x, Span<T> y)
     {

@@ -45,6 +45,22 @@ internal readonly struct ScalarMath<T> : IElementMath<T> where T : IFloatingPoin
     public T Floor(T a) => T.Floor(a);
     public T Ceil(T a) => T.Ceiling(a);
     public T Round(T a) => T.Round(a);
+    public T IfPositive(T c, T a, T b) => c > T.Zero ? a : b;
+    public T Hypot(T a, T b) => T.Hypot(a, b);
+    public T Fmod(T a, T b) => a % b;
+    public T Log2(T a) => T.Log2(a);
+    public T Log10(T a) => T.Log10(a);
+    public T Asinh(T a) => T.Asinh(a);
+    public T Acosh(T a) => T.Acosh(a);
+    public T Atanh(T a) => T.Atanh(a);
+    // The special functions are computed in double (Special): T is float or double for them (Dual has no erf).
+    static double D(T a) => double.CreateTruncating(a);
+    public T Erf(T a) => T.CreateTruncating(Special.Erf(D(a)));
+    public T Erfc(T a) => T.CreateTruncating(Special.Erfc(D(a)));
+    public T Erfinv(T a) => T.CreateTruncating(Special.Erfinv(D(a)));
+    public T Lgamma(T a) => T.CreateTruncating(Special.Lgamma(D(a)));
+    public T Digamma(T a) => T.CreateTruncating(Special.Digamma(D(a)));
+    public T Polygamma<N>(T a) where N : struct, IPolygammaOrder => T.CreateTruncating(Special.Polygamma(default(N).Order, D(a)));
 }
 
 /// <summary>
@@ -89,4 +105,18 @@ internal readonly struct IntegerMath<T> : IElementMath<T> where T : unmanaged, I
     public T Floor(T a) => a;
     public T Ceil(T a) => a;
     public T Round(T a) => a;
+    public T IfPositive(T c, T a, T b) => c > T.Zero ? a : b;
+    public T Hypot(T a, T b) => throw NotInteger("hypot");
+    public T Fmod(T a, T b) => throw NotInteger("fmod");
+    public T Log2(T a) => throw NotInteger("log2");
+    public T Log10(T a) => throw NotInteger("log10");
+    public T Asinh(T a) => throw NotInteger("asinh");
+    public T Acosh(T a) => throw NotInteger("acosh");
+    public T Atanh(T a) => throw NotInteger("atanh");
+    public T Erf(T a) => throw NotInteger("erf");
+    public T Erfc(T a) => throw NotInteger("erfc");
+    public T Erfinv(T a) => throw NotInteger("erfinv");
+    public T Lgamma(T a) => throw NotInteger("lgamma");
+    public T Digamma(T a) => throw NotInteger("digamma");
+    public T Polygamma<N>(T a) where N : struct, IPolygammaOrder => throw NotInteger("polygamma");
 }

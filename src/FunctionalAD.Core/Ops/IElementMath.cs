@@ -82,4 +82,63 @@ public interface IElementMath<T>
     T Ceil(T a);
     /// <summary>Nearest integer, halves to even.</summary>
     T Round(T a);
+    /// <summary><paramref name="a"/> where <paramref name="c"/> &gt; 0, else <paramref name="b"/> (also b for NaN c):
+    /// the one branch an op formula may take. Over tensors it is <c>where</c>, so a derivative flows only to the chosen
+    /// operand and the condition carries none.</summary>
+    T IfPositive(T c, T a, T b);
+    /// <summary>√(a² + b²) without intermediate overflow or underflow.</summary>
+    T Hypot(T a, T b);
+    /// <summary>The remainder of a / b truncated toward zero (C's fmod; the sign of a), computed exactly.</summary>
+    T Fmod(T a, T b);
+    /// <summary>Base-2 logarithm.</summary>
+    T Log2(T a);
+    /// <summary>Base-10 logarithm.</summary>
+    T Log10(T a);
+    /// <summary>Inverse hyperbolic sine.</summary>
+    T Asinh(T a);
+    /// <summary>Inverse hyperbolic cosine (NaN below 1).</summary>
+    T Acosh(T a);
+    /// <summary>Inverse hyperbolic tangent (±∞ at ±1, NaN beyond).</summary>
+    T Atanh(T a);
+    /// <summary>The error function (2/√π)∫₀ᵃ e^(-t²) dt.</summary>
+    T Erf(T a);
+    /// <summary>1 - erf(a), accurate where erf(a) is near 1.</summary>
+    T Erfc(T a);
+    /// <summary>The inverse of erf on [-1, 1] (±∞ at ±1, NaN outside).</summary>
+    T Erfinv(T a);
+    /// <summary>log|Γ(a)| (+∞ at 0 and the negative integers).</summary>
+    T Lgamma(T a);
+    /// <summary>The digamma function Γ'(a)/Γ(a) (-∞ at +0, NaN at the negative integers).</summary>
+    T Digamma(T a);
+    /// <summary>The polygamma function ψ⁽ⁿ⁾(a), the n-th derivative of digamma, with n ≥ 1 given by the type
+    /// <typeparamref name="N"/> (so that its own derivative, order n + 1, is again a type: every order of digamma's
+    /// derivative is an op).</summary>
+    T Polygamma<N>(T a) where N : struct, IPolygammaOrder;
+}
+
+/// <summary>The order n ≥ 1 of a polygamma function, as a type (<see cref="PolygammaOrder.One"/>,
+/// <see cref="PolygammaOrder.Next{P}"/>): ops are fieldless structs, so a constant an op's formula needs at every order
+/// of differentiation is carried by a type.</summary>
+public interface IPolygammaOrder
+{
+    /// <summary>n.</summary>
+    int Order { get; }
+}
+
+/// <summary>The polygamma orders.</summary>
+public static class PolygammaOrder
+{
+    /// <summary>Order 1 (trigamma).</summary>
+    public readonly struct One : IPolygammaOrder
+    {
+        /// <summary>1.</summary>
+        public int Order => 1;
+    }
+
+    /// <summary>The order after <typeparamref name="P"/>.</summary>
+    public readonly struct Next<P> : IPolygammaOrder where P : struct, IPolygammaOrder
+    {
+        /// <summary>P's order + 1.</summary>
+        public int Order => default(P).Order + 1;
+    }
 }

@@ -1,0 +1,188 @@
+/// The everyday op set (issue 17) beyond what the op seam checks by itself (property table, fused kernels, GPU vs
+/// CPU, PTX): known values in Float32 and Float64, the edges (overflow, signs, zeros, infinities), the composites
+/// (ops with a constant parameter, Bool results) and their derivatives, and digamma's derivatives of every order.
+module FunctionalAD.Tests.OpTests
+
+open System
+open Expecto
+open FunctionalAD
+open FunctionalAD.Tests.Support
+
+let private both = [ DType.Float32; DType.Float64 ]
+let private tol (d: DType) = if d = DType.Float32 then 2e-6 else 1e-14
+
+/// f applied to xs in dtype d equals the expected values (relative to max(1, |expected|)).
+let private values name (f: Tensor -> Tensor) (xs: float list) (expected: float list) =
+    testCase name <| fun () ->
+        for d in both do
+            let y = f ((tensor xs).To d)
+            Expect.equal y.DType d (sprintf "%s keeps %A" name d)
+            let a = y.ToDoubleArray()
+            List.iteri (fun i (e: float) ->
+                let ok =
+                    if Double.IsNaN e then Double.IsNaN a.[i]
+                    elif Double.IsInfinity e then a.[i] = e
+                    else abs (a.[i] - e) <= tol d * max 1.0 (abs e)
+                if not ok then failtestf "%s(%g) in %A = %.17g, expected %.17g" name xs.[i] d a.[i] e) expected
+
+let private values2 name (f: Tensor -> Tensor -> Tensor) (xs: float list) (ys: float list) (expected: float list) =
+    testCase name <| fun () ->
+        for d in both do
+            let a = (f ((tensor xs).To d) ((tensor ys).To d)).ToDoubleArray()
+            List.iteri (fun i (e: float) ->
+                let ok =
+                    if Double.IsNaN e then Double.IsNaN a.[i]
+                    elif Double.IsInfinity e then a.[i] = e
+                    else abs (a.[i] - e) <= tol d * max 1.0 (abs e)
+                if not ok then failtestf "%s(%g, %g) in %A = %.17g, expected %.17g" name xs.[i] ys.[i] d a.[i] e) expected
+
+let private eulerGamma = 0.57721566490153286
+
+let private knownValues =
+    testList "known values" [
+        values "erf" erf [ 0.0; 0.5; -0.5; 1.0; 2.0; 3.5; 7.0; infinity; nan ]
+            [ 0.0; 0.5204998778130465; -0.5204998778130465; 0.8427007929497149; 0.9953222650189527; 0.9999992569016276; 1.0; 1.0; nan ]
+        values "erfc" erfc [ 0.0; 0.5; 2.0; 5.0; -1.0; infinity ]
+            [ 1.0; 0.4795001221869535; 0.004677734981047266; 1.5374597944280349e-12; 1.8427007929497148; 0.0 ]
+        testCase "erfc keeps relative accuracy deep in the tail (Float64)" <| fun () ->
+            let y = (erfc (tensor [ 10.0; 20.0; 26.0 ])).ToDoubleArray()
+            let e = [| 2.088487583762545e-45; 5.3958656116079005e-176; 5.663192408856143e-296 |]
+            for i in 0 .. 2 do Expect.isLessThan (abs (y.[i] / e.[i] - 1.0)) 1e-14 (sprintf "erfc tail %d: %g" i y.[i])
+        values "erfinv" erfinv [ 0.0; 0.5; -0.5; 0.9; 0.999; 1.0; -1.0; 1.5 ]
+            [ 0.0; 0.4769362762044699; -0.4769362762044699; 1.1630871536766743; 2.326753765513525; infinity; -infinity; nan ]
+        testCase "erfinv inverts erf" <| fun () ->
+            for d in both do
+                let x = (Tensor.Linspace(-3.0, 3.0, 61, DType.Float64)).To d
+                let back = erfinv (erf x)
+                // erf is flat in the tails, so compare where it is not saturated in the dtype
+                let t = if d = DType.Float32 then 2e-3 else 1e-9
+                expectClose t back x (sprintf "erfinv(erf x) in %A" d)
+                let y = (Tensor.Linspace(-0.999, 0.999, 41, DType.Float64)).To d
+                expectClose (tol d * 4.0) (erf (erfinv y)) y (sprintf "erf(erfinv y) in %A" d)
+        values "lgamma" lgamma [ 0.5; 1.0; 2.0; 3.0; 10.0; 0.1; -0.5; 100.0; 0.0; -2.0 ]
+            [ 0.5723649429247001; 0.0; 0.0; 0.6931471805599453; 12.801827480081469; 2.252712651734206; 1.2655121234846454; 359.1342053695754; infinity; infinity ]
+        values "lgamma near its roots" lgamma [ 1.001; 2.002 ] [ -5.7639359828330615e-4; 8.4685799984118568e-4 ]
+        values "digamma" digamma [ 1.0; 0.5; 2.0; 10.0; -0.5; 0.0; -1.0 ]
+            [ -eulerGamma; -1.9635100260214235; 1.0 - eulerGamma; 2.251752589066721; 0.03648997397857652; -infinity; nan ]
+        values "log2" log2 [ 8.0; 1024.0; 0.5; 3.0 ] [ 3.0; 10.0; -1.0; 1.584962500721156 ]
+        values "log10" log10 [ 1000.0; 0.01; 2.0 ] [ 3.0; -2.0; 0.3010299956639812 ]
+        values "asinh" asinh [ 0.0; 1e-10; 1.0; -2.0; 1e10 ] [ 0.0; 1e-10; 0.881373587019543; -1.4436354751788103; 23.718998110500402 ]
+        values "acosh" acosh [ 1.0; 1.5; 10.0; 0.5 ] [ 0.0; 0.9624236501192069; 2.993222846126381; nan ]
+        values "atanh" atanh [ 0.0; 1e-10; 0.5; -0.9; 1.0; 2.0 ] [ 0.0; 1e-10; 0.5493061443340549; -1.4722194895832204; infinity; nan ]
+        values "elu" elu [ -1.0; 0.0; 2.0; -100.0 ] [ -0.6321205588285577; 0.0; 2.0; -1.0 ]
+        values "selu" selu [ -1.0; 0.0; 2.0 ] [ -1.1113307378125625; 0.0; 2.101401974710961 ]
+        values "mish" mish [ -1.0; 0.0; 1.0; 30.0; -30.0 ] [ -0.30340146137410895; 0.0; 0.8650983882673103; 30.0; -2.807286890651921e-12 ]
+        values "softsign" softsign [ -3.0; 0.0; 1.0 ] [ -0.75; 0.0; 0.5 ]
+        values "logSigmoid" logSigmoid [ 0.0; 2.0; -2.0; -200.0; 200.0 ] [ -0.6931471805599453; -0.12692801104297252; -2.1269280110429727; -200.0; 0.0 ]
+        values "leakyRelu" (leakyRelu 0.1) [ -2.0; 0.0; 3.0 ] [ -0.2; 0.0; 3.0 ]
+        values "hardtanh" hardtanh [ -2.0; -0.5; 0.5; 2.0 ] [ -1.0; -0.5; 0.5; 1.0 ]
+        values "nanToNum" nanToNum [ nan; 1.5; -2.0 ] [ 0.0; 1.5; -2.0 ]
+        values2 "logaddexp" logaddexp [ 0.0; 1000.0; -1000.0; 1.0; -infinity; infinity ] [ 0.0; 1000.0; -1000.0; 2.0; -infinity; infinity ]
+            [ 0.6931471805599453; 1000.6931471805599; -999.3068528194401; 2.3132616875182226; -infinity; infinity ]
+        values2 "xlogy" xlogy [ 0.0; 0.0; 0.0; 2.0; 3.0; 0.0 ] [ 0.0; infinity; -1.0; 3.0; 0.0; nan ]
+            [ 0.0; 0.0; 0.0; 2.1972245773362196; -infinity; nan ]
+        values2 "fmod has the dividend's sign" fmod [ 5.0; -5.0; 5.0; -5.0; 5.5; 1.0 ] [ 3.0; 3.0; -3.0; -3.0; 2.0; 0.0 ]
+            [ 2.0; -2.0; 2.0; -2.0; 1.5; nan ]
+        values2 "remainder has the divisor's sign" remainder [ 5.0; -5.0; 5.0; -5.0; 6.0; -6.0; 1.0 ] [ 3.0; 3.0; -3.0; -3.0; 3.0; 3.0; 0.0 ]
+            [ 2.0; 1.0; -1.0; -2.0; 0.0; 0.0; nan ]
+        values2 "hypot" hypot [ 3.0; 0.0; -5.0; infinity ] [ 4.0; 0.0; 12.0; nan ] [ 5.0; 0.0; 13.0; infinity ]
+        testCase "hypot of large and tiny values neither overflows nor underflows" <| fun () ->
+            Expect.floatClose Accuracy.high ((hypot (tensor [ 3e300 ]) (tensor [ 4e300 ])).item()) 5e300 "Float64 large"
+            Expect.floatClose Accuracy.high ((hypot (tensor [ 3e-300 ]) (tensor [ 4e-300 ])).item()) 5e-300 "Float64 tiny"
+            Expect.floatClose Accuracy.high ((hypot (tensor [ 3e30f ]) (tensor [ 4e30f ])).item()) 5e30 "Float32 large"
+        testCase "fmod is exact for large quotients" <| fun () ->
+            Expect.equal ((fmod (tensor [ 1e17 ]) (tensor [ 3.0 ])).item()) (Math.IEEERemainder(1e17, 3.0) |> fun r -> if r < 0.0 then r + 3.0 else r) "fmod(1e17, 3)" ]
+
+let private integers =
+    testCase "integer inputs convert to Float32" <| fun () ->
+        let i = tensor [ 1; 2; 3 ]
+        for name, f in [ "erf", erf; "lgamma", lgamma; "digamma", digamma; "log2", log2; "asinh", asinh; "elu", elu
+                         "selu", selu; "mish", mish; "softsign", softsign; "logSigmoid", logSigmoid; "leakyRelu", leakyRelu 0.1
+                         "hardtanh", hardtanh; "erfinv", (fun x -> erfinv (x / 4.0)); "acosh", acosh; "atanh", (fun x -> atanh (x / 4.0))
+                         "logaddexp", (fun x -> logaddexp x x); "xlogy", (fun x -> xlogy x x); "hypot", (fun x -> hypot x x)
+                         "fmod", (fun x -> fmod x x); "remainder", (fun x -> remainder x x) ] do
+            Expect.equal (f i).DType DType.Float32 name
+        Expect.sequenceEqual ((log2 (tensor [ 8 ])).ToDoubleArray()) [| 3.0 |] "log2 of Int32 8"
+
+let private boolResults =
+    testList "Bool results" [
+        testCase "isnan, isinf, isfinite" <| fun () ->
+            for d in both do
+                let x = (tensor [ nan; infinity; -infinity; 1.0; 0.0 ]).To d
+                Expect.sequenceEqual ((isnan x).ToArray<bool>()) [| true; false; false; false; false |] "isnan"
+                Expect.sequenceEqual ((isinf x).ToArray<bool>()) [| false; true; true; false; false |] "isinf"
+                Expect.sequenceEqual ((isfinite x).ToArray<bool>()) [| false; false; false; true; true |] "isfinite"
+                Expect.equal (isnan x).DType DType.Bool "Bool result"
+            let i = tensor [ 1; 2 ]
+            Expect.sequenceEqual ((isnan i).ToArray<bool>()) [| false; false |] "isnan on Int32"
+            Expect.sequenceEqual ((isinf i).ToArray<bool>()) [| false; false |] "isinf on Int32"
+            Expect.sequenceEqual ((isfinite i).ToArray<bool>()) [| true; true |] "isfinite on Int32"
+        testCase "nanToNum replaces NaN and infinities by the dtype's extremes" <| fun () ->
+            let x = tensor [ nan; infinity; -infinity; 2.0 ]
+            Expect.sequenceEqual ((nanToNum x).ToDoubleArray()) [| 0.0; Double.MaxValue; -Double.MaxValue; 2.0 |] "Float64"
+            Expect.sequenceEqual ((nanToNum (x.To DType.Float32)).ToArray<float32>()) [| 0.0f; Single.MaxValue; -Single.MaxValue; 2.0f |] "Float32"
+            Expect.sequenceEqual ((x.NanToNum(1.0, Nullable 5.0, Nullable -5.0)).ToDoubleArray()) [| 1.0; 5.0; -5.0; 2.0 |] "chosen values"
+        testCase "logical and, or, xor, not (broadcasting; nonzero is true)" <| fun () ->
+            let a = tensor [ true; true; false; false ]
+            let b = tensor [ true; false; true; false ]
+            Expect.sequenceEqual ((logicalAnd a b).ToArray<bool>()) [| true; false; false; false |] "and"
+            Expect.sequenceEqual ((logicalOr a b).ToArray<bool>()) [| true; true; true; false |] "or"
+            Expect.sequenceEqual ((logicalXor a b).ToArray<bool>()) [| false; true; true; false |] "xor"
+            Expect.sequenceEqual ((logicalNot a).ToArray<bool>()) [| false; false; true; true |] "not"
+            Expect.sequenceEqual ((logicalAnd (tensor [ 2.0; 0.0; nan ]) (tensor [ true ])).ToArray<bool>()) [| true; false; true |] "numbers, broadcast"
+            Expect.equal (logicalNot (tensor [ 0; 3 ])).DType DType.Bool "Bool result" ]
+
+/// Gradients of a composite (or any function) match central finite differences, in Float64.
+let private gradMatches name (f: Tensor -> Tensor) (x: Tensor) =
+    let F (t: Tensor) = (f t).Sum()
+    let g = Transform.Grad(Func<_, _> F, x).ToDoubleArray()
+    let numeric = numericGrad (fun xs -> F xs.[0]) [| x |] 0 1e-6
+    if not (close 1e-6 g numeric) then failtestf "%s: gradient %A, finite differences %A" name g numeric
+
+let private gradsOf (f: Tensor[] -> Tensor) (xs: Tensor[]) =
+    let struct (_, g) = Transform.ValueAndGrad(Func<_, _> f, xs)
+    g
+
+let private derivatives =
+    testList "derivatives" [
+        testCase "composites with a constant parameter, and at their kinks (PyTorch's conventions)" <| fun () ->
+            let x = tensor [ -1.5; -0.3; 0.4; 2.0 ]
+            gradMatches "leakyRelu" (leakyRelu 0.2) x
+            gradMatches "elu alpha 2" (fun t -> t.Elu(2.0)) x
+            gradMatches "hardtanh" (fun t -> t.Hardtanh(-1.0, 1.0)) x
+            gradMatches "nanToNum" nanToNum x
+            gradMatches "clip" (fun t -> t.Clip(tensor [ -1.0; -1.0; 0.5; 0.0 ], tensor [ 1.0 ])) x
+            let at0 (f: Tensor -> Tensor) = Transform.Grad(Func<_, _>(fun (t: Tensor) -> (f t).Sum()), tensor [ 0.0 ]).item()
+            Expect.equal (at0 (leakyRelu 0.2)) 0.2 "leakyRelu'(0) = slope"
+            Expect.equal (at0 (fun t -> t.Elu(2.0))) 2.0 "elu'(0) = alpha"
+            Expect.equal (at0 elu) 1.0 "elu'(0) = 1"
+            Expect.equal (Transform.Grad(Func<_, _>(fun (t: Tensor) -> t.Hardtanh().Sum()), tensor [ -1.0; 1.0 ]).ToDoubleArray()) [| 0.0; 0.0 |] "hardtanh' = 0 on the bounds"
+        testCase "clip sends the derivative to the bound it took" <| fun () ->
+            let lo, hi = tensor [ 0.0; 0.0; 0.0 ], tensor [ 1.0; 1.0; 1.0 ]
+            let x = tensor [ -1.0; 0.5; 2.0 ]
+            let grads = (gradsOf (fun (ts: Tensor[]) -> ts.[0].Clip(ts.[1], ts.[2]).Sum()) [| x; lo; hi |])
+            Expect.sequenceEqual (grads.[0].ToDoubleArray()) [| 0.0; 1.0; 0.0 |] "x"
+            Expect.sequenceEqual (grads.[1].ToDoubleArray()) [| 1.0; 0.0; 0.0 |] "min"
+            Expect.sequenceEqual (grads.[2].ToDoubleArray()) [| 0.0; 0.0; 1.0 |] "max"
+            Expect.sequenceEqual ((tensor [ 5.0 ]).Clip(tensor [ 3.0 ], tensor [ 1.0 ]).ToDoubleArray()) [| 1.0 |] "max wins when min > max"
+        testCase "xlogy's derivatives at a = 0 and fmod/remainder's in b" <| fun () ->
+            let grads = (gradsOf (fun (ts: Tensor[]) -> (xlogy ts.[0] ts.[1]).Sum()) [| tensor [ 0.0; 2.0 ]; tensor [ 3.0; 4.0 ] |])
+            Expect.sequenceEqual (grads.[0].ToDoubleArray()) [| 0.0; log 4.0 |] "d/da"
+            Expect.sequenceEqual (grads.[1].ToDoubleArray()) [| 0.0; 0.5 |] "d/db"
+            let db (f: Tensor -> Tensor -> Tensor) = (gradsOf (fun (ts: Tensor[]) -> (f ts.[0] ts.[1]).Sum()) [| tensor [ -5.0 ]; tensor [ 3.0 ] |]).[1].item()
+            Expect.equal (db fmod) 1.0 "fmod: -trunc(-5/3) = 1"
+            Expect.equal (db remainder) 2.0 "remainder: -floor(-5/3) = 2"
+        testCase "digamma is differentiable to every order (polygamma)" <| fun () ->
+            // ψ'(1) = π²/6, ψ''(1) = -2ζ(3), ψ'''(1) = π⁴/15
+            let d1 = Transform.Grad(Func<_, _>(fun (t: Tensor) -> digamma t |> sum), tensor [ 1.0 ])
+            Expect.floatClose Accuracy.veryHigh (d1.item()) (Math.PI ** 2.0 / 6.0) "trigamma(1)"
+            let d2 = Transform.Grad(Func<_, _>(fun (u: Tensor) -> Transform.Grad(Func<_, _>(fun (t: Tensor) -> digamma t |> sum), u) |> sum), tensor [ 1.0 ])
+            Expect.floatClose Accuracy.veryHigh (d2.item()) (-2.0 * 1.2020569031595942) "polygamma(2, 1)"
+            let g1 (f: Tensor -> Tensor) = fun (u: Tensor) -> Transform.Grad(Func<_, _>(fun (t: Tensor) -> f t |> sum), u)
+            let d3 = g1 (g1 (g1 digamma)) (tensor [ 1.0 ])
+            Expect.floatClose Accuracy.veryHigh (d3.item()) (Math.PI ** 4.0 / 15.0) "polygamma(3, 1)"
+            let lg2 = g1 (g1 lgamma) (tensor [ 0.5 ])
+            Expect.floatClose Accuracy.veryHigh (lg2.item()) (Math.PI ** 2.0 / 2.0) "lgamma''(1/2) = trigamma(1/2)"
+            gradMatches "trigamma" (fun t -> g1 digamma t) (tensor [ 0.4; 1.3; 3.7; 12.0; -0.5 ]) ]
+
+let tests = testList "everyday ops" [ knownValues; integers; boolResults; derivatives ]

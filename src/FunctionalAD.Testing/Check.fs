@@ -87,7 +87,8 @@ module FiniteDifferences =
 
 /// Assertions over tensors and derivatives for property-based suites (Expecto, xunit, NUnit...): each returns unit
 /// or throws CheckFailedException with a readable message.
-[<RequireQualifiedAccess>]
+// compiled as CheckModule so C# code that also uses FsCheck's Check is not ambiguous
+[<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Check =
 
     let private fail fmt = Printf.kprintf (fun s -> raise (CheckFailedException s)) fmt

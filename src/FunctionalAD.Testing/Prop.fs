@@ -7,7 +7,8 @@ open FunctionalAD
 
 /// Properties over the checks: one line tests a user's function on many random inputs, and a failure shrinks to a
 /// tiny input. Use them with Expecto.FsCheck's testProperty, FsCheck.Xunit, or Check.One / Prop.counterexample.
-[<RequireQualifiedAccess>]
+// compiled as PropModule so C# code that also uses FsCheck's Prop is not ambiguous
+[<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Prop =
 
     /// True when f runs on x and gives finite values: shrinking keeps to such inputs, so the counterexample it

@@ -56,6 +56,36 @@ Target.create "Clean" (fun _ ->
 
 Target.create "Build" (fun _ -> dotnet (sprintf "build FunctionalAD.sln -c %s" configuration))
 
+/// The packages, as the Pack target makes them, in `output`; `version` overrides the package version (the built
+/// assemblies are packed as they are: no rebuild).
+let pack (output: string) (version: string option) =
+    let v = match version with Some v -> sprintf " -p:PackageVersion=%s" v | None -> ""
+    dotnet (sprintf "pack FunctionalAD.sln -c %s --no-build -o \"%s\"%s" configuration output v)
+
+/// A user's Expecto project (tests/PackageConsumer) that references only the packed packages: pack them with a
+/// version of their own into artifacts/package-test (so no earlier package in the NuGet cache can stand in),
+/// restore from there plus the usual NuGet sources, build, run. Returns (exit code, output).
+let packageTest () =
+    let version = sprintf "0.1.0-packagetest.%s" (DateTime.UtcNow.ToString "yyyyMMddHHmmss")
+    let feed = Path.Combine(root, "artifacts", "package-test")
+    if Directory.Exists feed then Directory.Delete(feed, true)
+    pack feed (Some version)
+    let project = "tests/PackageConsumer/PackageConsumer.fsproj"
+    let buildCode, buildOut =
+        run "dotnet" (sprintf "build %s -c %s -p:FunctionalADVersion=%s -p:RestoreAdditionalProjectSources=\"%s\"" project configuration version feed)
+    let result =
+        if buildCode <> 0 then buildCode, buildOut
+        else run "dotnet" (sprintf "tests/PackageConsumer/bin/%s/net10.0/PackageConsumer.dll --summary" configuration)
+    // the uniquely versioned packages would pile up in the NuGet cache: drop them
+    let cache = match Environment.GetEnvironmentVariable "NUGET_PACKAGES" with
+                | null | "" -> Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".nuget", "packages")
+                | p -> p
+    if Directory.Exists cache then
+        for d in Directory.GetDirectories(cache, "functionalad*") do
+            let versioned = Path.Combine(d, version)
+            if Directory.Exists versioned then Directory.Delete(versioned, true)
+    result
+
 Target.create "Test" (fun _ ->
     // F# property suite (Expecto) then the C# facade suite (xunit); one summary line for CI.
     let fsCode, fsOut = run "dotnet" (sprintf "run --project tests/FunctionalAD.Tests -c %s --no-build -- --summary" configuration)
@@ -63,25 +93,31 @@ Target.create "Test" (fun _ ->
     // The examples are tested too: each printed "check: ...: ok" passes, a FAILED check or a crash fails.
     let tourCode, tourOut = run "dotnet" "fsi examples/tour.fsx"
     let csExCode, csExOut = run "dotnet" (sprintf "run --project examples/CSharp -c %s --no-build" configuration)
-    let checks = Regex.Matches(tourOut, @"^check: .*: (ok|FAILED)$", RegexOptions.Multiline) |> Seq.map (fun m -> m.Groups.[1].Value) |> List.ofSeq
+    let kitCode, kitOut = run "dotnet" "fsi examples/12-testing-your-gradients.fsx"
+    let pkgCode, pkgOut = try packageTest () with e -> 1, e.Message
+    let checks = Regex.Matches(tourOut + kitOut, @"^check: .*: (ok|FAILED)$", RegexOptions.Multiline) |> Seq.map (fun m -> m.Groups.[1].Value) |> List.ofSeq
     let examplesPassed = (checks |> List.filter ((=) "ok") |> List.length) + (if csExCode = 0 then 1 else 0)
     let tourFailed = checks |> List.filter ((=) "FAILED") |> List.length
     // a failed check also makes the tour exit non-zero; count the exit code only when no check said why
-    let examplesFailed = tourFailed + (if tourCode <> 0 && tourFailed = 0 then 1 else 0) + (if csExCode <> 0 then 1 else 0)
+    let examplesFailed =
+        tourFailed + (if (tourCode <> 0 || kitCode <> 0) && tourFailed = 0 then 1 else 0) + (if csExCode <> 0 then 1 else 0)
     let fsOut, csOut = stripAnsi fsOut, stripAnsi csOut
     let expecto = Regex.Match(fsOut, @"EXPECTO!\s+(\d+) tests run.*?(\d+) passed, (\d+) ignored, (\d+) failed, (\d+) errored")
     let xunit = Regex.Match(csOut, @"Failed:\s+(\d+), Passed:\s+(\d+), Skipped:\s+(\d+), Total:\s+(\d+)")
+    let packaged = Regex.Match(stripAnsi pkgOut, @"EXPECTO!\s+(\d+) tests run.*?(\d+) passed, (\d+) ignored, (\d+) failed, (\d+) errored")
     let num (m: Match) (i: int) = if m.Success then int m.Groups.[i].Value else 0
-    let passed = num expecto 2 + num xunit 2 + examplesPassed
+    let passed = num expecto 2 + num xunit 2 + examplesPassed + num packaged 2
     // a suite that crashed before reporting counts as one failure
     let failed =
         num expecto 4 + num expecto 5 + num xunit 1 + examplesFailed
-        + (if expecto.Success then 0 else 1) + (if xunit.Success then 0 else 1)
+        + num packaged 4 + num packaged 5
+        + (if expecto.Success then 0 else 1) + (if xunit.Success then 0 else 1) + (if packaged.Success && pkgCode = 0 then 0 else 1)
     printfn "F#: %s" (if expecto.Success then expecto.Value else sprintf "no Expecto summary (exit code %d)" fsCode)
     printfn "C#: %s" (if xunit.Success then xunit.Value else sprintf "no xunit summary (exit code %d)" csCode)
+    printfn "packages: %s" (if packaged.Success then packaged.Value else sprintf "the package test did not run to a summary (exit code %d)" pkgCode)
     printfn "examples: %d checks passed, %d failed (tour exit code %d, C# example exit code %d)" examplesPassed examplesFailed tourCode csExCode
     printfn "%d passed, %d failed" passed failed
-    if failed > 0 || fsCode <> 0 || csCode <> 0 then failwith "tests failed")
+    if failed > 0 || fsCode <> 0 || csCode <> 0 || pkgCode <> 0 then failwith "tests failed")
 
 let scripts () =
     Directory.GetFiles(Path.Combine(root, "examples"), "*.fsx")
@@ -101,9 +137,8 @@ Target.create "Bench" (fun _ ->
     let extra = match args |> List.skipWhile ((<>) "--") with _ :: rest -> rest |> List.map (sprintf " %s") |> String.concat "" | [] -> ""
     dotnet (sprintf "run --project bench/FunctionalAD.Bench -c %s --%s" configuration extra))
 
-Target.create "Pack" (fun _ ->
-    for p in [ "src/FunctionalAD.Core"; "src/FunctionalAD"; "src/FunctionalAD.CSharp"; "src/FunctionalAD.Gpu" ] do
-        dotnet (sprintf "pack %s -c %s -o artifacts" p configuration))
+// Every packable project of the solution (everything under src/: Core, FunctionalAD, CSharp, Gpu, Testing).
+Target.create "Pack" (fun _ -> pack (Path.Combine(root, "artifacts")) None)
 
 "Build" ==> "Test" |> ignore
 "Build" ==> "Tour" |> ignore

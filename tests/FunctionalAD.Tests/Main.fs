@@ -7,6 +7,7 @@ let all =
         TensorTests.tests
         ErrorTests.tests
         PrimitiveTests.tests
+        KitTests.tests
         TransformTests.tests
         DualTests.tests
         ApiTests.tests

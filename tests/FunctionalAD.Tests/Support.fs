@@ -6,24 +6,13 @@ open Expecto
 open FsCheck
 open FsCheck.FSharp
 open FunctionalAD
+open FunctionalAD.Testing
 
 /// Shapes of rank 0..3 with dimensions 1..4 (sizes kept small: finite differences cost one call per element).
-let genShape : Gen<int[]> =
-    gen {
-        let! rank = Gen.choose (0, 3)
-        return! Gen.arrayOfLength rank (Gen.frequency [ 1, Gen.constant 1; 3, Gen.choose (2, 4) ])
-    }
+let genShape : Gen<int[]> = Shapes.gen Shapes.small
 
 /// A shape and another that broadcasts with it (dimensions dropped from the front or set to 1), in either order.
-let genBroadcastPair : Gen<int[] * int[]> =
-    gen {
-        let! s = genShape
-        let! drop = Gen.choose (0, s.Length)
-        let! ones = Gen.arrayOfLength (s.Length - drop) (Gen.frequency [ 3, Gen.constant false; 1, Gen.constant true ])
-        let t = Array.mapi (fun i d -> if ones.[i] then 1 else d) s.[drop..]
-        let! swap = Gen.elements [ true; false ]
-        return if swap then t, s else s, t
-    }
+let genBroadcastPair : Gen<int[] * int[]> = Shapes.broadcastPair Shapes.small
 
 /// A seed for the tensor value generator.
 let genSeed : Gen<uint64> = Gen.choose (0, Int32.MaxValue) |> Gen.map uint64
@@ -49,18 +38,8 @@ let expectClose tol (actual: Tensor) (expected: Tensor) msg =
     let a, e = actual.ToDoubleArray(), expected.ToDoubleArray()
     if not (close tol a e) then failtestf "%s:\nactual   %A\nexpected %A" msg a e
 
-/// Central finite-difference gradient of scalar-valued f with respect to input i (Float64).
-let numericGrad (f: Tensor[] -> Tensor) (xs: Tensor[]) (i: int) (eps: float) =
-    let x = xs.[i].ToArray<float>()
-    let shape = xs.[i].Shape
-    Array.init x.Length (fun k ->
-        let at (d: float) =
-            let y = Array.copy x
-            y.[k] <- y.[k] + d
-            let args = Array.copy xs
-            args.[i] <- Tensor.FromArray(y, shape)
-            (f args).Item()
-        (at eps - at -eps) / (2.0 * eps))
+/// Central finite-difference gradient of scalar-valued f with respect to input i.
+let numericGrad (f: Tensor[] -> Tensor) (xs: Tensor[]) (i: int) (eps: float) = FiniteDifferences.gradient f xs i eps
 
 let private ambient = System.Threading.AsyncLocal<Device>()
 

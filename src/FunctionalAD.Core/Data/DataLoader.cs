@@ -8,6 +8,17 @@ namespace FunctionalAD.Data;
 /// <param name="Batch">The next batch within the epoch (0-based).</param>
 public readonly record struct LoaderPosition(int Epoch, int Batch);
 
+/// <summary>A source of batches by epoch, whatever its examples are (what a training loop needs of a loader).</summary>
+/// <typeparam name="TBatch">A collated batch.</typeparam>
+public interface IBatchSource<out TBatch>
+{
+    /// <summary>The number of batches in one epoch.</summary>
+    int BatchesPerEpoch { get; }
+
+    /// <summary>The batches of <paramref name="epoch"/> from <paramref name="startBatch"/> on; the same on every call.</summary>
+    IEnumerable<TBatch> Batches(int epoch, int startBatch = 0);
+}
+
 /// <summary>
 /// Batches of a dataset (PyTorch's <c>DataLoader</c>): the order of each epoch is a permutation that depends only
 /// on the seed and the epoch number (xoshiro256**, the same on every machine), batches of <c>BatchSize</c>
@@ -17,7 +28,7 @@ public readonly record struct LoaderPosition(int Epoch, int Batch);
 /// </summary>
 /// <typeparam name="T">One example.</typeparam>
 /// <typeparam name="TBatch">A collated batch.</typeparam>
-public sealed class DataLoader<T, TBatch>
+public sealed class DataLoader<T, TBatch> : IBatchSource<TBatch>
 {
     readonly Func<IReadOnlyList<T>, TBatch> collate;
 

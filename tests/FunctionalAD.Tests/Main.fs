@@ -12,7 +12,12 @@ let all =
         ApiTests.tests
         GemmTests.tests
         GpuTests.tests
+        PersistenceTests.tests
+        DataTests.tests
     ]
 
 [<EntryPoint>]
-let main argv = runTestsWithCLIArgs [] argv all
+let main argv =
+    match argv with
+    | [| "--write-checkpoints-forever"; path |] -> PersistenceTests.writeForever path; 0 // the atomic-write test's child
+    | _ -> runTestsWithCLIArgs [] argv all

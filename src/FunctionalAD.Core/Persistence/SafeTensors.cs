@@ -211,6 +211,8 @@ public static class SafeTensors
         stream.ReadExactly(header);
         if (header[0] != (byte)'{')
             throw Bad("not a safetensors file: the header does not start with '{'");
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw Bad("the header is not valid UTF-8 text");
 
         var (entries, metadata, checksumValue) = ParseHeader(header, Bad);
         long dataLength = length - 8 - (long)n;

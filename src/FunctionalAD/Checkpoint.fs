@@ -22,7 +22,9 @@ type Checkpoint<'P> =
       Metadata: Map<string, string> }
 
 /// Saving and loading checkpoints: one safetensors file (tensors named "params/<path>", "optimizer/<slot>/<path>",
-/// "state/<i>"; the rest in its metadata), written atomically and checksummed.
+/// "state/<i>"; the rest in its metadata), written atomically and checksummed. Compiled as `CheckpointModule`, so
+/// the C# facade's `Checkpoint` class does not clash with it.
+[<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Checkpoint =
     let private format = "functionalad-checkpoint-1"
     let private reserved = [ "checkpoint.format"; "optimizer.step"; "optimizer.slots"; "position.epoch"; "position.batch"; "generator" ]

@@ -1,6 +1,34 @@
 namespace FunctionalAD
 
 open System
+open FunctionalAD.Persistence
+
+/// How the tensors of a file compare with the parameters a model expects (`Params.loadMatching`).
+type LoadReport =
+    { /// Names loaded from the file (same name, shape and dtype as the model's).
+      Loaded: string list
+      /// Names the model has and the file lacks (they keep the model's values).
+      Missing: string list
+      /// Names the file has and the model lacks (ignored).
+      Unexpected: string list
+      /// Names in both whose shape or dtype differ, with the difference in words (they keep the model's values).
+      Mismatched: (string * string) list }
+    /// True when every name, shape and dtype matched.
+    member r.IsExact = r.Missing.IsEmpty && r.Unexpected.IsEmpty && r.Mismatched.IsEmpty
+    /// The differences, one per line ("" when exact).
+    override r.ToString() =
+        [ for n in r.Missing -> sprintf "  missing from the file: '%s'" n
+          for n in r.Unexpected -> sprintf "  not in the model: '%s'" n
+          for n, why in r.Mismatched -> sprintf "  '%s': %s" n why ]
+        |> String.concat "\n"
+
+/// The tensors of a file do not match the parameters a model expects (strict loading).
+type LoadMismatchException(file: string, report: LoadReport) =
+    inherit Exception(sprintf "%s: the file does not match the model's parameters (load with strict = false to load what matches):\n%O" file report)
+    /// The file that was read.
+    member _.File = file
+    /// What differs.
+    member _.Report = report
 
 /// An immutable tree of named tensors: the parameters of a model. Names are paths ("l1.w") that mirror the
 /// model's scopes. A Params value is a tree for `grad`/`jvp`/`vjp` (gradients come back as Params of the same
@@ -33,6 +61,41 @@ type Params =
             | None ->
                 raise (Collections.Generic.KeyNotFoundException(
                     sprintf "Params: no parameter '%s'; it has %s" path (String.Join(", ", p.Entries.Keys))))
+
+    /// Writes the parameters to a safetensors file (names = paths, e.g. "l1.w"), atomically and with a checksum;
+    /// PyTorch (`safetensors.torch.load_file`), JAX and Hugging Face tools read it. Throws IOException on failure.
+    member p.Save(path: string, [<Runtime.InteropServices.Optional; Runtime.InteropServices.DefaultParameterValue(null: Collections.Generic.IReadOnlyDictionary<string, string>)>] metadata: Collections.Generic.IReadOnlyDictionary<string, string>) =
+        SafeTensors.Save(path, p.Entries |> Seq.map (fun kv -> Collections.Generic.KeyValuePair(kv.Key, kv.Value.StopGradient())), metadata)
+
+    /// Every tensor of a safetensors file as Params (names become paths). Throws CorruptFileException when the
+    /// file is damaged or its checksum differs, FileNotFoundException when it does not exist.
+    static member Load(path: string) =
+        let file = SafeTensors.Load(path)
+        { Entries = file.Tensors |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq }
+
+    /// Loads a safetensors file into the structure of `like` (a model's Params): every name, shape and dtype is
+    /// checked. Returns the loaded Params (entries that did not match keep `like`'s tensors) and what differed.
+    static member LoadMatching(path: string, like: Params) : struct (Params * LoadReport) =
+        let file = SafeTensors.Load(path)
+        let loaded, missing, mismatched = ResizeArray(), ResizeArray(), ResizeArray()
+        let entries =
+            like.Entries |> Map.map (fun name expected ->
+                match file.ByName.TryGetValue name with
+                | false, _ -> missing.Add name; expected
+                | true, t when t.DType <> expected.DType || t.Shape <> expected.Shape ->
+                    mismatched.Add((name, sprintf "the file has %A %s, the model %A %s" t.DType (Shape.Format t.Shape) expected.DType (Shape.Format expected.Shape)))
+                    expected
+                | true, t -> loaded.Add name; t.ToDevice expected.Device)
+        let unexpected = file.Tensors |> Seq.map (fun kv -> kv.Key) |> Seq.filter (like.Entries.ContainsKey >> not) |> List.ofSeq
+        struct ({ Entries = entries }, { Loaded = List.ofSeq loaded; Missing = List.ofSeq missing; Unexpected = unexpected; Mismatched = List.ofSeq mismatched })
+
+    /// Loads a safetensors file into the structure of `like`; `strict` (default true) throws LoadMismatchException
+    /// listing every missing, unexpected or mismatched name; strict = false loads what matches and keeps `like`'s
+    /// tensors for the rest (use LoadMatching to see the report).
+    static member Load(path: string, like: Params, [<Runtime.InteropServices.Optional; Runtime.InteropServices.DefaultParameterValue(true)>] strict: bool) =
+        let struct (p, report) = Params.LoadMatching(path, like)
+        if strict && not report.IsExact then raise (LoadMismatchException(path, report))
+        p
 
     override p.Equals(o) =
         match o with
@@ -116,6 +179,21 @@ module Params =
     let dot (a: Params) (b: Params) : Tensor = Array.map2 (fun (x: Tensor) (y: Tensor) -> (x * y).Sum()) (flatten a) (flatten b) |> Array.reduce (+)
     /// √(Σ p²) over all tensors.
     let norm (p: Params) = (dot p p).Sqrt()
+
+    /// Writes p to a safetensors file, atomically and with a checksum (see `Params.Save`).
+    let save (path: string) (p: Params) = p.Save(path)
+
+    /// Every tensor of a safetensors file as Params (see `Params.Load`).
+    let load (path: string) = Params.Load path
+
+    /// Loads a file into `like`'s structure, checking every name, shape and dtype; throws LoadMismatchException
+    /// listing all differences.
+    let loadInto (like: Params) (path: string) = Params.Load(path, like, true)
+
+    /// Loads what matches `like` from a file and reports the rest (non-strict loading).
+    let loadMatching (like: Params) (path: string) : Params * LoadReport =
+        let struct (p, r) = Params.LoadMatching(path, like)
+        p, r
 
     /// The entries under `prefix` ("l1" selects "l1.w", "l1.b"), with the prefix removed.
     let scope (prefix: string) (p: Params) =

@@ -12,6 +12,188 @@ type TrainConfig =
       /// Show a progress bar with the running loss on the terminal (a line per epoch when output is redirected).
       Progress: bool }
 
+/// What `Train.fitLoader` reports after each epoch.
+type EpochLog =
+    { /// The epoch (0-based).
+      Epoch: int
+      /// Optimizer steps taken so far in the run.
+      Step: int
+      /// Mean training loss over the epoch's batches.
+      TrainLoss: float
+      /// The learning rate of the epoch's last step (from the optimizer's schedule).
+      LearningRate: float
+      /// Validation metrics (name, mean over the validation batches); "loss" first when there is a validation loader.
+      Validation: (string * float) list }
+
+/// When `Train.fitLoader` calls back.
+type Callback<'P> =
+    /// After every epoch, with its log and the parameters.
+    | EachEpoch of (EpochLog -> 'P -> unit)
+    /// Every n optimizer steps, with the step number, the batch loss and the parameters.
+    | EverySteps of int * (int -> float -> 'P -> unit)
+
+/// Settings of `Train.fitLoader`.
+type FitSettings<'P, 'B> =
+    { Epochs: int
+      Optimizer: Optimizer
+      /// A progress bar per epoch on the terminal (a line per epoch when output is redirected).
+      Progress: bool
+      /// Evaluated after each epoch: the loss and `Metrics` averaged over its batches.
+      Validation: FunctionalAD.Data.IBatchSource<'B> option
+      /// Extra validation metrics, each a mean over validation batches (see `Train.accuracy`).
+      Metrics: (string * ('P -> 'B -> float)) list
+      /// Stop when the monitored value (validation loss, else training loss) has not improved by MinDelta for
+      /// Patience epochs.
+      EarlyStopping: (int * float) option
+      Callbacks: Callback<'P> list
+      /// The checkpoint file; None: no checkpoints.
+      CheckpointPath: string option
+      /// Checkpoint every n optimizer steps (0: never).
+      CheckpointEverySteps: int
+      /// Checkpoint after each epoch.
+      CheckpointEachEpoch: bool
+      /// Continue from the checkpoint at CheckpointPath when it exists.
+      Resume: bool }
+
+/// Training over data loaders, with validation, callbacks, early stopping and checkpoints.
+module Fit =
+    /// No validation, metrics, early stopping, callbacks or checkpoints; progress shown.
+    let defaults (epochs: int) (optimizer: Optimizer) : FitSettings<'P, 'B> =
+        { Epochs = epochs; Optimizer = optimizer; Progress = true; Validation = None; Metrics = []; EarlyStopping = None
+          Callbacks = []; CheckpointPath = None; CheckpointEverySteps = 0; CheckpointEachEpoch = false; Resume = false }
+
+    /// The learning rate an optimizer uses at a step (0-based).
+    let learningRate (opt: Optimizer) (step: int) =
+        match opt with
+        | Optimizer.Sgd c -> c.LearningRate step
+        | Optimizer.Adam c -> c.LearningRate step
+        | Optimizer.RmsProp c -> c.LearningRate step
+
+    /// Classification accuracy for a validation metric: the fraction of rows where argmax of `logits` (last dim)
+    /// equals the integer `labels`.
+    let accuracy (logits: Tensor) (labels: Tensor) =
+        let pred = logits.StopGradient().ToDoubleArray()
+        let k = logits.Shape.[logits.Rank - 1]
+        let y = labels.ToDoubleArray()
+        let hits = y |> Array.mapi (fun i label -> let row = pred.[i * k .. i * k + k - 1] in if float (Array.findIndex ((=) (Array.max row)) row) = label then 1 else 0) |> Array.sum
+        float hits / float (max 1 y.Length)
+
+
+/// Training over data loaders (`Train.fitLoader` is this module's `fit`).
+module TrainLoader =
+    /// Trains `parameters` to minimise `loss parameters batch` over the loader's batches for `settings.Epochs`
+    /// epochs. Returns the parameters, the optimizer state and the log of each epoch (including epochs before a
+    /// resume). With CheckpointPath set, checkpoints hold everything needed so that a run stopped at any step and
+    /// resumed (Resume = true) ends with bit-identical parameters to an uninterrupted one.
+    /// Throws ArgumentException for bad settings; checkpoint errors as `Checkpoint.load`.
+    let fit (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>)
+        : 'P * OptimizerState * EpochLog list =
+        if settings.Epochs < 0 then invalidArg "settings" "Train.fitLoader: Epochs must be >= 0"
+        if settings.CheckpointEverySteps < 0 then invalidArg "settings" "Train.fitLoader: CheckpointEverySteps must be >= 0"
+        let inv = Globalization.CultureInfo.InvariantCulture
+        let r (x: float) = x.ToString("R", inv)
+        let parse (s: string) = Double.Parse(s, inv)
+        let mutable p = parameters
+        let mutable state = Optim.init settings.Optimizer parameters
+        let mutable epoch0, batch0 = 0, 0
+        let mutable sum, count = 0.0, 0
+        let mutable best, wait = Double.PositiveInfinity, 0
+        let history = ResizeArray<EpochLog>()
+        let mutable stopped = false
+        let resumeFrom =
+            match settings.CheckpointPath with
+            | Some path when settings.Resume -> Checkpoint.tryLoad parameters path
+            | _ -> None
+        match resumeFrom with
+        | Some c ->
+            if c.Optimizer.Slots.Length <> state.Slots.Length then
+                invalidArg "settings" (sprintf "Train.fitLoader: the checkpoint's optimizer has %d state slots but %A needs %d" c.Optimizer.Slots.Length settings.Optimizer state.Slots.Length)
+            p <- c.Params
+            state <- c.Optimizer
+            epoch0 <- c.Position.Epoch
+            batch0 <- c.Position.Batch
+            let m k = c.Metadata.TryFind k |> Option.defaultValue ""
+            sum <- parse (m "fit.epoch_loss_sum")
+            count <- int (m "fit.epoch_batches")
+            best <- parse (m "fit.best")
+            wait <- int (m "fit.wait")
+            stopped <- m "fit.stopped" = "true"
+            for line in (m "fit.history").Split('\n', StringSplitOptions.RemoveEmptyEntries) do
+                let f = line.Split ';'
+                history.Add { Epoch = int f.[0]; Step = int f.[1]; TrainLoss = parse f.[2]; LearningRate = parse f.[3]
+                              Validation = [ for kv in f.[4..] -> let i = kv.LastIndexOf '=' in kv.Substring(0, i), parse (kv.Substring(i + 1)) ] }
+        | None -> ()
+        let checkpoint (pos: FunctionalAD.Data.LoaderPosition) =
+            match settings.CheckpointPath with
+            | None -> ()
+            | Some path ->
+                let hist =
+                    [ for h in history -> String.Join(";", [ string h.Epoch; string h.Step; r h.TrainLoss; r h.LearningRate ] @ [ for n, v in h.Validation -> n + "=" + r v ]) ]
+                Checkpoint.save path
+                    { Params = p; Optimizer = state; ModelState = [||]; Position = pos; Generator = None
+                      Metadata = Map.ofList [ "fit.epoch_loss_sum", r sum; "fit.epoch_batches", string count; "fit.best", r best
+                                              "fit.wait", string wait; "fit.stopped", (if stopped then "true" else "false")
+                                              "fit.history", String.Join("\n", hist) ] }
+        let interactive = settings.Progress && not Console.IsOutputRedirected
+        let batches = loader.BatchesPerEpoch
+        let mutable epoch = epoch0
+        while epoch < settings.Epochs && not stopped do
+            let mutable b = if epoch = epoch0 then batch0 else 0
+            for batch in loader.Batches(epoch, b) do
+                let value, grads = gradv (fun q -> loss q batch) p
+                let p', s' = Optim.step settings.Optimizer state p grads
+                p <- p'
+                state <- s'
+                b <- b + 1
+                let v = value.Item()
+                sum <- sum + v
+                count <- count + 1
+                if settings.CheckpointEverySteps > 0 && state.Step % settings.CheckpointEverySteps = 0 then
+                    checkpoint (FunctionalAD.Data.LoaderPosition(epoch, b))
+                for cb in settings.Callbacks do
+                    match cb with
+                    | EverySteps(n, f) when n > 0 && state.Step % n = 0 -> f state.Step v p
+                    | _ -> ()
+                if interactive then
+                    Console.Write(sprintf "\repoch %d/%d [%s] loss %.6f " (epoch + 1) settings.Epochs (String('#', 30 * b / max 1 batches) + String('.', 30 - 30 * b / max 1 batches)) (sum / float count))
+            let validation =
+                match settings.Validation with
+                | None -> []
+                | Some v ->
+                    let totals = Array.zeroCreate (1 + settings.Metrics.Length)
+                    let mutable n = 0
+                    for batch in v.Batches(0, 0) do
+                        totals.[0] <- totals.[0] + noGrad (fun () -> (loss p batch).Item())
+                        settings.Metrics |> List.iteri (fun i (_, m) -> totals.[i + 1] <- totals.[i + 1] + m p batch)
+                        n <- n + 1
+                    ("loss" :: List.map fst settings.Metrics) |> List.mapi (fun i name -> name, totals.[i] / float (max 1 n))
+            let log = { Epoch = epoch; Step = state.Step; TrainLoss = sum / float (max 1 count)
+                        LearningRate = Fit.learningRate settings.Optimizer (max 0 (state.Step - 1)); Validation = validation }
+            history.Add log
+            if interactive then Console.WriteLine()
+            elif settings.Progress then
+                printfn "epoch %d/%d loss %.6f lr %g%s" (epoch + 1) settings.Epochs log.TrainLoss log.LearningRate
+                    (String.Join("", [ for n, x in validation -> sprintf " val_%s %.6f" n x ]))
+            for cb in settings.Callbacks do
+                match cb with
+                | EachEpoch f -> f log p
+                | _ -> ()
+            match settings.EarlyStopping with
+            | Some(patience, minDelta) ->
+                let monitored = match validation with (_, x) :: _ -> x | [] -> log.TrainLoss
+                if monitored < best - minDelta then
+                    best <- monitored
+                    wait <- 0
+                else
+                    wait <- wait + 1
+                    if wait >= patience then stopped <- true
+            | None -> ()
+            epoch <- epoch + 1
+            sum <- 0.0
+            count <- 0
+            if settings.CheckpointEachEpoch then checkpoint (FunctionalAD.Data.LoaderPosition(epoch, 0))
+        p, state, List.ofSeq history
+
 /// Training loops over mini-batches.
 module Train =
     /// Default settings: 100 epochs, batches of 32, seed 0, SGD 0.01, progress shown.
@@ -63,3 +245,8 @@ module Train =
                 printfn "epoch %d/%d loss %.6f" (epoch + 1) config.Epochs history.[epoch]
         if interactive then Console.WriteLine()
         p, history
+
+    /// Trains over a data loader (see `TrainLoader.fit`): validation and metrics, callbacks, early stopping,
+    /// checkpoints and resume. Returns the parameters, the optimizer state and the log of each epoch.
+    let fitLoader (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>) =
+        TrainLoader.fit settings loss parameters loader

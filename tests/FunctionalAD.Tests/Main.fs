@@ -16,7 +16,12 @@ let all =
         NumericsTests.tests
         FuzzTests.tests
         OpTests.tests
+        PersistenceTests.tests
+        DataTests.tests
     ]
 
 [<EntryPoint>]
-let main argv = runTestsWithCLIArgs [] argv all
+let main argv =
+    match argv with
+    | [| "--write-checkpoints-forever"; path |] -> PersistenceTests.writeForever path; 0 // the atomic-write test's child
+    | _ -> runTestsWithCLIArgs [] argv all

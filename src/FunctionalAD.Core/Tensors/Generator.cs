@@ -63,4 +63,28 @@ public sealed class Generator
 
     /// <summary>A new independent generator derived from this one (advances this one).</summary>
     public Generator Split() => new(NextUInt64());
+
+    /// <summary>The generator's whole state (the four xoshiro words and the cached second normal), so a checkpoint
+    /// can save it and <see cref="FromState"/> continue the exact same sequence.</summary>
+    public GeneratorState State => new(s0, s1, s2, s3, spareNormal);
+
+    /// <summary>A generator that continues from a saved <see cref="State"/>.</summary>
+    /// <exception cref="ArgumentException">all four words are zero (not a state xoshiro256** can reach).</exception>
+    public static Generator FromState(GeneratorState state)
+    {
+        if ((state.S0 | state.S1 | state.S2 | state.S3) == 0)
+            throw new ArgumentException("Generator.FromState: an all-zero state is not a valid xoshiro256** state");
+        var g = new Generator(0);
+        (g.s0, g.s1, g.s2, g.s3, g.spareNormal) = (state.S0, state.S1, state.S2, state.S3, state.SpareNormal);
+        return g;
+    }
 }
+
+/// <summary>The state of a <see cref="Generator"/>: xoshiro256**'s four words and the cached second value of
+/// Box–Muller (null when none is cached).</summary>
+/// <param name="S0">First state word.</param>
+/// <param name="S1">Second state word.</param>
+/// <param name="S2">Third state word.</param>
+/// <param name="S3">Fourth state word.</param>
+/// <param name="SpareNormal">The normal sample <see cref="Generator.NextNormal"/> returns next without drawing, if any.</param>
+public readonly record struct GeneratorState(ulong S0, ulong S1, ulong S2, ulong S3, double? SpareNormal);

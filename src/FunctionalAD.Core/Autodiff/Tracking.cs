@@ -19,7 +19,7 @@ public sealed partial class Tensor
     {
         if (!DType.IsFloatingPoint()) throw new DTypeMismatchException("requiresGrad", $"only floating-point tensors can require gradients, got {DType}");
         var value = StopGradient();
-        var leaf = new Node(null, [], [], value, null, name ?? "leaf", sink);
+        var leaf = new Node(value, name ?? "leaf", sink);
         leaf.Index = Tag.Imperative.Record(leaf);
         return new Tensor(value, null, leaf, Tag.Imperative);
     }

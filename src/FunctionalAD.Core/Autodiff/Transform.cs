@@ -48,7 +48,7 @@ public static class Transform
             var inputs = new Tensor[xs.Length];
             for (int i = 0; i < xs.Length; i++)
             {
-                leaves[i] = new Node(null, [], [], xs[i], null, $"x{i}");
+                leaves[i] = new Node(xs[i], $"x{i}");
                 leaves[i].Index = tag.Record(leaves[i]);
                 inputs[i] = new Tensor(xs[i], null, leaves[i], tag);
             }

@@ -186,14 +186,23 @@ public sealed partial class Tensor
     internal static Tensor ScalarLike(double value, Tensor like)
     {
         var dtype = like.DType.IsFloatingPoint() ? like.DType : DType.Float32;
-        if (like.Device == Device.Cpu)
-        {
-            // by bits: -0.0 == 0.0, but x / -0.0 must stay -inf
-            int i = BitConverter.DoubleToInt64Bits(value) == 0 ? 0 : value == 0 ? -1 : Array.IndexOf(CommonScalars, value);
-            if (i >= 0) return (dtype == DType.Float32 ? CommonFloat32 : CommonFloat64)[i];
-        }
-        return Full([], value, dtype, like.Device);
+        if (like.Device != Device.Cpu) return Full([], value, dtype, like.Device);
+        // by bits: -0.0 == 0.0, but x / -0.0 must stay -inf
+        long bits = BitConverter.DoubleToInt64Bits(value);
+        int i = bits == 0 ? 0 : value == 0 ? -1 : Array.IndexOf(CommonScalars, value);
+        if (i >= 0) return (dtype == DType.Float32 ? CommonFloat32 : CommonFloat64)[i];
+        // Other constants repeat too (x * 0.9 in a loop): a small per-thread cache shares them (tensors are immutable),
+        // which keeps a long tape from holding a fresh scalar per operation.
+        var cache = recentScalars ??= new (long, DType, Tensor?)[64];
+        int slot = (int)((ulong)(bits ^ (bits >> 31) ^ ((long)dtype << 7)) % (ulong)cache.Length);
+        var (cachedBits, cachedType, cached) = cache[slot];
+        if (cached is not null && cachedBits == bits && cachedType == dtype) return cached;
+        var t = Full([], value, dtype);
+        cache[slot] = (bits, dtype, t);
+        return t;
     }
+
+    [ThreadStatic] static (long Bits, DType DType, Tensor? Scalar)[]? recentScalars;
 
     /// <summary>A constant integer scalar for an operation with <paramref name="like"/>, typed as PyTorch types a Python
     /// int: the tensor's dtype (Int64 for Bool); a floating-point tensor takes it as its own float.</summary>

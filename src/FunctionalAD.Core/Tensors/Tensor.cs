@@ -11,22 +11,27 @@ namespace FunctionalAD;
 /// </summary>
 public sealed partial class Tensor
 {
-    // Exactly one of: a constant (raw != null), or a value carrying a derivative for tag (primal != null).
-    internal readonly RawTensor? raw;
-    internal readonly Tensor? primal;
-    internal readonly Tensor? tangent;   // forward mode; null means a zero tangent
-    internal readonly Node? node;        // reverse mode
+    // Exactly one of: a constant (inner is its RawTensor), or a value carrying a derivative for tag (inner is its
+    // primal; derivative is its tangent in forward mode, its tape node in reverse mode). One field each instead of
+    // two: a tape holds two tensors per operation, and 16 bytes each is a tenth of an operation's memory.
+    readonly object inner;
+    readonly object? derivative;
     internal readonly Tag? tag;
     readonly int[] shape;
 
+    internal RawTensor? raw => inner as RawTensor;
+    internal Tensor? primal => inner as Tensor;
+    internal Tensor? tangent => derivative as Tensor;   // forward mode; null means a zero tangent
+    internal Node? node => derivative as Node;           // reverse mode
+
     internal Tensor(RawTensor raw)
     {
-        this.raw = raw; shape = raw.Shape; DType = raw.DType; Device = raw.Device;
+        inner = raw; shape = raw.Shape; DType = raw.DType; Device = raw.Device;
     }
 
     internal Tensor(Tensor primal, Tensor? tangent, Node? node, Tag tag)
     {
-        this.primal = primal; this.tangent = tangent; this.node = node; this.tag = tag;
+        inner = primal; derivative = (object?)tangent ?? node; this.tag = tag;
         shape = primal.shape; DType = primal.DType; Device = primal.Device;
     }
 
@@ -48,16 +53,16 @@ public sealed partial class Tensor
     public int Numel => Value.Numel;
 
     /// <summary>True when the tensor carries no derivative for any enclosing transformation.</summary>
-    public bool IsConstant => raw is not null;
+    public bool IsConstant => inner is RawTensor;
 
     /// <summary>The underlying values, with every layer of derivative information removed.</summary>
     internal RawTensor Value
     {
         get
         {
-            var t = this;
-            while (t.raw is null) t = t.primal!;
-            return t.raw;
+            object t = inner;
+            while (t is Tensor p) t = p.inner;
+            return (RawTensor)t;
         }
     }
 

@@ -2,7 +2,8 @@
 /// size-1 shapes; transposed, strided and broadcast views; every dtype; dimensions and indices out of range;
 /// operand shapes that do not broadcast. Properties: only the library's documented exceptions escape (the
 /// TensorException family and ArgumentException; never NullReference, IndexOutOfRange, Overflow or InvalidCast);
-/// the same call twice gives the same bits; a view gives the same bits as its contiguous copy.
+/// the same call twice gives the same bits; a view gives the same bits as its contiguous copy; an elementwise op on
+/// moderate Float32 inputs agrees with the same op in Float64.
 module FunctionalAD.Tests.FuzzTests
 
 open System
@@ -53,6 +54,22 @@ let private unary name f = { Name = name; Arity = 1; Run = fun _ xs -> f xs.[0] 
 let private binary name f = { Name = name; Arity = 2; Run = fun _ xs -> f xs.[0] xs.[1] }
 let private withDim name f = { Name = name; Arity = 1; Run = fun (rng: Random) xs -> f xs.[0] (rng.Next 7 - 3) }
 
+/// Elementwise ops by name, for the Float64 reference check.
+let private elementwiseNames = OpRegistry.All |> Seq.map (fun o -> o.Name) |> Set.ofSeq
+
+/// A Float32 result of an elementwise op agrees with the same op on the inputs converted to Float64 (exactly, so
+/// both see the same numbers), where the inputs are moderate and both results finite.
+let private agreesWithFloat64 (case: Case) (argSeed: int) (inputs: Tensor[]) (y: Tensor) (describe: unit -> string) =
+    let moderate (t: Tensor) = t.DType = DType.Float32 && t.ToDoubleArray() |> Array.forall (fun v -> Double.IsFinite v && abs v < 1e3)
+    if elementwiseNames.Contains case.Name && y.DType = DType.Float32 && inputs |> Array.forall moderate then
+        match (try Ok (case.Run (Random argSeed) (inputs |> Array.map (fun t -> t.To DType.Float64))) with e -> Error e) with
+        | Ok r ->
+            let a, b = y.ToDoubleArray(), (r.To DType.Float32).ToDoubleArray()
+            for i in 0 .. a.Length - 1 do
+                if Double.IsFinite a.[i] && Double.IsFinite b.[i] && abs (a.[i] - b.[i]) > 1e-5 + 1e-4 * abs b.[i] then
+                    failtestf "%s: element %d is %g in Float32 but %g in Float64" (describe ()) i a.[i] b.[i]
+        | Error e -> failtestf "%s: Float64 inputs threw %s where Float32 ones did not: %s" (describe ()) (e.GetType().Name) e.Message
+
 let private cases : Case list =
     [ for op in OpRegistry.All do
         if op.Arity = 1 then yield unary op.Name (fun x -> op.Apply.Invoke [| x |])
@@ -91,6 +108,7 @@ let private check (seed: int) : bool =
     | Error e when not (allowed e) -> failtestf "%s threw %s: %s" (describe ()) (e.GetType().Name) e.Message
     | Error _ -> false
     | Ok y ->
+        agreesWithFloat64 case argSeed views y describe
         match run views with
         | Ok y2 when bits y = bits y2 -> ()
         | _ -> failtestf "%s: two calls gave different results" (describe ())

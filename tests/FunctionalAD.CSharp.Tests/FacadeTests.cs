@@ -112,6 +112,20 @@ public class FacadeTests
     }
 
     [Fact]
+    public void EverydayLossesAndCrossEntropyOptionsFromCSharp()
+    {
+        var logits = Tensor.FromArray(new[] { 1.0, 2.0, 3.0, 1.0, 0.0, -1.0 }, 2, 3);
+        var classes = Tensor.FromArray(new[] { 2L, 0L });
+        // no options: the plain cross-entropy
+        Assert.Equal(0.4076059644, Loss.CrossEntropy(logits, classes, weight: null).Item(), 9);
+        // the second target ignored: only the first sample counts
+        var first = Loss.CrossEntropy(logits, Tensor.FromArray(new[] { 2L, -100L }), weight: null, ignoreIndex: -100).Item();
+        Assert.Equal(-(3.0 - Math.Log(Math.Exp(1) + Math.Exp(2) + Math.Exp(3))), first, 9);
+        Assert.Equal((0.125 + 1.5) / 2, Loss.Huber(Tensor.FromArray(new[] { 0.5, 2.0 }), Tensor.Zeros([2], DType.Float64)).Item(), 12);
+        Assert.Throws<ArgumentException>(() => Loss.Huber(Tensor.Zeros([1]), Tensor.Zeros([1]), delta: 0));
+    }
+
+    [Fact]
     public void SchedulesAndParamsAreUsableFromCSharp()
     {
         var rule = Optim.Sgd(1.0).WithSchedule(step => 0.5 / (step + 1));

@@ -99,6 +99,40 @@ let losses =
             Expect.floatClose Accuracy.high ((Loss.binaryCrossEntropyWithLogits (tensor [ 1000.0; -1000.0 ]) (tensor [ 0.0; 1.0 ])).Item()) 1000.0 "no overflow"
             let g = grad (fun x -> Loss.binaryCrossEntropyWithLogits x (tensor [ 1.0 ])) (tensor [ 0.3 ])
             expectClose 1e-12 g (sigmoid (tensor [ 0.3 ]) - 1.0) "gradient sigmoid(x) - t"
+        testCase "the everyday losses against their definitions" <| fun () ->
+            let v (t: Tensor) = t.Item()
+            let close what (a: float) (b: float) = Expect.floatClose Accuracy.high a b what
+            let p, t = tensor [ 0.5; 2.0 ], tensor [ 0.0; 0.0 ]
+            close "huber" (v (Loss.huber p t)) ((0.125 + 1.5) / 2.0)
+            close "smoothL1 beta 1 = huber delta 1" (v (Loss.smoothL1 p t)) ((0.125 + 1.5) / 2.0)
+            close "smoothL1 beta 0.5" (v (Loss.smoothL1With Mean 0.5 (tensor [ 0.3; 2.0 ]) t)) ((0.09 + 1.75) / 2.0)
+            close "smoothL1 beta 0 is l1" (v (Loss.smoothL1With Sum 0.0 p t)) 2.5
+            close "klDiv" (v (Loss.klDivWith Sum ((tensor [ 0.25; 0.25; 0.5 ]).Log()) (tensor [ 0.5; 0.5; 0.0 ]))) (log 2.0)
+            close "cosineEmbedding" (v (Loss.cosineEmbeddingWith Sum 0.0 (tensor [ [ 1.0; 0.0 ]; [ 1.0; 0.0 ] ]) (tensor [ [ 0.0; 1.0 ]; [ 1.0; 0.0 ] ]) (tensor [ 1.0; -1.0 ]))) 2.0
+            close "marginRanking" (v (Loss.marginRanking (tensor [ 1.0; 2.0 ]) (tensor [ 2.0; 1.0 ]) (tensor [ 1.0; 1.0 ]))) 0.5
+            let a, pos = tensor [ [ 0.0; 0.0 ] ], tensor [ [ 1.0; 0.0 ] ]
+            close "tripletMargin" (v (Loss.tripletMargin a pos (tensor [ [ 1.5; 0.0 ] ]))) 0.5
+            close "tripletMargin, easy negative" (v (Loss.tripletMargin a pos (tensor [ [ 3.0; 0.0 ] ]))) 0.0
+            close "poissonNll" (v (Loss.poissonNll (tensor [ 0.0; log 2.0 ]) (tensor [ 1.0; 2.0 ]))) ((1.0 + 2.0 - 2.0 * log 2.0) / 2.0)
+            close "gaussianNll" (v (Loss.gaussianNll (tensor [ 0.0 ]) (tensor [ 1.0 ]) (tensor [ 2.0 ]))) (0.5 * (log 2.0 + 0.5))
+        testCase "cross-entropy with class weights, an ignored index and label smoothing (PyTorch's definitions)" <| fun () ->
+            let logits = tensor [ [ 1.0; 2.0; 3.0 ]; [ 1.0; 0.0; -1.0 ] ]
+            let logp (row: float list) = let m = row |> List.map exp |> List.sum |> log in row |> List.map (fun x -> x - m)
+            let l0, l1 = logp [ 1.0; 2.0; 3.0 ], logp [ 1.0; 0.0; -1.0 ]
+            let w = tensor [ 1.0; 2.0; 3.0 ]
+            let weighted = Loss.crossEntropyOptions Mean (Some w) None 0.0 logits (tensor [ 2L; 0L ])
+            Expect.floatClose Accuracy.high (weighted.Item()) ((3.0 * -l0.[2] + 1.0 * -l1.[0]) / 4.0) "weighted mean divides by the weights"
+            let ignored = Loss.crossEntropyOptions Mean None (Some -100L) 0.0 logits (tensor [ 2L; -100L ])
+            Expect.floatClose Accuracy.high (ignored.Item()) (-l0.[2]) "the ignored target counts for nothing"
+            let smooth = Loss.crossEntropyOptions Mean None None 0.1 logits (tensor [ 2L; 0L ])
+            let s (l: float list) y = 0.9 * -l.[y] + 0.1 / 3.0 * -(List.sum l)
+            Expect.floatClose Accuracy.high (smooth.Item()) ((s l0 2 + s l1 0) / 2.0) "label smoothing"
+            let plain = Loss.crossEntropyOptions Mean None None 0.0 logits (tensor [ 2L; 0L ])
+            Expect.floatClose Accuracy.veryHigh (plain.Item()) ((Loss.crossEntropy logits (tensor [ 2L; 0L ])).Item()) "no options = crossEntropy"
+            let r = gradcheck (fun x -> Loss.crossEntropyOptions Mean (Some w) (Some 1L) 0.2 x (tensor [ 2L; 1L ])) logits
+            Expect.isTrue r.Passed (sprintf "gradient = finite differences (%A)" r)
+            let r = gradcheck (fun x -> Loss.huberWith Sum 0.7 x (tensor [ 0.0; 0.0 ])) (tensor [ 0.3; -1.2 ])
+            Expect.isTrue r.Passed "huber gradient"
     ]
 
 let optimizers =

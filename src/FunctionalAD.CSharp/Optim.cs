@@ -28,6 +28,23 @@ public static class Optim
     /// <summary>RMSProp (alpha 0.99, epsilon 1e-8).</summary>
     public static Optimizer RmsProp(double lr) => OptimModule.rmsprop(lr);
 
+    /// <summary>Adagrad (epsilon 1e-10).</summary>
+    public static Optimizer Adagrad(double lr = 1e-2) => OptimModule.adagrad(lr);
+
+    /// <summary>Adamax (betas 0.9, 0.999).</summary>
+    public static Optimizer Adamax(double lr = 2e-3) => OptimModule.adamax(lr);
+
+    /// <summary>Lion (betas 0.9, 0.99) with decoupled weight decay.</summary>
+    public static Optimizer Lion(double lr = 1e-4, double weightDecay = 0) => OptimModule.lion(lr, weightDecay);
+
+    /// <summary>The gradients scaled so that their global 2-norm is at most maxNorm; also returns that norm before clipping.</summary>
+    /// <exception cref="ArgumentException">maxNorm ≤ 0.</exception>
+    public static (Params Gradients, double Norm) ClipGradNorm(Params gradients, double maxNorm)
+    {
+        var r = OptimModule.clipGradNorm(maxNorm, gradients);
+        return (r.Item1, r.Item2);
+    }
+
     /// <summary>The same optimizer with a learning rate that depends on the step number (0-based).</summary>
     public static Optimizer WithSchedule(this Optimizer optimizer, Func<int, double> schedule) =>
         OptimModule.withSchedule(FuncConvert.FromFunc(schedule), optimizer);

@@ -25,6 +25,12 @@ type SgdConfig = { LearningRate: Schedule; Momentum: float; Nesterov: bool; Weig
 type AdamConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; Epsilon: float; WeightDecay: float; Decoupled: bool }
 /// Settings of RMSProp.
 type RmsPropConfig = { LearningRate: Schedule; Alpha: float; Epsilon: float; Momentum: float; WeightDecay: float }
+/// Settings of Adagrad (PyTorch semantics, no learning-rate decay, accumulator starting at 0).
+type AdagradConfig = { LearningRate: Schedule; Epsilon: float; WeightDecay: float }
+/// Settings of Adamax (Adam with the infinity norm).
+type AdamaxConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; Epsilon: float; WeightDecay: float }
+/// Settings of Lion (sign of an interpolated momentum; decoupled weight decay).
+type LionConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; WeightDecay: float }
 
 /// An optimizer: a pure value describing an update rule (optax's GradientTransformation; in PyTorch the rule and
 /// its state live together in a torch.optim.Optimizer, here `FunctionalAD.Imperative.ParameterOptimizer`). Build one
@@ -38,6 +44,12 @@ type Optimizer =
     | Adam of AdamConfig
     /// RMSProp.
     | RmsProp of RmsPropConfig
+    /// Adagrad.
+    | Adagrad of AdagradConfig
+    /// Adamax.
+    | Adamax of AdamaxConfig
+    /// Lion (Chen et al. 2023).
+    | Lion of LionConfig
 
 /// An optimizer's state: the step count and per-parameter slots (momentum buffers, moment estimates), immutable;
 /// each `Optim.step` returns a new one.
@@ -65,18 +77,41 @@ module Optim =
     /// RMSProp (alpha 0.99, epsilon 1e-8).
     let rmsprop (lr: float) = Optimizer.RmsProp { LearningRate = Schedule.constant lr; Alpha = 0.99; Epsilon = 1e-8; Momentum = 0.0; WeightDecay = 0.0 }
 
+    /// Adagrad (epsilon 1e-10).
+    let adagrad (lr: float) = Optimizer.Adagrad { LearningRate = Schedule.constant lr; Epsilon = 1e-10; WeightDecay = 0.0 }
+    /// Adamax (betas 0.9, 0.999, epsilon 1e-8).
+    let adamax (lr: float) = Optimizer.Adamax { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8; WeightDecay = 0.0 }
+    /// Lion (betas 0.9, 0.99), with decoupled weight decay.
+    let lion (lr: float) (weightDecay: float) = Optimizer.Lion { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.99; WeightDecay = weightDecay }
+
+    /// The learning rate an optimizer uses at a step (0-based).
+    let learningRate (opt: Optimizer) (step: int) =
+        match opt with
+        | Optimizer.Sgd c -> c.LearningRate step
+        | Optimizer.Adam c -> c.LearningRate step
+        | Optimizer.RmsProp c -> c.LearningRate step
+        | Optimizer.Adagrad c -> c.LearningRate step
+        | Optimizer.Adamax c -> c.LearningRate step
+        | Optimizer.Lion c -> c.LearningRate step
+
     /// The same optimizer with a learning-rate schedule.
     let withSchedule (schedule: Schedule) (opt: Optimizer) =
         match opt with
         | Optimizer.Sgd c -> Optimizer.Sgd { c with LearningRate = schedule }
         | Optimizer.Adam c -> Optimizer.Adam { c with LearningRate = schedule }
         | Optimizer.RmsProp c -> Optimizer.RmsProp { c with LearningRate = schedule }
+        | Optimizer.Adagrad c -> Optimizer.Adagrad { c with LearningRate = schedule }
+        | Optimizer.Adamax c -> Optimizer.Adamax { c with LearningRate = schedule }
+        | Optimizer.Lion c -> Optimizer.Lion { c with LearningRate = schedule }
 
     let private slotCount opt =
         match opt with
         | Optimizer.Sgd c -> if c.Momentum = 0.0 then 0 else 1
         | Optimizer.Adam _ -> 2
         | Optimizer.RmsProp c -> if c.Momentum = 0.0 then 1 else 2
+        | Optimizer.Adagrad _ -> 1
+        | Optimizer.Adamax _ -> 2
+        | Optimizer.Lion _ -> 1
 
     /// The initial state for parameters `p` (slots of zeros).
     let init (opt: Optimizer) (p: 'P) : OptimizerState =
@@ -110,6 +145,20 @@ module Optim =
             else
                 let buf = c.Momentum * slots.[1] + step
                 p - c.LearningRate t * buf, [| v; buf |]
+        | Optimizer.Adagrad c ->
+            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
+            let sum = slots.[0] + g * g
+            p - c.LearningRate t * g / (sum.Sqrt() + c.Epsilon), [| sum |]
+        | Optimizer.Adamax c ->
+            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
+            let m = c.Beta1 * slots.[0] + (1.0 - c.Beta1) * g
+            let u = (c.Beta2 * slots.[1]).Maximum(g.Abs() + c.Epsilon)
+            p - (c.LearningRate t / (1.0 - c.Beta1 ** float (t + 1))) * m / u, [| m; u |]
+        | Optimizer.Lion c ->
+            let lr = c.LearningRate t
+            let direction = (c.Beta1 * slots.[0] + (1.0 - c.Beta1) * g).Sign()
+            let p = if c.WeightDecay = 0.0 then p else p - lr * c.WeightDecay * p
+            p - lr * direction, [| c.Beta2 * slots.[0] + (1.0 - c.Beta2) * g |]
 
     /// One update: new parameters and new state. Gradients must have the parameters' structure and shapes (for
     /// Params: the same names). Throws ArgumentException when the names differ or the state was created for another
@@ -134,3 +183,18 @@ module Optim =
             let newP = Tree.unflatten p (results |> Array.map fst)
             let slots = Array.init state.Slots.Length (fun k -> results |> Array.map (fun (_, s) -> s.[k]))
             newP, { Step = state.Step + 1; Slots = slots })
+
+    /// Gradients scaled so that their global 2-norm (over every tensor of the tree) is at most `maxNorm`, and that
+    /// norm before clipping (PyTorch's clip_grad_norm_). Throws ArgumentException for maxNorm ≤ 0.
+    let clipGradNorm (maxNorm: float) (grads: 'P) : 'P * float =
+        if maxNorm <= 0.0 then invalidArg "maxNorm" (sprintf "Optim.clipGradNorm: maxNorm must be > 0, got %g" maxNorm)
+        noGrad (fun () ->
+            let gs = Tree.leaves grads
+            let total = gs |> Array.sumBy (fun g -> (g.To(DType.Float64).Square().Sum()).Item()) |> sqrt
+            let scale = maxNorm / (total + 1e-6)
+            (if scale < 1.0 then Tree.unflatten grads (gs |> Array.map (fun g -> g * scale)) else grads), total)
+
+    /// Gradients clamped elementwise to [-clip, clip] (PyTorch's clip_grad_value_). Throws ArgumentException for clip ≤ 0.
+    let clipGradValue (clip: float) (grads: 'P) : 'P =
+        if clip <= 0.0 then invalidArg "clip" (sprintf "Optim.clipGradValue: clip must be > 0, got %g" clip)
+        noGrad (fun () -> Tree.unflatten grads (Tree.leaves grads |> Array.map (fun g -> g.Clamp(-clip, clip))))

@@ -63,11 +63,7 @@ module Fit =
           Callbacks = []; CheckpointPath = None; CheckpointEverySteps = 0; CheckpointEachEpoch = false; Resume = false }
 
     /// The learning rate an optimizer uses at a step (0-based).
-    let learningRate (opt: Optimizer) (step: int) =
-        match opt with
-        | Optimizer.Sgd c -> c.LearningRate step
-        | Optimizer.Adam c -> c.LearningRate step
-        | Optimizer.RmsProp c -> c.LearningRate step
+    let learningRate (opt: Optimizer) (step: int) = Optim.learningRate opt step
 
     /// Classification accuracy for a validation metric: the fraction of rows where argmax of `logits` (last dim)
     /// equals the integer `labels`.

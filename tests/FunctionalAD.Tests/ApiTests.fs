@@ -137,6 +137,25 @@ let losses =
 
 let optimizers =
     testList "optimizers" [
+        testCase "Adagrad, Adamax and Lion follow PyTorch's updates; gradient clipping" <| fun () ->
+            let p, g = tensor [ 1.0 ], tensor [ 0.5 ]
+            let twoSteps opt =
+                let p1, s1 = Optim.step opt (Optim.init opt p) p g
+                let p2, _ = Optim.step opt s1 p1 g
+                p1.Item(), p2.Item()
+            let a1, a2 = twoSteps (Optim.adagrad 0.1)
+            Expect.floatClose Accuracy.high a1 0.9 "adagrad step 1"
+            Expect.floatClose Accuracy.high a2 (0.9 - 0.1 * 0.5 / sqrt 0.5) "adagrad step 2"
+            let m1, _ = twoSteps (Optim.adamax 0.1)
+            Expect.floatClose Accuracy.medium m1 0.9 "adamax step 1"
+            let l1, l2 = twoSteps (Optim.lion 0.1 0.0)
+            Expect.floatClose Accuracy.veryHigh l1 0.9 "lion step 1 moves by lr·sign"
+            Expect.floatClose Accuracy.veryHigh l2 0.8 "lion step 2"
+            let clipped, norm = Optim.clipGradNorm 1.0 (tensor [ 3.0 ], tensor [ 4.0 ])
+            Expect.floatClose Accuracy.veryHigh norm 5.0 "the norm before clipping"
+            Expect.floatClose Accuracy.veryHigh ((fst clipped).Item()) (3.0 / (5.0 + 1e-6)) "scaled by maxNorm / (norm + 1e-6), as PyTorch"
+            Expect.sequenceEqual ((Optim.clipGradValue 0.5 (tensor [ -2.0; 0.1; 3.0 ])).ToDoubleArray()) [| -0.5; 0.1; 0.5 |] "clip by value"
+            Expect.throwsT<ArgumentException> (fun () -> Optim.clipGradNorm 0.0 (tensor [ 1.0 ]) |> ignore) "maxNorm > 0"
         testCase "SGD, momentum and Nesterov follow PyTorch's update" <| fun () ->
             let p, g = tensor [ 1.0; -2.0 ], tensor [ 0.5; 0.25 ]
             let p1, s1 = Optim.step (Optim.sgd 0.1) (Optim.init (Optim.sgd 0.1) p) p g

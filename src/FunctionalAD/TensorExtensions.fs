@@ -68,6 +68,28 @@ module TensorExtensions =
         member t.squeeze(?dim: int) = match dim with None -> t.Squeeze() | Some d -> t.Squeeze(Nullable d)
         /// All elements in one dimension.
         member t.flatten() = t.Flatten()
+        /// Cumulative sum along `dim`.
+        member t.cumsum(dim: int) = t.Cumsum(dim)
+        /// Elements reversed along each of `dims`.
+        member t.flip([<ParamArray>] dims: int[]) = t.Flip(dims)
+        /// Elements shifted by `shift` along `dim`, wrapping around.
+        member t.roll(shift: int, dim: int) = t.Roll(shift, dim)
+        /// The tensor repeated along each dimension (PyTorch's repeat).
+        member t.repeat([<ParamArray>] repeats: int[]) = t.Repeat(repeats)
+        /// The tensor tiled (NumPy's tile).
+        member t.tile([<ParamArray>] repeats: int[]) = t.Tile(repeats)
+        /// `chunks` pieces along `dim`.
+        member t.chunk(chunks: int, ?dim: int) = t.Chunk(chunks, defaultArg dim 0)
+        /// The slices along `dim`.
+        member t.unbind(?dim: int) = t.Unbind(defaultArg dim 0)
+        /// Dimension `source` moved to `destination`.
+        member t.movedim(source: int, destination: int) = t.Movedim(source, destination)
+        /// The vector p-norm (default 2) of all elements, or over `dims`.
+        member t.norm(?p: float, ?dims: int[], ?keepDim: bool) = t.Norm(defaultArg p 2.0, Option.toObj dims, defaultArg keepDim false)
+        /// True when every element is nonzero.
+        member t.all() = t.All()
+        /// True when any element is nonzero.
+        member t.any() = t.Any()
         /// Broadcast view with the given shape.
         member t.expand([<ParamArray>] shape: int[]) = t.BroadcastTo(shape)
         /// Matrix product (PyTorch semantics).

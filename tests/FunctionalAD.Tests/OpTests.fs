@@ -185,4 +185,50 @@ let private derivatives =
             Expect.floatClose Accuracy.veryHigh (lg2.item()) (Math.PI ** 2.0 / 2.0) "lgamma''(1/2) = trigamma(1/2)"
             gradMatches "trigamma" (fun t -> g1 digamma t) (tensor [ 0.4; 1.3; 3.7; 12.0; -0.5 ]) ]
 
-let tests = testList "everyday ops" [ knownValues; integers; boolResults; derivatives ]
+let private shapeOps =
+    testList "reductions and shape ops" [
+        testCase "all, any, countNonzero, norms, nansum and nanmean" <| fun () ->
+            let t = tensor [ [ 1.0; 0.0 ]; [ -3.0; 4.0 ] ]
+            Expect.isFalse ((t.All()).ToArray<bool>().[0]) "all"
+            Expect.isTrue ((t.Any()).ToArray<bool>().[0]) "any"
+            Expect.isTrue ((Tensor.Zeros([| 0 |]).All()).ToArray<bool>().[0]) "all of nothing"
+            Expect.equal ((t.CountNonzero()).ToArray<int64>().[0]) 3L "count"
+            Expect.sequenceEqual ((t.CountNonzero(Nullable 1)).ToArray<int64>()) [| 1L; 2L |] "count along dim 1"
+            Expect.floatClose Accuracy.veryHigh ((t.Norm()).item()) (sqrt 26.0) "2-norm"
+            Expect.floatClose Accuracy.veryHigh ((t.Norm(1.0)).item()) 8.0 "1-norm"
+            Expect.floatClose Accuracy.veryHigh ((t.Norm(infinity)).item()) 4.0 "inf-norm"
+            Expect.floatClose Accuracy.high ((t.Norm(3.0)).item()) ((1.0 + 27.0 + 64.0) ** (1.0 / 3.0)) "3-norm"
+            Expect.sequenceEqual ((t.Norm(2.0, [| 1 |])).ToDoubleArray()) [| 1.0; 5.0 |] "row norms"
+            Expect.sequenceEqual ((grad (fun (x: Tensor) -> x.Norm()) (Tensor.Zeros([| 3 |], DType.Float64))).ToDoubleArray()) [| 0.0; 0.0; 0.0 |] "the 2-norm's gradient at 0 is 0"
+            let withNan = tensor [ 1.0; nan; 3.0 ]
+            Expect.equal ((withNan.NanSum()).item()) 4.0 "nansum"
+            Expect.equal ((withNan.NanMean()).item()) 2.0 "nanmean"
+        testCase "cumsum, flip, roll, repeat, tile, chunk, unbind, movedim" <| fun () ->
+            let x = tensor [ [ 1.0; 2.0; 3.0 ]; [ 4.0; 5.0; 6.0 ] ]
+            Expect.sequenceEqual ((x.Cumsum(1)).ToDoubleArray()) [| 1.0; 3.0; 6.0; 4.0; 9.0; 15.0 |] "cumsum along 1"
+            Expect.sequenceEqual ((x.Cumsum(0)).ToDoubleArray()) [| 1.0; 2.0; 3.0; 5.0; 7.0; 9.0 |] "cumsum along 0"
+            Expect.sequenceEqual ((x.Flip(1)).ToDoubleArray()) [| 3.0; 2.0; 1.0; 6.0; 5.0; 4.0 |] "flip"
+            Expect.sequenceEqual ((x.Flip(0, 1)).ToDoubleArray()) [| 6.0; 5.0; 4.0; 3.0; 2.0; 1.0 |] "flip both"
+            Expect.sequenceEqual ((x.Roll(1, 1)).ToDoubleArray()) [| 3.0; 1.0; 2.0; 6.0; 4.0; 5.0 |] "roll"
+            Expect.sequenceEqual ((x.Roll(-4, 1)).ToDoubleArray()) [| 2.0; 3.0; 1.0; 5.0; 6.0; 4.0 |] "roll by -4 wraps"
+            let r = (tensor [ 1.0; 2.0 ]).Repeat(2, 2)
+            Expect.sequenceEqual r.Shape [| 2; 4 |] "repeat shape"
+            Expect.sequenceEqual (r.ToDoubleArray()) [| 1.0; 2.0; 1.0; 2.0; 1.0; 2.0; 1.0; 2.0 |] "repeat values"
+            Expect.sequenceEqual ((x.Tile(2)).Shape) [| 2; 6 |] "tile repeats trailing dims"
+            Expect.sequenceEqual ((x.Chunk(2, 1)) |> Array.map (fun c -> c.Shape.[1])) [| 2; 1 |] "chunk"
+            Expect.sequenceEqual ((x.Unbind(1)) |> Array.map (fun c -> c.ToDoubleArray())) [| [| 1.0; 4.0 |]; [| 2.0; 5.0 |]; [| 3.0; 6.0 |] |] "unbind"
+            Expect.sequenceEqual ((Tensor.Zeros([| 2; 3; 4 |]).Movedim(0, 2)).Shape) [| 3; 4; 2 |] "movedim"
+        testCase "their gradients equal finite differences" <| fun () ->
+            let x = tensor [ [ 0.3; -1.2; 2.0 ]; [ 0.7; 1.1; -0.4 ] ]
+            for name, f in [ "cumsum", (fun (t: Tensor) -> (t.Cumsum(1) * t).Sum())
+                             "flip", (fun t -> (t.Flip(0, 1) * t).Sum())
+                             "roll", (fun t -> (t.Roll(2, 1) * t).Sum())
+                             "repeat", (fun t -> (t.Repeat(2, 1, 2)).Square().Sum())
+                             "norm 3", (fun t -> t.Norm(3.0, [| 1 |]).Sum())
+                             "norm 2", (fun t -> t.Norm())
+                             "nanmean", (fun t -> (t * t).NanMean()) ] do
+                let r = gradcheck f x
+                Expect.isTrue r.Passed (sprintf "%s: %A" name r)
+    ]
+
+let tests = testList "everyday ops" [ knownValues; integers; boolResults; derivatives; shapeOps ]

@@ -231,4 +231,36 @@ let private shapeOps =
                 Expect.isTrue r.Passed (sprintf "%s: %A" name r)
     ]
 
-let tests = testList "everyday ops" [ knownValues; integers; boolResults; derivatives; shapeOps ]
+let private sampling =
+    testList "sampling with tensor parameters" [
+        testCase "bernoulli, multinomial and randperm: right frequencies, same draws for the same seed" <| fun () ->
+            let b = Tensor.Bernoulli(tensor [ 0.0; 1.0 ], Generator 1UL)
+            Expect.sequenceEqual (b.ToDoubleArray()) [| 0.0; 1.0 |] "certain outcomes"
+            let many = Tensor.Bernoulli(Tensor.Full([| 20000 |], 0.3, DType.Float64), Generator 2UL)
+            Expect.floatClose { absolute = 0.02; relative = 0.0 } (many.Mean().item()) 0.3 "frequency"
+            Expect.sequenceEqual (Tensor.Bernoulli(Tensor.Full([| 50 |], 0.5), Generator 3UL).ToDoubleArray()) (Tensor.Bernoulli(Tensor.Full([| 50 |], 0.5), Generator 3UL).ToDoubleArray()) "seeded"
+            Expect.throwsT<TensorException> (fun () -> Tensor.Bernoulli(tensor [ 1.5 ], Generator 1UL) |> ignore) "p > 1"
+            let picks = Tensor.Multinomial(tensor [ 0.0; 1.0; 1.0; 0.0 ], 2, false, Generator 4UL).ToArray<int64>() |> Array.sort
+            Expect.sequenceEqual picks [| 1L; 2L |] "without replacement: each positive category once"
+            let draws = Tensor.Multinomial(tensor [ [ 1.0; 3.0 ] ], 8000, true, Generator 5UL)
+            Expect.sequenceEqual draws.Shape [| 1; 8000 |] "shape"
+            Expect.floatClose { absolute = 0.02; relative = 0.0 } (draws.To(DType.Float64).Mean().item()) 0.75 "with replacement: 3 to 1"
+            Expect.throwsT<TensorException> (fun () -> Tensor.Multinomial(tensor [ 1.0; 1.0 ], 3, false, Generator 1UL) |> ignore) "too many samples"
+            let perm = Tensor.Randperm(100, Generator 6UL).ToArray<int64>()
+            Expect.sequenceEqual (Array.sort perm) [| 0L .. 99L |] "a permutation"
+            Expect.sequenceEqual perm (Tensor.Randperm(100, Generator 6UL).ToArray<int64>()) "seeded"
+        testCase "normal and uniform are reparameterised: moments, and gradients in their parameters" <| fun () ->
+            let z = Tensor.Normal(Tensor.Full([| 20000 |], 2.0, DType.Float64), tensor 0.5, Generator 7UL)
+            Expect.floatClose { absolute = 0.02; relative = 0.0 } (z.Mean().item()) 2.0 "mean"
+            Expect.floatClose { absolute = 0.02; relative = 0.0 } (z.Std().item()) 0.5 "std"
+            let gMean, gStd =
+                grad (fun (m: Tensor, s: Tensor) -> Tensor.Normal(m, s, Generator 8UL).Sum()) (tensor [ 1.0; 1.0 ], tensor [ 2.0; 2.0 ])
+            Expect.sequenceEqual (gMean.ToDoubleArray()) [| 1.0; 1.0 |] "d/dmean = 1"
+            let eps = Tensor.Randn([| 2 |], Generator 8UL, DType.Float64).ToDoubleArray()
+            Expect.sequenceEqual (gStd.ToDoubleArray()) eps "d/dstd = the standard normal draw"
+            let u = Tensor.Uniform(tensor [ -1.0 ], tensor [ 3.0 ], Generator 9UL)
+            let v = u.item()
+            Expect.isTrue (v >= -1.0 && v < 3.0) "in [low, high)"
+    ]
+
+let tests = testList "everyday ops" [ knownValues; integers; boolResults; derivatives; shapeOps; sampling ]

@@ -263,4 +263,35 @@ let private sampling =
             Expect.isTrue (v >= -1.0 && v < 3.0) "in [low, high)"
     ]
 
-let tests = testList "everyday ops" [ knownValues; integers; boolResults; derivatives; shapeOps; sampling ]
+let private sortedValues (struct (v: Tensor, _: Tensor)) = v
+
+let private ordering =
+    testList "sorting and order statistics" [
+        testCase "sort, argsort, topk, kthvalue, median, quantile" <| fun () ->
+            let x = tensor [ [ 3.0; nan; 1.0; 2.0 ]; [ 5.0; 5.0; -1.0; 0.0 ] ]
+            let struct (v, i) = x.Sort(1)
+            Expect.sequenceEqual (i.ToArray<int64>()) [| 2L; 3L; 0L; 1L; 2L; 3L; 0L; 1L |] "indices: NaN last, ties stable"
+            Expect.isTrue (Double.IsNaN (v.ToDoubleArray().[3])) "NaN sorts last"
+            let struct (_, d) = x.Sort(1, descending = true)
+            Expect.sequenceEqual (d.ToArray<int64>() |> Array.skip 4) [| 0L; 1L; 3L; 2L |] "descending, ties stable"
+            let struct (tv, ti) = (tensor [ 4.0; 9.0; 1.0; 7.0 ]).TopK(2)
+            Expect.sequenceEqual (tv.ToDoubleArray()) [| 9.0; 7.0 |] "topk values"
+            Expect.sequenceEqual (ti.ToArray<int64>()) [| 1L; 3L |] "topk indices"
+            let struct (kv, _) = (tensor [ 4.0; 9.0; 1.0; 7.0 ]).Kthvalue(2)
+            Expect.equal (kv.item()) 4.0 "2nd smallest"
+            let struct (m, _) = (tensor [ 4.0; 9.0; 1.0; 7.0 ]).Median()
+            Expect.equal (m.item()) 4.0 "lower median of an even count"
+            Expect.floatClose Accuracy.veryHigh ((tensor [ 1.0; 2.0; 3.0; 4.0 ]).Quantile(0.5).item()) 2.5 "median by interpolation"
+            Expect.floatClose Accuracy.veryHigh ((tensor [ 1.0; 2.0; 3.0; 4.0 ]).Quantile(0.9).item()) 3.7 "0.9-quantile"
+            Expect.sequenceEqual ((tensor [ 3L; 10000000000L; -2L ]).Argsort().ToArray<int64>()) [| 2L; 0L; 1L |] "Int64 sorts exactly"
+            Expect.throwsT<TensorException> (fun () -> (tensor [ 1.0 ]).TopK(2) |> ignore) "k too large"
+        testCase "sorted values carry the derivative back to where they came from" <| fun () ->
+            let x = tensor [ [ 0.3; -1.2; 2.0 ]; [ 0.7; 1.1; -0.4 ] ]
+            let w = tensor [ 1.0; 2.0; 3.0 ]
+            let g = grad (fun (t: Tensor) -> (sortedValues (t.Sort(1)) * w).Sum()) x
+            Expect.sequenceEqual (g.ToDoubleArray()) [| 2.0; 1.0; 3.0; 2.0; 3.0; 1.0 |] "each element gets its rank's weight"
+            let r = gradcheck (fun (t: Tensor) -> t.Quantile(0.3, 1).Sum() + (sortedValues (t.TopK(2, 1))).Square().Sum()) x
+            Expect.isTrue r.Passed (sprintf "quantile and topk gradients: %A" r)
+    ]
+
+let tests = testList "everyday ops" [ knownValues; integers; boolResults; derivatives; shapeOps; sampling; ordering ]

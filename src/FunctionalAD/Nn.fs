@@ -86,3 +86,34 @@ module nn =
             return fun (indices: Tensor) ->
                 table.IndexSelect(0, indices.Flatten()).Reshape(Array.append indices.Shape [| dim |])
         }
+
+    /// 2-D convolution layer (PyTorch's nn.Conv2d): [N, inChannels, H, W] -> [N, outChannels, H', W'] with a square
+    /// kernel, stride 1, no padding; parameters "weight" [out, in, k, k] and "bias" [out], both U(±1/√(in·k·k)).
+    let conv2d (inChannels: int) (outChannels: int) (kernel: int) = Layers.conv2d ConvOptions.Default inChannels outChannels kernel
+    /// conv2d with options: `nn.conv2dWith { ConvOptions.Default with Stride = 2; Padding = Padding.Same } 3 16 3`.
+    /// Groups must divide both channel counts (ArgumentException otherwise); the weight is [out, in/groups, k, k].
+    let conv2dWith (options: ConvOptions) (inChannels: int) (outChannels: int) (kernel: int) = Layers.conv2d options inChannels outChannels kernel
+    /// 1-D convolution layer (PyTorch's nn.Conv1d): [N, inChannels, L] -> [N, outChannels, L'].
+    let conv1d (inChannels: int) (outChannels: int) (kernel: int) = Layers.conv1d ConvOptions.Default inChannels outChannels kernel
+    /// conv1d with options (stride, padding, dilation, groups, bias).
+    let conv1dWith (options: ConvOptions) (inChannels: int) (outChannels: int) (kernel: int) = Layers.conv1d options inChannels outChannels kernel
+    /// 2-D max pooling with a square kernel and stride = kernel (no parameters).
+    let maxPool2d (kernel: int) : Model<Tensor -> Tensor> = fn (fun x -> x.maxPool2d kernel)
+    /// 2-D average pooling with a square kernel and stride = kernel (no parameters).
+    let avgPool2d (kernel: int) : Model<Tensor -> Tensor> = fn (fun x -> x.avgPool2d kernel)
+    /// Global average pooling: [N, C, H, W] -> [N, C, 1, 1].
+    let globalAvgPool2d : Model<Tensor -> Tensor> = fn (fun x -> x.AdaptiveAvgPool2d([| 1; 1 |]))
+    /// Every dimension after the first in one: [N, ...] -> [N, rest] (PyTorch's nn.Flatten).
+    let flatten : Model<Tensor -> Tensor> = fn (fun x -> x.Reshape(x.Shape.[0], -1))
+    /// Multi-head attention (PyTorch's nn.MultiheadAttention, batch first, no dropout): query [N, Lq, E], key and value
+    /// [N, Lk, E] -> [N, Lq, E]; `causal` lets position i attend to 0..i only. Parameters "in_proj_weight" [3E, E]
+    /// (Xavier uniform), "in_proj_bias" [3E], "out_proj.weight" [E, E], "out_proj.bias" [E]. Throws ArgumentException
+    /// when `heads` does not divide `embedDim`, ShapeMismatchException for inputs of another shape.
+    let multiHeadAttention (embedDim: int) (heads: int) (causal: bool) = Layers.multiHeadAttention embedDim heads causal
+    /// Self-attention: multiHeadAttention applied with query = key = value = x ([N, L, E] -> [N, L, E]).
+    let selfAttention (embedDim: int) (heads: int) (causal: bool) : Model<Tensor -> Tensor> =
+        let attention = Layers.multiHeadAttention embedDim heads causal // validates now, not when first applied
+        model {
+            let! attend = attention
+            return fun x -> attend x x x
+        }

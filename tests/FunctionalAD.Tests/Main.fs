@@ -19,6 +19,7 @@ let all =
         PersistenceTests.tests
         DataTests.tests
         ReaderTests.tests
+        ConvTests.tests
     ]
 
 [<EntryPoint>]

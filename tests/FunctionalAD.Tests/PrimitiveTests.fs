@@ -142,7 +142,17 @@ let specs : Spec list =
           let! seed = genSeed
           let g = Generator seed
           return [| uniform g (Array.append batch [| m; k |]) -1.0 1.0; uniform g [| k; n |] -1.0 1.0 |],
-                 (fun (xs: Tensor[]) -> xs.[0].matmul xs.[1]) }) ]
+                 (fun (xs: Tensor[]) -> xs.[0].matmul xs.[1]) })
+      // convolution: random geometries (ConvGen) with strides, padding ("same" included), dilation and groups
+      spec "unfold" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
+          [| uniform (Generator seed) c.XShape -2.0 2.0 |], (fun xs -> sin (xs.[0].Unfold(c.Kernel, c.Stride, c.Padding, c.Dilation)))))
+      spec "fold" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
+          let c = { c with Same = false }
+          let cols = uniform (Generator seed) [| c.N; c.C * c.Kh * c.Kw; c.OutH * c.OutW |] -2.0 2.0
+          [| cols |], (fun xs -> sin (Tensor.Fold(xs.[0], [| c.H; c.W |], c.Kernel, c.Stride, c.Padding, c.Dilation)))))
+      spec "conv2d" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
+          let g = Generator seed
+          [| uniform g c.XShape -1.0 1.0; uniform g c.WShape -1.0 1.0 |], (fun xs -> sin (c.Conv xs.[0] xs.[1] null)))) ]
 
 /// Names of every primitive the engine defines (static fields of the table, concat, and every elementwise op).
 let primitiveNames () =

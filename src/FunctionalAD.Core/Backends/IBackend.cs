@@ -61,6 +61,15 @@ public interface IBackend
     /// kernel where that is faster.
     /// </summary>
     RawTensor Softmax(RawTensor x, int axis) => CompositeKernels.Softmax(this, x, axis);
+    /// <summary>im2col: x [N, C, H, W] to [N, C·kh·kw, L] under <paramref name="geometry"/> (zero padding, stride,
+    /// dilation). Default: <see cref="ConvolutionKernels.Unfold"/>.</summary>
+    RawTensor Unfold(RawTensor x, ConvGeometry geometry) => ConvolutionKernels.Unfold(this, x, geometry);
+    /// <summary>col2im, the transpose of <see cref="Unfold"/>: [N, C·kh·kw, L] to [N, C, H, W], overlaps summed.
+    /// Default: <see cref="ConvolutionKernels.Fold"/>.</summary>
+    RawTensor Fold(RawTensor cols, ConvGeometry geometry) => ConvolutionKernels.Fold(this, cols, geometry);
+    /// <summary>2-D convolution without bias: x [N, C, H, W], w [O, C/groups, kh, kw] to [N, O, OutHeight, OutWidth]
+    /// (floating point). Default: <see cref="ConvolutionKernels.Conv2d"/> (unfold + batched MatMul).</summary>
+    RawTensor Conv2d(RawTensor x, RawTensor w, ConvGeometry geometry) => ConvolutionKernels.Conv2d(this, x, w, geometry);
     /// <summary>
     /// g·f'(x) elementwise, where f is <typeparamref name="TOp"/> and y = f(x): the first-order vjp (and jvp) of an
     /// elementwise primitive in one pass, from the op's own derivative formula, instead of computing f'(x) and then

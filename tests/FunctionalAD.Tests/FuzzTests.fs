@@ -90,7 +90,13 @@ let private cases : Case list =
                unary "cast i64" (fun x -> x.To DType.Int64); unary "cast bool" (fun x -> x.To DType.Bool); unary "mul int" (fun x -> x * 3)
                binary "matmul" (fun a b -> a.MatMul b); binary "where" (fun a b -> Tensor.Where(a.Gt 0.0, a, b))
                binary "lt" (fun a b -> a.Lt b); binary "gather" (fun a b -> a.Gather(0, b.To DType.Int64))
-               binary "concat2" (fun a b -> Tensor.Concat([| a; b |], 0)) ] ]
+               binary "concat2" (fun a b -> Tensor.Concat([| a; b |], 0))
+               withDim "cumsum" (fun x d -> x.Cumsum(d)); withDim "flip" (fun x d -> x.Flip(d)); withDim "roll" (fun x d -> x.Roll(2, d))
+               withDim "repeat" (fun x d -> x.Repeat(Array.create (max x.Rank 1) (abs d))); withDim "norm" (fun x d -> x.Norm(float d))
+               unary "nansum" (fun x -> x.NanSum()); withDim "argsort" (fun x d -> x.Argsort(d)); withDim "topk" (fun x d -> let struct (v, _) = x.TopK(1, d) in v)
+               withDim "quantile" (fun x d -> x.Quantile(0.25, d)); withDim "median" (fun x d -> let struct (v, _) = x.Median(d) in v)
+               binary "conv2d" (fun a b -> a.Conv2d(b)); withDim "maxPool2d" (fun x d -> x.MaxPool2d([| abs d + 1; 1 |]))
+               withDim "pad" (fun x d -> x.Pad([| d; 1 |])); withDim "tril" (fun x d -> x.Tril(d)) ] ]
 
 /// Runs case number `seed`; true when the op returned a result (false: it refused the input as documented).
 let private check (seed: int) : bool =

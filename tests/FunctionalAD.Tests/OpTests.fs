@@ -294,4 +294,35 @@ let private ordering =
             Expect.isTrue r.Passed (sprintf "quantile and topk gradients: %A" r)
     ]
 
-let tests = testList "everyday ops" [ knownValues; integers; boolResults; derivatives; shapeOps; sampling; ordering ]
+let private indexing =
+    testList "scans and indexing by values" [
+        testCase "cumprod, logcumsumexp, take, takeAlongDim, maskedSelect, nonzero, repeatInterleave, diagEmbed, searchsorted" <| fun () ->
+            let x = tensor [ [ 1.0; -2.0; 0.0; 3.0 ] ]
+            Expect.sequenceEqual ((x.Cumprod(1)).ToDoubleArray()) [| 1.0; -2.0; -0.0; 0.0 |] "cumprod through a zero"
+            let l = (tensor [ 0.0; 0.0; 1000.0 ]).LogCumSumExp(0).ToDoubleArray()
+            Expect.floatClose Accuracy.veryHigh l.[1] (log 2.0) "logcumsumexp"
+            Expect.floatClose Accuracy.veryHigh l.[2] 1000.0 "no overflow"
+            let m = tensor [ [ 1.0; 2.0 ]; [ 3.0; 4.0 ] ]
+            Expect.sequenceEqual ((m.Take(tensor [ [ 3L; -4L ] ])).ToDoubleArray()) [| 4.0; 1.0 |] "take (negative from the end)"
+            Expect.sequenceEqual ((m.TakeAlongDim(tensor [ [ 1L ]; [ 0L ] ], 1)).ToDoubleArray()) [| 2.0; 3.0 |] "takeAlongDim"
+            Expect.sequenceEqual ((m.MaskedSelect(m.Gt 1.5)).ToDoubleArray()) [| 2.0; 3.0; 4.0 |] "maskedSelect"
+            Expect.sequenceEqual ((m.MaskedSelect(tensor [ true; false ])).ToDoubleArray()) [| 1.0; 3.0 |] "a broadcast mask"
+            Expect.sequenceEqual ((tensor [ [ 0.0; 5.0 ]; [ 7.0; 0.0 ] ]).Nonzero().ToArray<int64>()) [| 0L; 1L; 1L; 0L |] "nonzero"
+            Expect.sequenceEqual ((tensor [ 1.0; 2.0 ]).RepeatInterleave(2, 0).ToDoubleArray()) [| 1.0; 1.0; 2.0; 2.0 |] "repeatInterleave"
+            Expect.sequenceEqual ((tensor [ 1.0; 2.0 ]).DiagEmbed().ToDoubleArray()) [| 1.0; 0.0; 0.0; 2.0 |] "diagEmbed"
+            let b = tensor [ 1.0; 3.0; 5.0 ]
+            Expect.sequenceEqual ((Tensor.SearchSorted(b, tensor [ 0.0; 3.0; 6.0 ])).ToArray<int64>()) [| 0L; 1L; 3L |] "left"
+            Expect.sequenceEqual ((Tensor.SearchSorted(b, tensor [ 3.0 ], true)).ToArray<int64>()) [| 2L |] "right"
+            Expect.throwsT<TensorException> (fun () -> m.Take(tensor [ 4L ]) |> ignore) "take out of range"
+        testCase "their gradients equal finite differences" <| fun () ->
+            let x = tensor [ [ 0.3; -1.2; 2.0 ]; [ 0.7; 1.1; -0.4 ] ]
+            for name, f in [ "cumprod", (fun (t: Tensor) -> t.Cumprod(1).Sum())
+                             "logcumsumexp", (fun t -> t.LogCumSumExp(1).Sum())
+                             "maskedSelect", (fun t -> (t.MaskedSelect(x.Gt 0.5)).Square().Sum())
+                             "takeAlongDim", (fun t -> (t.TakeAlongDim(tensor [ [ 2L ]; [ 0L ] ], 1)).Square().Sum())
+                             "diagEmbed", (fun t -> (t.DiagEmbed() * 3.0).Square().Sum()) ] do
+                let r = gradcheck f x
+                Expect.isTrue r.Passed (sprintf "%s: %A" name r)
+    ]
+
+let tests = testList "everyday ops" [ knownValues; integers; boolResults; derivatives; shapeOps; sampling; ordering; indexing ]

@@ -18,6 +18,7 @@ let all =
         OpTests.tests
         PersistenceTests.tests
         DataTests.tests
+        LinalgTests.tests
     ]
 
 [<EntryPoint>]

@@ -98,3 +98,9 @@ module linalg =
 
     /// The eigenvalues of symmetric matrices, ascending.
     let eigvalsh (a: Tensor) = Linalg.Eigvalsh(a)
+
+    /// The least-squares (m >= n) or minimum-norm (m < n) solution of A·X ≈ B for full-rank A, via QR.
+    let lstsq (a: Tensor) (b: Tensor) = Linalg.Lstsq(a, b)
+
+    /// The pseudo-inverse of a full-rank matrix, via QR.
+    let pinv (a: Tensor) = Linalg.Pinv(a)

@@ -248,6 +248,22 @@ let private knownValueTests =
                 let d = l.Slice(-1, 1) - l.Slice(-1, 0, n - 1)
                 Expect.isTrue (n = 1 || d.Min().item() >= 0.0) "ascending"
                 near 1e-10 (l.Sum(-1)) (linalg.trace a) "Σλ = trace"
+        testCase "lstsq and pinv: normal equations, minimum norm, Moore-Penrose conditions" <| fun () ->
+            let g = Generator 18UL
+            let tall, wide = uniform g [| 2; 6; 3 |] -1.0 1.0, uniform g [| 3; 5 |] -1.0 1.0
+            let b = uniform g [| 6; 2 |] -1.0 1.0
+            let x = linalg.lstsq tall b
+            near 1e-12 (tall.Transpose(-1, -2).MatMul(tall.MatMul x - b)) (Tensor.Zeros([| 2; 3; 2 |], DType.Float64)) "Aᵀ(AX - B) = 0"
+            let c = uniform g [| 3 |] -1.0 1.0
+            let y = linalg.lstsq wide c
+            near 1e-12 (wide.MatMul y) c "A·y = c exactly"
+            near 1e-12 y (wide.T.MatMul(linalg.solve (wide.MatMul wide.T) c)) "minimum norm: y = Aᵀ(AAᵀ)⁻¹c"
+            for a in [ tall.[0]; wide ] do
+                let p = linalg.pinv a
+                near 1e-12 (a.MatMul(p).MatMul a) a "A·A⁺·A = A"
+                near 1e-12 (p.MatMul(a).MatMul p) p "A⁺·A·A⁺ = A⁺"
+                near 1e-12 (a.MatMul p) (a.MatMul p).T "A·A⁺ symmetric"
+                near 1e-12 (p.MatMul a) (p.MatMul a).T "A⁺·A symmetric"
         testCase "einsum: matmul, batched matmul, trace, diagonal, transpose, outer, implicit output, chains" <| fun () ->
             let g = Generator 9UL
             let a, b, c = uniform g [| 3; 4 |] -1.0 1.0, uniform g [| 4; 5 |] -1.0 1.0, uniform g [| 5; 2 |] -1.0 1.0
@@ -327,6 +343,8 @@ let private secondOrderTests =
                   "vectorNorm", (fun xs -> linalg.vectorNorm 3.0 xs.[0]), [| b |]
                   "inv", (fun xs -> linalg.inv xs.[0]), [| a |]
                   "eigvalsh", (fun xs -> linalg.eigvalsh (xs.[0] + xs.[0].T + linalg.diag (vec [ 0.0; 20.0; 40.0 ]))), [| a |]
+                  "lstsq", (fun xs -> linalg.lstsq xs.[1].T xs.[0].[0]), [| a; b |]
+                  "pinv", (fun xs -> linalg.pinv xs.[0]), [| b |]
                   "qr", (fun xs -> let q, r = linalg.qr xs.[0] in q.Sin() + r), [| a |]
                   "matrixExp", (fun xs -> linalg.matrixExp (xs.[0] * 0.3)), [| a |]
                   "lu", (fun xs -> let p, l, u = linalg.lu xs.[0] in l + u), [| a |]

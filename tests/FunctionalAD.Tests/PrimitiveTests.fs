@@ -61,6 +61,7 @@ let private reduction name (op: Tensor -> int[] -> bool -> Tensor) =
 
 let specs : Spec list =
     [ for op in OpRegistry.All -> elementwise op ] @
+    [ for name, draw, second in LinalgTests.primitiveCases -> { spec name draw with SecondOrder = second } ] @
     [ spec "where" (Gen.zip genBroadcastPair genSeed |> Gen.map (fun ((sa, sb), seed) ->
           let g = Generator seed
           let cond = (uniform g sa 0.0 1.0).Gt 0.5

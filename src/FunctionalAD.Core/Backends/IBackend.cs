@@ -18,7 +18,7 @@ public enum ReduceOp { Sum, Prod, Max, Min, ArgMax, ArgMin }
 /// rules when it declines. Inputs arrive validated (shapes aligned, dtypes equal, same device), may be strided views,
 /// and are never written. Methods with a default body are optional: the default composes the op from the others.
 /// </summary>
-public interface IBackend
+public partial interface IBackend
 {
     /// <summary>The device this backend computes on.</summary>
     Device Device { get; }

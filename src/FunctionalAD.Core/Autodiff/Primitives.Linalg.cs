@@ -1,0 +1,163 @@
+using FunctionalAD.Backends;
+
+namespace FunctionalAD.Autodiff;
+
+/// <summary>Which triangle a triangular solve reads, and whether its diagonal is taken as ones.</summary>
+internal sealed record TriangularAttr(bool Upper, bool Unit);
+
+/// <summary>The user-facing operation (for errors) and the shape the user passed.</summary>
+internal sealed record LinalgAttr(string Op, int[] Shape);
+
+/// <summary>
+/// The primitive table, linear algebra: solve (LU with partial pivoting), triangular solve, Cholesky, det and
+/// log|det| (and det's sign, which has no derivative). Operands are batches [B, n, n] and [B, n, k]; Linalg
+/// broadcasts and reshapes. Every rule is written with these primitives and matmul, so it is differentiable again
+/// (Giles 2008, "Collected matrix derivative results"; Murray 2016 for Cholesky).
+/// </summary>
+internal static partial class Primitives
+{
+    static Tensor Mt(Tensor x) => x.Transpose(-1, -2);
+    static Tensor SolveBy(Tensor a, Tensor b, object? attr) => Dispatch.Apply(Solve!, [a, b], attr);
+    static Tensor Triangular(Tensor a, Tensor b, bool upper, bool unit) => Dispatch.Apply(SolveTriangular!, [a, b], new TriangularAttr(upper, unit));
+    static TriangularAttr Tri(object? a) => (TriangularAttr)a!;
+    static Tensor Inverse(Tensor a, object? attr) =>
+        SolveBy(a, Tensor.Eye(a.ShapeRef[^1], null, a.DType, a.Device).Expand(a.ShapeRef), attr);
+    static Tensor BatchTrace(Tensor x) => Linalg.Diagonal(x).Sum([-1]);
+    static Tensor PerMatrix(Tensor v) => v.Reshape(-1, 1, 1);
+
+    // X = A⁻¹B. dX = A⁻¹(dB - dA·X); cotangents Ḃ = A⁻ᵀḠ and Ā = -Ḃ·Xᵀ.
+    public static readonly Primitive Solve = new("solve",
+        (b, xs, attr) =>
+        {
+            var f = b.LuFactor(xs[0]);
+            if (LinalgKernels.FirstZeroPivot(b, f.Lu) is { } zero) { var a = (LinalgAttr)attr!; throw new SingularMatrixException(a.Op, a.Shape, zero.Batch, zero.Pivot); }
+            return b.LuSolve(f.Lu, f.Pivots, xs[1]);
+        },
+        [(dA, xs, y, attr) => -SolveBy(xs[0], dA.MatMul(y), attr), (dB, xs, _, attr) => SolveBy(xs[0], dB, attr)],
+        [(g, xs, y, attr) => -SolveBy(Mt(xs[0]), g, attr).MatMul(Mt(y)), (g, xs, _, attr) => SolveBy(Mt(xs[0]), g, attr)]);
+
+    /// <summary>The entries of a triangular solve's matrix that it reads (the others have no derivative).</summary>
+    static Tensor ReadPart(Tensor x, TriangularAttr t) =>
+        t.Upper ? Linalg.Triu(x, t.Unit ? 1 : 0) : Linalg.Tril(x, t.Unit ? -1 : 0);
+
+    // X = A⁻¹B for triangular A, as solve but with dA and Ā restricted to the triangle read; Aᵀ solves the other way.
+    public static readonly Primitive SolveTriangular = new("solveTriangular",
+        (b, xs, a) => b.TriangularSolve(xs[0], xs[1], Tri(a).Upper, Tri(a).Unit),
+        [(dA, xs, y, a) => -Triangular(xs[0], ReadPart(dA, Tri(a)).MatMul(y), Tri(a).Upper, Tri(a).Unit),
+         (dB, xs, _, a) => Triangular(xs[0], dB, Tri(a).Upper, Tri(a).Unit)],
+        [(g, xs, y, a) => ReadPart(-Triangular(Mt(xs[0]), g, !Tri(a).Upper, Tri(a).Unit).MatMul(Mt(y)), Tri(a)),
+         (g, xs, _, a) => Triangular(Mt(xs[0]), g, !Tri(a).Upper, Tri(a).Unit)]);
+
+    /// <summary>Φ of Murray 2016: the lower triangle with the diagonal halved.</summary>
+    static Tensor Phi(Tensor x) => Linalg.Tril(x, -1) + Linalg.Tril(Linalg.Triu(x)) * 0.5;
+
+    // A = LLᵀ, only A's lower triangle read: with dS = tril(dA) + tril(dA, -1)ᵀ (the symmetric matrix the lower
+    // triangle stands for), dL = L·Φ(L⁻¹·dS·L⁻ᵀ) (Murray 2016). Its transpose: P = Φ(Lᵀ·L̄), S = L⁻ᵀ·P·L⁻¹,
+    // Ā = tril(S) + tril(Sᵀ, -1).
+    public static readonly Primitive Cholesky = new("cholesky",
+        (b, xs, attr) =>
+        {
+            var f = b.Cholesky(xs[0]);
+            for (int i = 0; i < f.FailedOrder.Length; i++)
+                if (f.FailedOrder[i] != 0) { var a = (LinalgAttr)attr!; throw new NotPositiveDefiniteException(a.Op, a.Shape, i, f.FailedOrder[i]); }
+            return f.L;
+        },
+        [(dA, _, l, _) =>
+        {
+            var ds = Linalg.Tril(dA) + Mt(Linalg.Tril(dA, -1));
+            var w = Triangular(l, Mt(Triangular(l, ds, false, false)), false, false); // L⁻¹·dS·L⁻ᵀ (dS symmetric)
+            return l.MatMul(Phi(w));
+        }],
+        [(g, _, l, _) =>
+        {
+            var lt = Mt(l);
+            var p = Phi(lt.MatMul(g));
+            var s = Mt(Triangular(lt, Mt(Triangular(lt, p, true, false)), true, false)); // L⁻ᵀ·P·L⁻¹
+            return Linalg.Tril(s) + Linalg.Tril(Mt(s), -1);
+        }]);
+
+    // log|det A| per matrix: d = tr(A⁻¹dA); Ā = ḡ·A⁻ᵀ. (-inf for a singular A; its derivative then throws.)
+    public static readonly Primitive LogAbsDet = new("logAbsDet",
+        (b, xs, _) => LinalgKernels.Determinants(b, b.LuFactor(xs[0])).LogAbs,
+        [(dA, xs, _, attr) => BatchTrace(SolveBy(xs[0], dA, attr))],
+        [(g, xs, _, attr) => PerMatrix(g) * Mt(Inverse(xs[0], attr))]);
+
+    // det A per matrix (0 for a singular A): d = det·tr(A⁻¹dA); Ā = ḡ·det·A⁻ᵀ (Jacobi's formula).
+    public static readonly Primitive Det = new("det",
+        (b, xs, _) => LinalgKernels.Determinants(b, b.LuFactor(xs[0])).Det,
+        [(dA, xs, y, attr) => y * BatchTrace(SolveBy(xs[0], dA, attr))],
+        [(g, xs, y, attr) => PerMatrix(g * y) * Mt(Inverse(xs[0], attr))]);
+
+    // The sign of det (+1, -1, 0): piecewise constant, no derivative.
+    public static readonly Primitive DetSign = new("detSign",
+        (b, xs, _) => LinalgKernels.Determinants(b, b.LuFactor(xs[0])).Sign, [null], [null], zeroDerivative: true);
+}
+
+internal static partial class Primitives
+{
+    // The packed factors of P·A = L·U (L strictly below the diagonal, U on and above). With P fixed and
+    // X = L⁻¹·P·dA·U⁻¹: dL = L·tril(X, -1), dU = triu(X)·U, so d(packed) = L·tril(X, -1) + triu(X)·U. Its transpose:
+    // M = tril(Lᵀ·Ḡ, -1) + triu(Ḡ·Uᵀ), Ā = Pᵀ·L⁻ᵀ·M·U⁻ᵀ. L⁻¹ and U⁻¹ are triangular solves that read the packed
+    // matrix itself (unit lower, upper).
+    public static readonly Primitive LuPacked = new("luFactor",
+        (b, xs, _) => b.LuFactor(xs[0]).Lu,
+        [(dA, xs, y, _) =>
+        {
+            var p = Dispatch.Apply(LuPermutation!, [xs[0]], null);
+            var z = Triangular(y, p.MatMul(dA), false, true);                // L⁻¹·P·dA
+            var x = Mt(Triangular(Mt(y), Mt(z), false, false));              // ·U⁻¹
+            var l = Linalg.Tril(y, -1) + Tensor.Eye(y.ShapeRef[^1], null, y.DType, y.Device);
+            return l.MatMul(Linalg.Tril(x, -1)) + Linalg.Triu(x).MatMul(Linalg.Triu(y));
+        }],
+        [(g, xs, y, _) =>
+        {
+            var p = Dispatch.Apply(LuPermutation!, [xs[0]], null);
+            var l = Linalg.Tril(y, -1) + Tensor.Eye(y.ShapeRef[^1], null, y.DType, y.Device);
+            var m = Linalg.Tril(Mt(l).MatMul(g), -1) + Linalg.Triu(g.MatMul(Mt(Linalg.Triu(y))));
+            var w = Triangular(Mt(y), m, true, true);                        // L⁻ᵀ·M
+            return Mt(p).MatMul(Mt(Triangular(y, Mt(w), true, false)));      // ·U⁻ᵀ, then Pᵀ
+        }]);
+
+    // The permutation matrix P of P·A = L·U (as A's dtype): piecewise constant in A, no derivative.
+    public static readonly Primitive LuPermutation = new("luPermutation",
+        (b, xs, _) => LinalgKernels.PermutationMatrix(b, b.LuFactor(xs[0]).Pivots, xs[0].DType), [null], [null], zeroDerivative: true);
+}
+
+internal static partial class Primitives
+{
+    /// <summary>F[i, j] = 1/(λⱼ - λᵢ) off the diagonal, 0 on it (λ [B, 1, n]); the diagonal divides by 1, not 0, so no
+    /// infinity sits in the branch not taken.</summary>
+    static Tensor EigenGaps(Tensor lambda)
+    {
+        int n = lambda.ShapeRef[^1];
+        var eye = Tensor.Eye(n, null, lambda.DType, lambda.Device);
+        var gaps = lambda - lambda.Transpose(-1, -2) + eye;
+        return Linalg.Tril(1 / gaps, -1) + Linalg.Triu(1 / gaps, 1);
+    }
+
+    static Tensor EigenValues(Tensor packed) => packed.Slice(1, 0, 1);
+    static Tensor EigenVectors(Tensor packed) => packed.Slice(1, 1);
+
+    // Symmetric eigen-decomposition of the matrix A's lower triangle stands for, packed [B, n+1, n] (row 0: λ, then V).
+    // With dS = tril(dA) + tril(dA, -1)ᵀ and M = Vᵀ·dS·V: dλ = diag(M), dV = V·(F∘M) (Giles 2008), F as in EigenGaps.
+    // Transpose: K = V·(diag(λ̄) + F∘(Vᵀ·V̄))·Vᵀ, Ā = tril(K) + tril(Kᵀ, -1). Repeated eigenvalues make F infinite: the
+    // eigenvectors (not the eigenvalues' sum) are then not differentiable.
+    public static readonly Primitive SymmetricEigen = new("eigh",
+        (b, xs, _) => b.SymmetricEigen(xs[0]),
+        [(dA, _, y, _) =>
+        {
+            var v = EigenVectors(y);
+            var ds = Linalg.Tril(dA) + Mt(Linalg.Tril(dA, -1));
+            var m = Mt(v).MatMul(ds).MatMul(v);
+            var dLambda = Linalg.Diagonal(m).Unsqueeze(1);
+            var dV = v.MatMul(EigenGaps(EigenValues(y)) * m);
+            return Tensor.Concat([dLambda, dV], 1);
+        }],
+        [(g, _, y, _) =>
+        {
+            var v = EigenVectors(y);
+            var inner = Linalg.Diag(EigenValues(g).Squeeze(1)) + EigenGaps(EigenValues(y)) * Mt(v).MatMul(EigenVectors(g));
+            var k = v.MatMul(inner).MatMul(Mt(v));
+            return Linalg.Tril(k) + Linalg.Tril(Mt(k), -1);
+        }]);
+}

@@ -1,0 +1,42 @@
+namespace FunctionalAD.Backends;
+
+/// <summary>An LU factorization with partial pivoting of a batch of square matrices: P·A = L·U.</summary>
+/// <param name="Lu">[B, n, n]: L below the diagonal (its unit diagonal not stored) and U on and above it.</param>
+/// <param name="Pivots">[B, n] Int32, LAPACK's convention (0-based): at step k, row k was swapped with row Pivots[k] ≥ k.</param>
+public readonly record struct LuFactors(RawTensor Lu, RawTensor Pivots);
+
+/// <summary>A Cholesky factorization A = L·Lᵀ of a batch of matrices.</summary>
+/// <param name="L">[B, n, n], lower triangular (zeros above the diagonal).</param>
+/// <param name="FailedOrder">Per matrix, 0 where the factorization succeeded, else the order (1-based) of the first
+/// leading minor that is not positive; that matrix's L is then undefined.</param>
+public readonly record struct CholeskyFactors(RawTensor L, int[] FailedOrder);
+
+public partial interface IBackend
+{
+    /// <summary>
+    /// LU factorization with partial pivoting of [B, n, n] floating-point matrices (a zero pivot is left in U, as
+    /// LAPACK's getrf does; callers decide whether that is an error). The default is <see cref="LinalgKernels.LuFactor"/>:
+    /// a blocked right-looking algorithm on the host whose trailing updates run on the CPU's packed GEMM (the
+    /// matrices are downloaded and the factors uploaded, so a device backend should override it).
+    /// </summary>
+    LuFactors LuFactor(RawTensor a) => LinalgKernels.LuFactor(this, a);
+
+    /// <summary>X = A⁻¹·B from <see cref="LuFactor"/>'s factors: lu [B, n, n], pivots [B, n], b [B, n, k]. The default
+    /// is <see cref="LinalgKernels.LuSolve"/> (host-side, blocked triangular solves on the GEMM).</summary>
+    RawTensor LuSolve(RawTensor lu, RawTensor pivots, RawTensor b) => LinalgKernels.LuSolve(this, lu, pivots, b);
+
+    /// <summary>X = A⁻¹·B for triangular A [B, n, n] (only its upper or lower triangle is read; with
+    /// <paramref name="unitDiagonal"/> the diagonal is taken as ones and not read) and b [B, n, k]. The default is
+    /// <see cref="LinalgKernels.TriangularSolve"/> (host-side, blocked on the GEMM).</summary>
+    RawTensor TriangularSolve(RawTensor a, RawTensor b, bool upper, bool unitDiagonal) => LinalgKernels.TriangularSolve(this, a, b, upper, unitDiagonal);
+
+    /// <summary>Cholesky factorization of [B, n, n] matrices (only the lower triangle is read). The default is
+    /// <see cref="LinalgKernels.Cholesky"/> (host-side, blocked right-looking with GEMM trailing updates).</summary>
+    CholeskyFactors Cholesky(RawTensor a) => LinalgKernels.Cholesky(this, a);
+
+    /// <summary>Eigenvalues and eigenvectors of symmetric [B, n, n] matrices (only the lower triangle is read), packed
+    /// as [B, n + 1, n]: row 0 the eigenvalues in ascending order, rows 1..n the matrix V whose columns are the
+    /// orthonormal eigenvectors (each with its largest-magnitude entry positive). The default is
+    /// <see cref="LinalgKernels.SymmetricEigen"/>: cyclic Jacobi rotations on the host.</summary>
+    RawTensor SymmetricEigen(RawTensor a) => LinalgKernels.SymmetricEigen(this, a);
+}

@@ -1,0 +1,359 @@
+/// Linear algebra (issue 18): factorizations reconstruct their input, solves solve, known values (a 3×3
+/// determinant and its cofactor gradient, slogdet where det overflows Float64), clear errors, and derivatives of
+/// first and second order (the primitive table in PrimitiveTests checks every linalg primitive against finite
+/// differences in both modes and at second order; the cases it uses are `primitiveCases` below).
+module FunctionalAD.Tests.LinalgTests
+
+open System
+open Expecto
+open FsCheck
+open FsCheck.FSharp
+open FunctionalAD
+open FunctionalAD.Backends
+open FunctionalAD.Testing
+open FunctionalAD.Tests.Support
+
+let private m (rows: int) (cols: int) (v: float list) = Tensor.FromArray(List.toArray v, rows, cols)
+let private vec (v: float list) = Tensor.FromArray(List.toArray v)
+
+/// Strictly diagonally dominant matrices [batch..., n, n]: off-diagonal entries in [-1, 1), diagonal ±(n + 1).
+let wellConditioned (g: Generator) (batch: int[]) (n: int) =
+    let sign = (uniform g (Array.append batch [| n; 1 |]) -1.0 1.0).Ge(0.0).To(DType.Float64) * 2.0 - 1.0
+    uniform g (Array.append batch [| n; n |]) -1.0 1.0 + Tensor.Eye(n, dtype = DType.Float64) * sign * float (n + 1)
+
+/// Symmetric positive-definite matrices M·Mᵀ + n·I [batch..., n, n].
+let spd (g: Generator) (batch: int[]) (n: int) =
+    let b = uniform g (Array.append batch [| n; n |]) -1.0 1.0
+    b.MatMul(b.Transpose(-1, -2)) + Tensor.Eye(n, dtype = DType.Float64) * float n
+
+let private genSize = Gen.choose (1, 4)
+let private genBatch = Gen.elements [ [||]; [| 2 |] ]
+
+/// The cases the primitive table checks (name, draw, second order): inputs well conditioned, batches included,
+/// B broadcast over A's batch for the solves.
+let primitiveCases : (string * Gen<Tensor[] * (Tensor[] -> Tensor)> * bool) list =
+    [ "solve", gen {
+          let! n = genSize
+          let! k = Gen.choose (1, 3)
+          let! batch = genBatch
+          let! seed = genSeed
+          let g = Generator seed
+          return [| wellConditioned g batch n; uniform g [| n; k |] -1.0 1.0 |], (fun (xs: Tensor[]) -> linalg.solve xs.[0] xs.[1]) }, true
+      "solveTriangular", gen {
+          let! n = genSize
+          let! batch = genBatch
+          let! upper = Gen.elements [ true; false ]
+          let! unit = Gen.elements [ true; false ]
+          let! seed = genSeed
+          let g = Generator seed
+          return [| wellConditioned g batch n; uniform g (Array.append batch [| n; 2 |]) -1.0 1.0 |],
+                 (fun (xs: Tensor[]) -> linalg.solveTriangular upper unit xs.[0] xs.[1]) }, true
+      "cholesky", gen {
+          let! n = genSize
+          let! batch = genBatch
+          let! seed = genSeed
+          return [| spd (Generator seed) batch n |], (fun (xs: Tensor[]) -> linalg.cholesky xs.[0]) }, true
+      "logAbsDet", gen {
+          let! n = genSize
+          let! batch = genBatch
+          let! seed = genSeed
+          return [| wellConditioned (Generator seed) batch n |], (fun (xs: Tensor[]) -> snd (linalg.slogdet xs.[0])) }, true
+      "det", gen {
+          let! n = genSize
+          let! batch = genBatch
+          let! seed = genSeed
+          return [| wellConditioned (Generator seed) batch n |], (fun (xs: Tensor[]) -> linalg.det xs.[0]) }, true
+      "luFactor", gen {
+          let! n = genSize
+          let! batch = genBatch
+          let! seed = genSeed
+          return [| wellConditioned (Generator seed) batch n |], (fun (xs: Tensor[]) -> fst (linalg.luFactor xs.[0])) }, true
+      "luPermutation", gen {
+          let! n = genSize
+          let! seed = genSeed
+          return [| uniform (Generator seed) [| n; n |] -1.0 1.0 |], (fun (xs: Tensor[]) -> (snd (linalg.luFactor xs.[0])).MatMul(xs.[0])) }, true
+      "eigh", gen {
+          let! n = genSize
+          let! batch = genBatch
+          let! seed = genSeed
+          let g = Generator seed
+          // distinct, well-separated eigenvalues: Q·diag(1, 3, 5, ...)·Qᵀ plus a small symmetric perturbation
+          let q, _ = linalg.qr (uniform g (Array.append batch [| n; n |]) -1.0 1.0 + Tensor.Eye(n, dtype = DType.Float64) * 2.0)
+          let lam = Tensor.Arange(1.0, float (2 * n + 1), 2.0, DType.Float64)
+          return [| q.MatMul(linalg.diag lam).MatMul(q.Transpose(-1, -2)) |],
+                 (fun (xs: Tensor[]) -> let l, v = linalg.eigh xs.[0] in Tensor.Concat([| l.Unsqueeze(-2); v |], -2)) }, true
+      "detSign", gen {
+          let! n = genSize
+          let! seed = genSeed
+          return [| wellConditioned (Generator seed) [||] n |], (fun (xs: Tensor[]) -> fst (linalg.slogdet xs.[0]) * xs.[0]) }, true ]
+
+let private near tol (actual: Tensor) (expected: Tensor) msg = expectClose tol actual expected msg
+
+let private throwsWith<'E when 'E :> exn> (parts: string list) (f: unit -> obj) =
+    let msg =
+        try f () |> ignore; failtestf "expected %s" typeof<'E>.Name
+        with :? 'E as e -> e.Message
+    for p in parts do Expect.stringContains msg p (sprintf "message %A names %s" msg p)
+
+let private factorizationTests =
+    testList "factorizations and solves" [
+        // 1, 63, 64, 65 and 150 cross the panel width (64): unblocked, one panel, a GEMM trailing update, several
+        for n in [ 1; 5; 64; 65; 150 ] do
+            testCase (sprintf "P·A = L·U with partial pivoting, n = %d" n) <| fun () ->
+                let g = Generator(uint64 n)
+                let a = uniform g [| 2; n; n |] -1.0 1.0
+                let f = (CpuBackend.Instance :> IBackend).LuFactor(a.Value)
+                let lu = Tensor.FromArray(CpuBackend.Instance.ToArray<float>(f.Lu), 2, n, n)
+                let piv = CpuBackend.Instance.ToArray<int>(f.Pivots)
+                let l = linalg.tril (-1) lu + Tensor.Eye(n, dtype = DType.Float64)
+                let u = linalg.triu 0 lu
+                // P·A: apply the recorded swaps to A's rows in order
+                let pa = a.ToDoubleArray()
+                for b in 0 .. 1 do
+                    for k in 0 .. n - 1 do
+                        let p = piv.[b * n + k]
+                        for j in 0 .. n - 1 do
+                            let i1, i2 = b * n * n + k * n + j, b * n * n + p * n + j
+                            let t = pa.[i1]
+                            pa.[i1] <- pa.[i2]
+                            pa.[i2] <- t
+                near 1e-11 (l.MatMul u) (Tensor.FromArray(pa, 2, n, n)) "P·A = L·U"
+                Expect.isTrue ((l.Abs().Max()).item() <= 1.0 + 1e-15) "partial pivoting: |L| <= 1"
+                let p, l2, u2 = linalg.lu a
+                near 1e-11 (p.MatMul(l2).MatMul u2) a "linalg.lu: A = P·L·U"
+                near 0.0 l2 l "the same L"
+                let b = uniform g [| n; 2 |] -1.0 1.0
+                near 1e-8 (a.MatMul(linalg.luSolve (linalg.luFactor a) b)) (b.BroadcastTo(2, n, 2)) "luSolve"
+            testCase (sprintf "A = L·Lᵀ, A·solve(A, B) = B, inverse, choleskySolve, n = %d" n) <| fun () ->
+                let g = Generator(uint64 (n + 100))
+                let a = spd g [| 2 |] n
+                let l = linalg.cholesky a
+                near 1e-12 (l.MatMul(l.Transpose(-1, -2))) a "L·Lᵀ = A"
+                near 0.0 (linalg.triu 1 l) (Tensor.Zeros([| 2; n; n |], DType.Float64)) "L is lower triangular"
+                let b = uniform g [| n; 3 |] -1.0 1.0
+                let x = linalg.solve a b
+                near 1e-10 (a.MatMul x) (b.BroadcastTo(2, n, 3)) "A·solve(A, B) = B (B broadcast over the batch)"
+                near 1e-10 (linalg.choleskySolve b l) x "choleskySolve = solve"
+                near 1e-10 (a.MatMul(linalg.inv a)) (Tensor.Eye(n, dtype = DType.Float64).BroadcastTo(2, n, n)) "A·inv(A) = I"
+                for upper in [ true; false ] do
+                    let t = if upper then l.Transpose(-1, -2) else l
+                    near 1e-10 (t.MatMul(linalg.solveTriangular upper false t b)) (b.BroadcastTo(2, n, 3)) "triangular solve"
+        testCase "Float32: solve, cholesky and det in single precision" <| fun () ->
+            let g = Generator 3UL
+            let a = (spd g [||] 40).To DType.Float32
+            let b = (uniform g [| 40 |] -1.0 1.0).To DType.Float32
+            let x = linalg.solve a b
+            Expect.equal x.DType DType.Float32 "dtype kept"
+            Expect.sequenceEqual x.Shape [| 40 |] "a vector B gives a vector X"
+            near 1e-4 (a.MatMul x) b "A·x = b"
+            let l = linalg.cholesky a
+            near 1e-4 (l.MatMul l.T) a "L·Lᵀ = A"
+            let s, la = linalg.slogdet a
+            near 1e-4 la (snd (linalg.slogdet (a.To DType.Float64))) "log|det| in Float32"
+            Expect.equal (s.item()) 1.0 "SPD: det > 0"
+        testCase "a 1-D B and a B with A's shape minus one dimension are vectors (PyTorch's rule)" <| fun () ->
+            let g = Generator 4UL
+            let a = wellConditioned g [| 3 |] 4
+            let b = uniform g [| 3; 4 |] -1.0 1.0
+            let x = linalg.solve a b
+            Expect.sequenceEqual x.Shape [| 3; 4 |] "batched vectors"
+            near 1e-12 (a.MatMul(x.Unsqueeze(-1)).Squeeze(-1)) b "A·x = b per batch"
+    ]
+
+let private knownValueTests =
+    testList "known values" [
+        testCase "det of a 3×3 and its gradient, the cofactor matrix" <| fun () ->
+            let a = m 3 3 [ 1.0; 2.0; 3.0; 0.0; 1.0; 4.0; 5.0; 6.0; 0.0 ]
+            near 1e-14 (linalg.det a) (scalar 1.0) "det = 1"
+            near 1e-12 (grad linalg.det a) (m 3 3 [ -24.0; 20.0; -5.0; 18.0; -15.0; 4.0; 5.0; -4.0; 1.0 ]) "∂det/∂A = cofactors"
+            near 1e-12 (linalg.inv a) (m 3 3 [ -24.0; 18.0; 5.0; 20.0; -15.0; -4.0; -5.0; 4.0; 1.0 ]) "inverse"
+            let s, la = linalg.slogdet (-a)
+            Expect.equal (s.item()) -1.0 "det(-A) = -1 for a 3×3"
+            Expect.isTrue (abs (la.item()) < 1e-14) "log|det| = 0"
+        testCase "slogdet where det overflows and underflows Float64" <| fun () ->
+            let n = 200
+            // 1000 times a cyclic permutation of the rows: det = ±1000^200 = ±1e600 (inf in Float64), sign (-1)^(n-1)
+            let perm = Tensor.Eye(n, dtype = DType.Float64).IndexSelect(0, Tensor.FromArray(Array.init n (fun i -> int64 ((i + 1) % n))))
+            for scale, sign in [ 1000.0, -1.0; 0.001, -1.0 ] do
+                let a = perm * scale
+                let s, la = linalg.slogdet a
+                Expect.equal (s.item()) sign "sign of an odd permutation"
+                Expect.floatClose Accuracy.high (la.item()) (float n * log scale) "log|det| = n·log(scale)"
+                let d = (linalg.det a).item()
+                Expect.isTrue (Double.IsInfinity d || d = 0.0) "det itself over- or underflows, hence slogdet"
+        testCase "a singular matrix: det 0, slogdet (0, -inf), solve and inv name themselves and the pivot" <| fun () ->
+            let a = m 3 3 [ 1.0; 2.0; 3.0; 2.0; 4.0; 6.0; 1.0; 0.0; 1.0 ]
+            Expect.equal ((linalg.det a).item()) 0.0 "det = 0"
+            let s, la = linalg.slogdet a
+            Expect.equal (s.item()) 0.0 "sign 0"
+            Expect.equal (la.item()) Double.NegativeInfinity "log|det| = -inf"
+            throwsWith<SingularMatrixException> [ "solve"; "singular"; "U[2,2] = 0"; "[3,3]" ] (fun () -> box (linalg.solve a (Tensor.Ones([| 3 |], DType.Float64))))
+            throwsWith<SingularMatrixException> [ "inv"; "singular"; "pivot 3 of 3" ] (fun () -> box (linalg.inv a))
+            let batch = Tensor.Stack([| Tensor.Eye(3, dtype = DType.Float64); a |])
+            let e = Expect.throwsC (fun () -> linalg.inv batch |> ignore) id
+            Expect.equal (e :?> SingularMatrixException).BatchIndex 1 "names the batch entry"
+        testCase "trace, diagonal, diag, tril, triu, kron, tensordot, norms" <| fun () ->
+            let a = m 2 3 [ 1.0; -2.0; 3.0; 4.0; 5.0; -6.0 ]
+            near 0.0 (linalg.trace a) (scalar 6.0) "trace of a 2×3"
+            near 0.0 (linalg.diagonal a) (vec [ 1.0; 5.0 ]) "diagonal"
+            near 0.0 (linalg.diagonalAt 1 a) (vec [ -2.0; -6.0 ]) "diagonal above"
+            near 0.0 (linalg.diagonalAt (-1) a) (vec [ 4.0 ]) "diagonal below"
+            near 0.0 (linalg.diag (vec [ 1.0; 2.0 ])) (m 2 2 [ 1.0; 0.0; 0.0; 2.0 ]) "diag"
+            near 0.0 (linalg.tril 0 a) (m 2 3 [ 1.0; 0.0; 0.0; 4.0; 5.0; 0.0 ]) "tril"
+            near 0.0 (linalg.triu 1 a) (m 2 3 [ 0.0; -2.0; 3.0; 0.0; 0.0; -6.0 ]) "triu above the diagonal"
+            near 0.0 (linalg.kron (m 2 2 [ 1.0; 2.0; 3.0; 4.0 ]) (m 1 2 [ 1.0; 10.0 ]))
+                (m 2 4 [ 1.0; 10.0; 2.0; 20.0; 3.0; 30.0; 4.0; 40.0 ]) "kron"
+            let g = Generator 8UL
+            let x, y = uniform g [| 2; 3; 4 |] -1.0 1.0, uniform g [| 3; 4; 5 |] -1.0 1.0
+            near 1e-13 (linalg.tensordot 2 x y) (x.Reshape(2, 12).MatMul(y.Reshape(12, 5))) "tensordot 2 = matmul of flattened"
+            near 1e-13 (linalg.tensordotOver [| 0 |] [| 1 |] (m 2 2 [ 1.0; 2.0; 3.0; 4.0 ]) (m 2 2 [ 1.0; 0.0; 1.0; 1.0 ]))
+                ((m 2 2 [ 1.0; 2.0; 3.0; 4.0 ]).T.MatMul((m 2 2 [ 1.0; 0.0; 1.0; 1.0 ]).T)) "tensordot over chosen axes"
+            near 1e-14 (linalg.matrixNorm "fro" a) (scalar (sqrt 91.0)) "Frobenius"
+            near 0.0 (linalg.matrixNorm "1" a) (scalar 9.0) "max column sum"
+            near 0.0 (linalg.matrixNorm "inf" a) (scalar 15.0) "max row sum"
+            near 1e-14 (linalg.vectorNorm 2.0 a) (scalar (sqrt 91.0)) "2-norm"
+            near 0.0 (linalg.vectorNorm Double.PositiveInfinity a) (scalar 6.0) "∞-norm"
+            near 1e-14 (linalg.vectorNormOver 1.0 [| 1 |] a) (vec [ 6.0; 15.0 ]) "1-norm per row"
+        testCase "matrixExp: rotations, diagonals, e^A·e^-A = I, large norms" <| fun () ->
+            for t in [ 0.3; 2.0; 40.0 ] do
+                let a = m 2 2 [ 0.0; t; -t; 0.0 ]
+                near 1e-12 (linalg.matrixExp a) (m 2 2 [ cos t; sin t; -(sin t); cos t ]) (sprintf "rotation by %g" t)
+            near 1e-13 (linalg.matrixExp (linalg.diag (vec [ 1.0; -2.0; 0.5 ]))) (linalg.diag (vec [ exp 1.0; exp (-2.0); exp 0.5 ])) "diagonal"
+            let g = Generator 10UL
+            let a = uniform g [| 2; 4; 4 |] -3.0 3.0
+            near 1e-11 ((linalg.matrixExp a).MatMul(linalg.matrixExp (-a))) (Tensor.Eye(4, dtype = DType.Float64).BroadcastTo(2, 4, 4)) "e^A·e^-A = I"
+            near 0.0 (linalg.matrixExp (Tensor.Zeros([| 3; 3 |], DType.Float64))) (Tensor.Eye(3, dtype = DType.Float64)) "e^0 = I"
+        testCase "qr: Q·R = A, QᵀQ = I, R upper triangular with a positive diagonal" <| fun () ->
+            let g = Generator 16UL
+            for shape in [ [| 5; 3 |]; [| 2; 4; 4 |]; [| 70; 40 |] ] do
+                let a = uniform g shape -1.0 1.0
+                let q, r = linalg.qr a
+                let n = shape.[shape.Length - 1]
+                near 1e-12 (q.MatMul r) a (sprintf "Q·R = A for %A" shape)
+                near 1e-12 (q.Transpose(-1, -2).MatMul q) (Tensor.Eye(n, dtype = DType.Float64).BroadcastTo(r.Shape)) "orthonormal columns"
+                near 0.0 (linalg.tril (-1) r) (Tensor.ZerosLike r) "R upper triangular"
+                Expect.isTrue ((linalg.diagonal r).Min().item() > 0.0) "positive diagonal"
+        testCase "eigh: A·V = V·diag(λ), VᵀV = I, ascending, known values" <| fun () ->
+            let l, v = linalg.eigh (m 2 2 [ 2.0; 1.0; 1.0; 2.0 ])
+            near 1e-14 l (vec [ 1.0; 3.0 ]) "eigenvalues of [[2,1],[1,2]]"
+            let r = 1.0 / sqrt 2.0
+            near 1e-14 (v.Abs()) (m 2 2 [ r; r; r; r ]) "eigenvectors (1, ±1)/√2"
+            near 1e-14 (v.Slice(-1, 1)) (m 2 1 [ r; r ]) "the second, largest entry positive"
+            let g = Generator 17UL
+            for n in [ 1; 5; 30 ] do
+                let a = spd g [| 2 |] n - Tensor.Eye(n, dtype = DType.Float64) * float n * 1.5
+                let l, v = linalg.eigh a
+                near 1e-11 (a.MatMul v) (v * l.Unsqueeze(-2)) (sprintf "A·V = V·diag(λ), n = %d" n)
+                near 1e-12 (v.Transpose(-1, -2).MatMul v) (Tensor.Eye(n, dtype = DType.Float64).BroadcastTo(2, n, n)) "orthonormal"
+                let d = l.Slice(-1, 1) - l.Slice(-1, 0, n - 1)
+                Expect.isTrue (n = 1 || d.Min().item() >= 0.0) "ascending"
+                near 1e-10 (l.Sum(-1)) (linalg.trace a) "Σλ = trace"
+        testCase "lstsq and pinv: normal equations, minimum norm, Moore-Penrose conditions" <| fun () ->
+            let g = Generator 18UL
+            let tall, wide = uniform g [| 2; 6; 3 |] -1.0 1.0, uniform g [| 3; 5 |] -1.0 1.0
+            let b = uniform g [| 6; 2 |] -1.0 1.0
+            let x = linalg.lstsq tall b
+            near 1e-12 (tall.Transpose(-1, -2).MatMul(tall.MatMul x - b)) (Tensor.Zeros([| 2; 3; 2 |], DType.Float64)) "Aᵀ(AX - B) = 0"
+            let c = uniform g [| 3 |] -1.0 1.0
+            let y = linalg.lstsq wide c
+            near 1e-12 (wide.MatMul y) c "A·y = c exactly"
+            near 1e-12 y (wide.T.MatMul(linalg.solve (wide.MatMul wide.T) c)) "minimum norm: y = Aᵀ(AAᵀ)⁻¹c"
+            for a in [ tall.[0]; wide ] do
+                let p = linalg.pinv a
+                near 1e-12 (a.MatMul(p).MatMul a) a "A·A⁺·A = A"
+                near 1e-12 (p.MatMul(a).MatMul p) p "A⁺·A·A⁺ = A⁺"
+                near 1e-12 (a.MatMul p) (a.MatMul p).T "A·A⁺ symmetric"
+                near 1e-12 (p.MatMul a) (p.MatMul a).T "A⁺·A symmetric"
+        testCase "einsum: matmul, batched matmul, trace, diagonal, transpose, outer, implicit output, chains" <| fun () ->
+            let g = Generator 9UL
+            let a, b, c = uniform g [| 3; 4 |] -1.0 1.0, uniform g [| 4; 5 |] -1.0 1.0, uniform g [| 5; 2 |] -1.0 1.0
+            let sq = uniform g [| 4; 4 |] -1.0 1.0
+            let bx, by = uniform g [| 2; 3; 4 |] -1.0 1.0, uniform g [| 2; 4; 5 |] -1.0 1.0
+            near 1e-13 (linalg.einsum "ij,jk->ik" [ a; b ]) (a.MatMul b) "matmul"
+            near 1e-13 (linalg.einsum "ij,jk" [ a; b ]) (a.MatMul b) "implicit output"
+            near 1e-13 (linalg.einsum "bij,bjk->bik" [ bx; by ]) (bx.MatMul by) "batched"
+            near 1e-13 (linalg.einsum "ij,jk,kl->il" [ a; b; c ]) (a.MatMul(b).MatMul c) "a chain of three"
+            near 1e-13 (linalg.einsum "ii->" [ sq ]) (linalg.trace sq) "trace"
+            near 1e-13 (linalg.einsum "ii->i" [ sq ]) (linalg.diagonal sq) "diagonal"
+            near 0.0 (linalg.einsum "ij->ji" [ a ]) a.T "transpose"
+            near 1e-13 (linalg.einsum "ij->" [ a ]) (a.Sum()) "sum"
+            near 1e-13 (linalg.einsum "i,j->ij" [ a.[0]; b.[0] ]) (a.[0].Outer(b.[0])) "outer"
+            near 1e-13 (linalg.einsum "ij,ij->i" [ a; a ]) ((a * a).Sum(1)) "row-wise dot"
+            throwsWith<ShapeMismatchException> [ "einsum"; "'j'"; "4"; "5" ] (fun () -> box (linalg.einsum "ij,jk->ik" [ a; c ]))
+            throwsWith<TensorException> [ "einsum"; "ellipsis" ] (fun () -> box (linalg.einsum "...ij->...ji" [ a ]))
+            throwsWith<TensorException> [ "einsum"; "'z'" ] (fun () -> box (linalg.einsum "ij->iz" [ a ]))
+    ]
+
+let private errorTests =
+    testList "errors" [
+        testCase "non-square input" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "solve"; "square"; "[2,3]" ] (fun () -> box (linalg.solve (Tensor.Zeros [| 2; 3 |]) (Tensor.Zeros [| 2 |])))
+            throwsWith<ShapeMismatchException> [ "det"; "square"; "[3]" ] (fun () -> box (linalg.det (Tensor.Zeros [| 3 |])))
+            throwsWith<ShapeMismatchException> [ "cholesky"; "square" ] (fun () -> box (linalg.cholesky (Tensor.Zeros [| 4; 2 |])))
+        testCase "Cholesky of a matrix that is not positive definite names the leading minor" <| fun () ->
+            let a = m 3 3 [ 4.0; 2.0; 0.0; 2.0; 1.0; 0.0; 0.0; 0.0; 1.0 ] // leading minors 4, 0, 0
+            throwsWith<NotPositiveDefiniteException> [ "cholesky"; "not positive definite"; "order 2"; "[3,3]" ] (fun () -> box (linalg.cholesky a))
+            let e = Expect.throwsC (fun () -> linalg.cholesky (-(Tensor.Eye(2, dtype = DType.Float64))) |> ignore) id
+            Expect.equal (e :?> NotPositiveDefiniteException).Order 1 "order 1"
+        testCase "batch shapes that do not broadcast, and B's rows" <| fun () ->
+            throwsWith<ShapeMismatchException> [ "solve"; "batch dimensions [2]"; "[4]"; "do not broadcast" ] (fun () -> box (linalg.solve (Tensor.Zeros [| 2; 3; 3 |]) (Tensor.Zeros [| 4; 3; 1 |])))
+            throwsWith<ShapeMismatchException> [ "solve"; "rows"; "[3,3]"; "[2,1]" ] (fun () -> box (linalg.solve (Tensor.Zeros [| 3; 3 |]) (Tensor.Zeros [| 2; 1 |])))
+        testCase "Bool matrices" <| fun () ->
+            throwsWith<DTypeMismatchException> [ "det"; "Bool" ] (fun () -> box (linalg.det ((Tensor.Zeros [| 2; 2 |]).Gt(0.0))))
+    ]
+
+let private secondOrderTests =
+    testList "second order" [
+        testCase "Hessian of log|det A| applied to V is -(A⁻¹·V·A⁻¹)ᵀ" <| fun () ->
+            let g = Generator 12UL
+            let a, v = wellConditioned g [||] 4, uniform g [| 4; 4 |] -1.0 1.0
+            let ai = linalg.inv a
+            near 1e-10 (hvp (fun x -> snd (linalg.slogdet x)) a v) (-(ai.MatMul(v).MatMul(ai)).T) "hvp"
+            near 1e-10 (grad (fun x -> snd (linalg.slogdet x)) a) ai.T "gradient A⁻ᵀ"
+        testCase "one Newton step minimizes a quadratic whose gradient involves a solve" <| fun () ->
+            let g = Generator 13UL
+            let a, c = wellConditioned g [||] 5, uniform g [| 5 |] -1.0 1.0
+            let f (x: Tensor) =
+                let r = linalg.solve a x - c
+                (r * r).Sum() * 0.5 + (x * x).Sum() * 0.05
+            let x0 = Tensor.Zeros([| 5 |], DType.Float64)
+            let h = hessian f x0
+            let x1 = x0 - linalg.solve h (grad f x0)
+            Expect.isTrue ((grad f x1).Abs().Max().item() < 1e-12) "the gradient vanishes after one step"
+            // and the Hessian is the analytic A⁻ᵀA⁻¹ + 0.1·I
+            let ai = linalg.inv a
+            near 1e-10 h (ai.T.MatMul ai + Tensor.Eye(5, dtype = DType.Float64) * 0.1) "Hessian"
+        testCase "Cholesky: second derivatives of log det via 2·Σ log Lᵢᵢ equal those via slogdet" <| fun () ->
+            let g = Generator 14UL
+            let a, v = spd g [||] 4, uniform g [| 4; 4 |] -1.0 1.0
+            let vs = (v + v.T) * 0.5
+            let viaChol (x: Tensor) = (linalg.diagonal (linalg.cholesky x)).Log().Sum() * 2.0
+            let viaLu (x: Tensor) = snd (linalg.slogdet x)
+            near 1e-10 (viaChol a) (viaLu a) "log det"
+            near 1e-9 (hvp viaChol a vs) (linalg.tril 0 (hvp viaLu a vs + (hvp viaLu a vs).T - linalg.diag (linalg.diagonal (hvp viaLu a vs)))) "hvp in a symmetric direction (Cholesky reads the lower triangle)"
+        testCase "composite ops differentiate to second order (trace, diag, kron, tensordot, norms, choleskySolve, inv)" <| fun () ->
+            let g = Generator 15UL
+            let a, b = wellConditioned g [||] 3, uniform g [| 2; 3 |] -1.0 1.0
+            let s = spd g [||] 3
+            let cases : (string * (Tensor[] -> Tensor) * Tensor[]) list =
+                [ "trace·diag", (fun xs -> linalg.trace (linalg.diag (linalg.diagonal xs.[0] * linalg.diagonal xs.[0]))), [| a |]
+                  "kron", (fun xs -> (linalg.kron xs.[0] xs.[1]).Sin()), [| a; b |]
+                  "tensordot", (fun xs -> (linalg.tensordot 1 xs.[1] xs.[0]).Sin()), [| a; b |]
+                  "matrixNorm", (fun xs -> linalg.matrixNorm "fro" xs.[0] + linalg.matrixNorm "1" xs.[1]), [| a; b |]
+                  "vectorNorm", (fun xs -> linalg.vectorNorm 3.0 xs.[0]), [| b |]
+                  "inv", (fun xs -> linalg.inv xs.[0]), [| a |]
+                  "eigvalsh", (fun xs -> linalg.eigvalsh (xs.[0] + xs.[0].T + linalg.diag (vec [ 0.0; 20.0; 40.0 ]))), [| a |]
+                  "lstsq", (fun xs -> linalg.lstsq xs.[1].T xs.[0].[0]), [| a; b |]
+                  "pinv", (fun xs -> linalg.pinv xs.[0]), [| b |]
+                  "qr", (fun xs -> let q, r = linalg.qr xs.[0] in q.Sin() + r), [| a |]
+                  "matrixExp", (fun xs -> linalg.matrixExp (xs.[0] * 0.3)), [| a |]
+                  "lu", (fun xs -> let p, l, u = linalg.lu xs.[0] in l + u), [| a |]
+                  "luSolve", (fun xs -> linalg.luSolve (linalg.luFactor xs.[0]) xs.[1].T), [| a; b |]
+                  "einsum", (fun xs -> linalg.einsum "ij,kj,jj->ik" [ xs.[1]; xs.[1]; xs.[0] ]), [| a; b |]
+                  "choleskySolve", (fun xs -> linalg.choleskySolve xs.[1].T (linalg.cholesky xs.[0])), [| s; b |] ]
+            for name, f, xs in cases do
+                try Check.gradientsWith (GradientOptions.forDType DType.Float64) f xs
+                with :? CheckFailedException as e -> failtestf "%s: %s" name e.Message
+    ]
+
+let tests = testList "linalg" [ factorizationTests; knownValueTests; errorTests; secondOrderTests ]

@@ -34,6 +34,9 @@ public static class Optim
     /// <summary>Adamax (betas 0.9, 0.999).</summary>
     public static Optimizer Adamax(double lr = 2e-3) => OptimModule.adamax(lr);
 
+    /// <summary>Adadelta (rho 0.9, epsilon 1e-6).</summary>
+    public static Optimizer Adadelta(double lr = 1) => OptimModule.adadelta(lr);
+
     /// <summary>Lion (betas 0.9, 0.99) with decoupled weight decay.</summary>
     public static Optimizer Lion(double lr = 1e-4, double weightDecay = 0) => OptimModule.lion(lr, weightDecay);
 

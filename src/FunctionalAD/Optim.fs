@@ -18,6 +18,16 @@ module Schedule =
         fun t -> if t >= steps then minLr else minLr + 0.5 * (lr - minLr) * (1.0 + cos (Math.PI * float t / float steps))
     /// Linear warm-up over `steps` steps into `after`.
     let warmup (steps: int) (after: Schedule) : Schedule = fun t -> if t < steps then after t * float (t + 1) / float steps else after t
+    /// PyTorch's OneCycleLR (cosine annealing, pct_start 0.3, div_factor 25, final_div_factor 1e4): from maxLr/25 up
+    /// to maxLr over the first 30% of `totalSteps`, then down to maxLr/25/1e4 at the last step.
+    let oneCycle (maxLr: float) (totalSteps: int) : Schedule =
+        let initial, final = maxLr / 25.0, maxLr / 25.0 / 1e4
+        let up = float (max 1 (int (0.3 * float totalSteps) - 1))
+        let down = float (max 1 (totalSteps - 1 - int up))
+        let anneal (a: float) (b: float) (f: float) = b + (a - b) / 2.0 * (1.0 + cos (Math.PI * min 1.0 f))
+        fun t ->
+            let t = float t
+            if t <= up then anneal initial maxLr (t / up) else anneal maxLr final ((t - up) / down)
 
 /// Settings of stochastic gradient descent (PyTorch semantics).
 type SgdConfig = { LearningRate: Schedule; Momentum: float; Nesterov: bool; WeightDecay: float }
@@ -29,6 +39,8 @@ type RmsPropConfig = { LearningRate: Schedule; Alpha: float; Epsilon: float; Mom
 type AdagradConfig = { LearningRate: Schedule; Epsilon: float; WeightDecay: float }
 /// Settings of Adamax (Adam with the infinity norm).
 type AdamaxConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; Epsilon: float; WeightDecay: float }
+/// Settings of Adadelta (PyTorch semantics).
+type AdadeltaConfig = { LearningRate: Schedule; Rho: float; Epsilon: float; WeightDecay: float }
 /// Settings of Lion (sign of an interpolated momentum; decoupled weight decay).
 type LionConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; WeightDecay: float }
 
@@ -50,6 +62,8 @@ type Optimizer =
     | Adamax of AdamaxConfig
     /// Lion (Chen et al. 2023).
     | Lion of LionConfig
+    /// Adadelta.
+    | Adadelta of AdadeltaConfig
 
 /// An optimizer's state: the step count and per-parameter slots (momentum buffers, moment estimates), immutable;
 /// each `Optim.step` returns a new one.
@@ -81,6 +95,8 @@ module Optim =
     let adagrad (lr: float) = Optimizer.Adagrad { LearningRate = Schedule.constant lr; Epsilon = 1e-10; WeightDecay = 0.0 }
     /// Adamax (betas 0.9, 0.999, epsilon 1e-8).
     let adamax (lr: float) = Optimizer.Adamax { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8; WeightDecay = 0.0 }
+    /// Adadelta (rho 0.9, epsilon 1e-6; PyTorch's default learning rate is 1).
+    let adadelta (lr: float) = Optimizer.Adadelta { LearningRate = Schedule.constant lr; Rho = 0.9; Epsilon = 1e-6; WeightDecay = 0.0 }
     /// Lion (betas 0.9, 0.99), with decoupled weight decay.
     let lion (lr: float) (weightDecay: float) = Optimizer.Lion { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.99; WeightDecay = weightDecay }
 
@@ -93,6 +109,7 @@ module Optim =
         | Optimizer.Adagrad c -> c.LearningRate step
         | Optimizer.Adamax c -> c.LearningRate step
         | Optimizer.Lion c -> c.LearningRate step
+        | Optimizer.Adadelta c -> c.LearningRate step
 
     /// The same optimizer with a learning-rate schedule.
     let withSchedule (schedule: Schedule) (opt: Optimizer) =
@@ -103,6 +120,7 @@ module Optim =
         | Optimizer.Adagrad c -> Optimizer.Adagrad { c with LearningRate = schedule }
         | Optimizer.Adamax c -> Optimizer.Adamax { c with LearningRate = schedule }
         | Optimizer.Lion c -> Optimizer.Lion { c with LearningRate = schedule }
+        | Optimizer.Adadelta c -> Optimizer.Adadelta { c with LearningRate = schedule }
 
     let private slotCount opt =
         match opt with
@@ -112,6 +130,7 @@ module Optim =
         | Optimizer.Adagrad _ -> 1
         | Optimizer.Adamax _ -> 2
         | Optimizer.Lion _ -> 1
+        | Optimizer.Adadelta _ -> 2
 
     /// The initial state for parameters `p` (slots of zeros).
     let init (opt: Optimizer) (p: 'P) : OptimizerState =
@@ -159,6 +178,11 @@ module Optim =
             let direction = (c.Beta1 * slots.[0] + (1.0 - c.Beta1) * g).Sign()
             let p = if c.WeightDecay = 0.0 then p else p - lr * c.WeightDecay * p
             p - lr * direction, [| c.Beta2 * slots.[0] + (1.0 - c.Beta2) * g |]
+        | Optimizer.Adadelta c ->
+            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
+            let v = c.Rho * slots.[0] + (1.0 - c.Rho) * g * g
+            let delta = (slots.[1] + c.Epsilon).Sqrt() / (v + c.Epsilon).Sqrt() * g
+            p - c.LearningRate t * delta, [| v; c.Rho * slots.[1] + (1.0 - c.Rho) * delta * delta |]
 
     /// One update: new parameters and new state. Gradients must have the parameters' structure and shapes (for
     /// Params: the same names). Throws ArgumentException when the names differ or the state was created for another

@@ -156,6 +156,15 @@ let optimizers =
             Expect.floatClose Accuracy.veryHigh ((fst clipped).Item()) (3.0 / (5.0 + 1e-6)) "scaled by maxNorm / (norm + 1e-6), as PyTorch"
             Expect.sequenceEqual ((Optim.clipGradValue 0.5 (tensor [ -2.0; 0.1; 3.0 ])).ToDoubleArray()) [| -0.5; 0.1; 0.5 |] "clip by value"
             Expect.throwsT<ArgumentException> (fun () -> Optim.clipGradNorm 0.0 (tensor [ 1.0 ]) |> ignore) "maxNorm > 0"
+            // Adadelta step 1: v = 0.1·0.25, delta = sqrt(1e-6)/sqrt(v + 1e-6)·0.5
+            let d1, _ = twoSteps (Optim.adadelta 1.0)
+            Expect.floatClose Accuracy.high d1 (1.0 - sqrt 1e-6 / sqrt (0.025 + 1e-6) * 0.5) "adadelta step 1"
+        testCase "oneCycle: warm up to the maximum at 30%, anneal to maxLr/25/1e4" <| fun () ->
+            let s = Schedule.oneCycle 1.0 100
+            Expect.floatClose Accuracy.veryHigh (s 0) 0.04 "starts at maxLr / 25"
+            Expect.floatClose Accuracy.veryHigh (s 29) 1.0 "peaks at step 29 (PyTorch: int(0.3·100) - 1)"
+            Expect.floatClose Accuracy.high (s 99) 4e-6 "ends at maxLr / 25 / 1e4"
+            Expect.isTrue (s 10 < s 20 && s 50 > s 70) "rises, then falls"
         testCase "SGD, momentum and Nesterov follow PyTorch's update" <| fun () ->
             let p, g = tensor [ 1.0; -2.0 ], tensor [ 0.5; 0.25 ]
             let p1, s1 = Optim.step (Optim.sgd 0.1) (Optim.init (Optim.sgd 0.1) p) p g

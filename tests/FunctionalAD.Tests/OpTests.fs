@@ -285,6 +285,13 @@ let private ordering =
             Expect.floatClose Accuracy.veryHigh ((tensor [ 1.0; 2.0; 3.0; 4.0 ]).Quantile(0.9).item()) 3.7 "0.9-quantile"
             Expect.sequenceEqual ((tensor [ 3L; 10000000000L; -2L ]).Argsort().ToArray<int64>()) [| 2L; 0L; 1L |] "Int64 sorts exactly"
             Expect.throwsT<TensorException> (fun () -> (tensor [ 1.0 ]).TopK(2) |> ignore) "k too large"
+            let struct (u, inv, counts) = (tensor [ [ 3; 1 ]; [ 3; 2 ] ]).Unique()
+            Expect.sequenceEqual (u.ToArray<int>()) [| 1; 2; 3 |] "unique values, sorted, dtype kept"
+            Expect.sequenceEqual (inv.ToArray<int64>()) [| 2L; 0L; 2L; 1L |] "inverse, in the input's shape"
+            Expect.sequenceEqual inv.Shape [| 2; 2 |] "inverse shape"
+            Expect.sequenceEqual (counts.ToArray<int64>()) [| 1L; 1L; 2L |] "counts"
+            let struct (un, _, _) = (tensor [ nan; 1.0; nan ]).Unique()
+            Expect.equal un.Numel 3 "each NaN is its own value"
         testCase "sorted values carry the derivative back to where they came from" <| fun () ->
             let x = tensor [ [ 0.3; -1.2; 2.0 ]; [ 0.7; 1.1; -0.4 ] ]
             let w = tensor [ 1.0; 2.0; 3.0 ]

@@ -92,4 +92,30 @@ public sealed partial class Tensor
         var r = frac == 0 ? a : a + (sorted.Narrow(d, hi, 1) - a) * frac;
         return keepDim ? r : r.Squeeze(d);
     }
+
+    /// <summary>
+    /// The distinct values of the flattened tensor in ascending order (NaN last, each NaN distinct as in PyTorch), with
+    /// for every element the index of its value in that list (<c>Inverse</c>, in the tensor's shape) and how often
+    /// each value occurs (<c>Counts</c>). No derivative (PyTorch's unique has none either).
+    /// </summary>
+    public (Tensor Values, Tensor Inverse, Tensor Counts) Unique()
+    {
+        var x = StopGradient();
+        var flat = x.Reshape(-1);
+        var order = flat.Argsort().ToArray<long>();
+        var values = (DType.IsFloatingPoint() || DType == DType.Bool ? flat.Float("unique") : flat.To(DType.Float64)).ToDoubleArray();
+        var keep = new List<long>();
+        var counts = new List<long>();
+        var inverse = new long[order.Length];
+        for (int i = 0; i < order.Length; i++)
+        {
+            double v = values[order[i]];
+            bool same = i > 0 && v == values[order[i - 1]]; // NaN != NaN: each NaN is its own value
+            if (!same) { keep.Add(order[i]); counts.Add(0); }
+            counts[^1]++;
+            inverse[order[i]] = keep.Count - 1;
+        }
+        var uniques = flat.IndexSelect(0, FromArray(keep.ToArray()).ToDevice(Device));
+        return (uniques, FromArray(inverse, shape).ToDevice(Device), FromArray(counts.ToArray()).ToDevice(Device));
+    }
 }

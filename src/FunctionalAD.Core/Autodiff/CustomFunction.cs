@@ -24,8 +24,8 @@ public sealed class CustomFunction
         Func<Tensor, Tensor[], Tensor, Tensor[]> backward, Func<Tensor[], Tensor[], Tensor, Tensor>? jvp = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(arity, 1);
-        var vjps = new VjpRule?[arity];
-        var jvps = new JvpRule?[arity];
+        var vjps = new DerivativeRule?[arity];
+        var jvps = new DerivativeRule?[arity];
         for (int i = 0; i < arity; i++)
         {
             int k = i;

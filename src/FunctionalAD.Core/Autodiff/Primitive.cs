@@ -6,11 +6,12 @@ namespace FunctionalAD.Autodiff;
 /// <summary>Computes a primitive's primal result from constant inputs on their backend.</summary>
 internal delegate RawTensor ForwardRule(IBackend backend, RawTensor[] xs, object? attr);
 
-/// <summary>The tangent of the result caused by the tangent <paramref name="dx"/> of one input (linear in dx).</summary>
-internal delegate Tensor JvpRule(Tensor dx, Tensor[] xs, Tensor y, object? attr);
-
-/// <summary>The cotangent of one input given the cotangent <paramref name="g"/> of the result (linear in g).</summary>
-internal delegate Tensor VjpRule(Tensor g, Tensor[] xs, Tensor y, object? attr);
+/// <summary>
+/// A derivative rule of one input, linear in <paramref name="d"/>: as a jvp rule, the result's tangent caused by the
+/// input's tangent d; as a vjp rule, the input's cotangent given the result's cotangent d. One delegate type for
+/// both, so an elementwise primitive hands the same rule to both modes without a wrapper.
+/// </summary>
+internal delegate Tensor DerivativeRule(Tensor d, Tensor[] xs, Tensor y, object? attr);
 
 /// <summary>
 /// A primitive operation: its forward kernel call and, per input, its jvp and vjp rules, in one definition. Rules
@@ -22,15 +23,15 @@ internal sealed class Primitive
 {
     public readonly string Name;
     public readonly ForwardRule Forward;
-    public readonly JvpRule?[] Jvp;
-    public readonly VjpRule?[] Vjp;
+    public readonly DerivativeRule?[] Jvp;
+    public readonly DerivativeRule?[] Vjp;
     /// <summary>True when the derivative is zero wherever it exists (floor, round, sign): no rules, no tape.</summary>
     public readonly bool ZeroDerivative;
     /// <summary>Which kind of primitive this is, for transformations whose rules are the same across a family
     /// (see <see cref="RuleTable{TRule}"/>).</summary>
     public readonly PrimitiveFamily Family;
 
-    public Primitive(string name, ForwardRule forward, JvpRule?[] jvp, VjpRule?[] vjp, bool zeroDerivative = false, PrimitiveFamily family = PrimitiveFamily.Other)
+    public Primitive(string name, ForwardRule forward, DerivativeRule?[] jvp, DerivativeRule?[] vjp, bool zeroDerivative = false, PrimitiveFamily family = PrimitiveFamily.Other)
     {
         Name = name; Forward = forward; Jvp = jvp; Vjp = vjp; ZeroDerivative = zeroDerivative; Family = family;
     }
@@ -89,14 +90,14 @@ internal sealed class Primitive
     /// An elementwise primitive: its Jacobian with respect to each input is diagonal, so one rule per input,
     /// d ↦ d·∂y/∂xᵢ, maps a tangent forward (jvp) and a cotangent back (vjp).
     /// </summary>
-    public static Primitive Diagonal(string name, ForwardRule forward, JvpRule[] rules) =>
-        new(name, forward, rules, Array.ConvertAll(rules, r => new VjpRule(r)), family: PrimitiveFamily.Elementwise);
+    public static Primitive Diagonal(string name, ForwardRule forward, DerivativeRule[] rules) =>
+        new(name, forward, rules, rules, family: PrimitiveFamily.Elementwise);
 
     /// <summary>
     /// A linear primitive of one input (reshape, permute, sum, slice, ...): its jvp is the primitive itself applied to
     /// the tangent, and its vjp is <paramref name="transpose"/>.
     /// </summary>
-    public static Primitive Linear(string name, ForwardRule forward, VjpRule transpose)
+    public static Primitive Linear(string name, ForwardRule forward, DerivativeRule transpose)
     {
         Primitive? self = null;
         self = new Primitive(name, forward,

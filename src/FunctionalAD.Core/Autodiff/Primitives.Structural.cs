@@ -74,7 +74,7 @@ internal static partial class Primitives
         lock (concatByArity)
         {
             if (concatByArity.TryGetValue(arity, out var p)) return p;
-            var jvp = new JvpRule?[arity]; var vjp = new VjpRule?[arity];
+            var jvp = new DerivativeRule?[arity]; var vjp = new DerivativeRule?[arity];
             for (int i = 0; i < arity; i++)
             {
                 int k = i;

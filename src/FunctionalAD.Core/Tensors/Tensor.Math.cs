@@ -228,8 +228,11 @@ public sealed partial class Tensor
 
     /// <summary>Zeros of <paramref name="shape"/> as a broadcast view of one zero: a symbolic zero's stand-in that
     /// allocates no elements.</summary>
-    internal static Tensor ZerosView(int[] shape, DType dtype, Device device) =>
-        new(Full([], 0, dtype, device).Value.Expand(shape));
+    internal static Tensor ZerosView(int[] shape, DType dtype, Device device)
+    {
+        var zero = device == Device.Cpu && dtype.IsFloatingPoint() ? (dtype == DType.Float32 ? CommonFloat32 : CommonFloat64)[0] : Full([], 0, dtype, device);
+        return new(zero.Value.Expand(shape));
+    }
 
     /// <summary>Zeros of <paramref name="like"/>'s shape, dtype and device as a broadcast view (see <see cref="ZerosView(int[], DType, Device)"/>).</summary>
     internal static Tensor ZerosView(Tensor like) => ZerosView(like.shape, like.DType, like.Device);

@@ -207,6 +207,10 @@ let private shapeOps =
             let x = tensor [ [ 1.0; 2.0; 3.0 ]; [ 4.0; 5.0; 6.0 ] ]
             Expect.sequenceEqual ((x.Cumsum(1)).ToDoubleArray()) [| 1.0; 3.0; 6.0; 4.0; 9.0; 15.0 |] "cumsum along 1"
             Expect.sequenceEqual ((x.Cumsum(0)).ToDoubleArray()) [| 1.0; 2.0; 3.0; 5.0; 7.0; 9.0 |] "cumsum along 0"
+            let long = (Tensor.Ones([| 3; 1300 |], DType.Float64)).Cumsum(1).ToDoubleArray()
+            Expect.sequenceEqual long (Array.init 3900 (fun i -> float (i % 1300 + 1))) "cumsum over several blocks"
+            let r = gradcheck (fun (t: Tensor) -> (t.Cumsum(0) * t).Sum()) (Tensor.Randn([| 1100 |], Generator 3UL, DType.Float64) * 0.1)
+            Expect.isTrue r.Passed (sprintf "blocked cumsum gradient: %A" r)
             Expect.sequenceEqual ((x.Flip(1)).ToDoubleArray()) [| 3.0; 2.0; 1.0; 6.0; 5.0; 4.0 |] "flip"
             Expect.sequenceEqual ((x.Flip(0, 1)).ToDoubleArray()) [| 6.0; 5.0; 4.0; 3.0; 2.0; 1.0 |] "flip both"
             Expect.sequenceEqual ((x.Roll(1, 1)).ToDoubleArray()) [| 3.0; 1.0; 2.0; 6.0; 4.0; 5.0 |] "roll"

@@ -54,17 +54,28 @@ public sealed partial class Tensor
         return Where(x.Ne(x), ZerosView(x), x).Sum(dims, keepDim) / kept.Sum(dims, keepDim);
     }
 
-    /// <summary>Cumulative sum along <paramref name="dim"/>: yᵢ = Σ_{j ≤ i} xⱼ. A product with a triangular matrix of
-    /// ones on the GEMM (n² work along dim, fine for the few thousand elements scans usually run over).</summary>
+    /// <summary>Cumulative sum along <paramref name="dim"/>: yᵢ = Σ_{j ≤ i} xⱼ. Blocks of up to 512 elements are a
+    /// product with a triangular matrix of ones on the GEMM; longer runs add each block's offset (the cumulative sum
+    /// of the block totals), so the work stays linear in the length beyond the block.</summary>
     /// <exception cref="TensorException">dim is out of range.</exception>
     public Tensor Cumsum(int dim)
     {
+        const int Block = 512;
         var x = Float("cumsum");
         if (Rank == 0) return x;
         int d = FunctionalAD.Shape.NormalizeDim("cumsum", dim, Rank);
         int n = shape[d];
-        var upper = Ones([n, n], x.DType, Device).Triangle(upper: true);
-        return x.Transpose(d, -1).MatMul(upper).Transpose(d, -1);
+        if (n <= Block)
+        {
+            var upper = Ones([n, n], x.DType, Device).Triangle(upper: true);
+            return x.Transpose(d, -1).MatMul(upper).Transpose(d, -1);
+        }
+        var local = x.Split(Block, d).Select(c => c.Cumsum(d)).ToArray();
+        // offset of block k = sum of the blocks before it: the exclusive cumulative sum of the block totals
+        var totals = Concat(local.Select(c => c.Narrow(d, c.shape[d] - 1, 1)).ToArray(), d);
+        var before = totals.Cumsum(d) - totals;
+        for (int k = 1; k < local.Length; k++) local[k] = local[k] + before.Narrow(d, k, 1);
+        return Concat(local, d);
     }
 
     /// <summary>Ones on and above (upper) or on and below (lower) the diagonal of a square matrix, zeros elsewhere

@@ -287,6 +287,9 @@ let private ordering =
             Expect.equal (m.item()) 4.0 "lower median of an even count"
             Expect.floatClose Accuracy.veryHigh ((tensor [ 1.0; 2.0; 3.0; 4.0 ]).Quantile(0.5).item()) 2.5 "median by interpolation"
             Expect.floatClose Accuracy.veryHigh ((tensor [ 1.0; 2.0; 3.0; 4.0 ]).Quantile(0.9).item()) 3.7 "0.9-quantile"
+            Expect.sequenceEqual ((tensor [ [ 1.0; nan; 3.0 ]; [ 1.0; 2.0; 3.0 ] ]).Quantile(0.5, 1).ToDoubleArray() |> Array.map Double.IsNaN) [| true; false |] "a NaN in a row makes its quantile NaN"
+            let struct (mn, _) = (tensor [ 1.0; nan; 3.0 ]).Median()
+            Expect.isTrue (Double.IsNaN (mn.item())) "and its median"
             Expect.sequenceEqual ((tensor [ 3L; 10000000000L; -2L ]).Argsort().ToArray<int64>()) [| 2L; 0L; 1L |] "Int64 sorts exactly"
             Expect.throwsT<TensorException> (fun () -> (tensor [ 1.0 ]).TopK(2) |> ignore) "k too large"
             let struct (u, inv, counts) = (tensor [ [ 3; 1 ]; [ 3; 2 ] ]).Unique()

@@ -67,16 +67,27 @@ public sealed partial class Tensor
     }
 
     /// <summary>The lower median along <paramref name="dim"/> (PyTorch's median: for an even count, the smaller of the
-    /// two middle values) and its index.</summary>
+    /// two middle values; NaN where the row holds a NaN) and its index.</summary>
     public (Tensor Values, Tensor Indices) Median(int dim = -1, bool keepDim = false)
     {
         int d = FunctionalAD.Shape.NormalizeDim("median", dim, Rank);
         if (shape[d] == 0) throw new TensorException("median", $"dimension {d} of shape {FunctionalAD.Shape.Format(shape)} is empty");
-        return Kthvalue((shape[d] + 1) / 2, d, keepDim);
+        var (values, indices) = Kthvalue((shape[d] + 1) / 2, d, keepDim);
+        return (NanWhereRowHasNan(values, d, keepDim), indices);
+    }
+
+    /// <summary>values with NaN wherever the reduced row of this tensor along d holds a NaN (PyTorch's median and
+    /// quantile propagate NaN; sorting alone would put it last and answer with a number).</summary>
+    Tensor NanWhereRowHasNan(Tensor values, int d, bool keepDim)
+    {
+        if (!DType.IsFloatingPoint()) return values;
+        var hasNan = Ne(this).To(DType.Int64).Sum([d], keepDim).Gt(0.0);
+        return Where(hasNan, ScalarLike(double.NaN, values), values);
     }
 
     /// <summary>The <paramref name="q"/>-quantile (q in [0, 1]) along <paramref name="dim"/> with linear interpolation
-    /// between the two nearest order statistics (PyTorch's default); differentiable in the values.</summary>
+    /// between the two nearest order statistics (PyTorch's default; NaN where the row holds a NaN); differentiable in
+    /// the values.</summary>
     /// <exception cref="TensorException">q outside [0, 1], or an empty dimension.</exception>
     public Tensor Quantile(double q, int dim = -1, bool keepDim = false)
     {
@@ -90,7 +101,7 @@ public sealed partial class Tensor
         double frac = pos - lo;
         var a = sorted.Narrow(d, lo, 1);
         var r = frac == 0 ? a : a + (sorted.Narrow(d, hi, 1) - a) * frac;
-        return keepDim ? r : r.Squeeze(d);
+        return NanWhereRowHasNan(keepDim ? r : r.Squeeze(d), d, keepDim);
     }
 
     /// <summary>

@@ -19,6 +19,6 @@ check "creator of z is add" (z.GradFn.Operation = "add")
 check "gradient" (grads.[x].toArray() = [| 4.0; 6.0 |])
 
 // The functional way: no tracking flags, the transformation records what it needs.
-let g = grad (fun (x: Tensor) -> ((x + stopGradient y) ** 2.0).mean ()) (tensor [ 1.0; 2.0 ])
+let g = grad (fun x -> ((x + stopGradient y) ** 2.0).mean ()) (tensor [ 1.0; 2.0 ])
 printfn "grad of the same function: %O" g
 check "same gradient functionally" (g.toArray() = [| 4.0; 6.0 |])

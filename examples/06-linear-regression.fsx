@@ -19,7 +19,7 @@ let loss p = Loss.mse (apply p x) y
 let (pFinal, _), history =
     ((p0, Optim.init opt p0), [ 1 .. 200 ])
     ||> List.mapFold (fun (p, s) _ ->
-        let value, grads = gradv loss p
+        let value, grads = Tree.gradv loss p
         value.item (), Optim.step opt s p grads)
     |> fun (h, state) -> state, h
 printfn "after (functional): w = %.4f, b = %.4f, loss %.5f" (pFinal.["w"].item ()) (pFinal.["b"].item ()) (List.last history)

@@ -2,109 +2,54 @@ namespace FunctionalAD
 
 open System
 
-/// Differentiation as higher-order functions. Inputs may be a tensor or a tree of tensors (tuple, record, list,
-/// map, Params); gradients come back with the same structure. Every call opens its own nesting level, so these
-/// compose freely: `grad (fun x -> grad f x |> ...)`, `jvp (grad f)`, ...
+/// Differentiation as higher-order functions of one tensor: `grad (fun x -> (x * x).sum()) (tensor [1.0; 2.0])`.
+/// Every call opens its own nesting level, so these compose freely: `grad (fun x -> grad f x |> ...)`, `jvp (grad f)`.
+/// The input is a Tensor, so F# knows the lambda's parameter type and members such as `.sum()` resolve without an
+/// annotation. For functions of a tree of tensors (tuple, record, list, map, Params) use the same names in the
+/// `Tree` module: `Tree.grad loss params` returns gradients with the tree's structure.
 [<AutoOpen>]
 module Differentiation =
 
-    let private fn (f: Tensor[] -> Tensor) = Func<Tensor[], Tensor>(f)
+    /// The value f(x) (a one-element tensor) and its gradient with respect to x (x's shape), in one reverse pass.
+    /// Throws ShapeMismatchException when f(x) has more than one element (use jacobian or vjp).
+    let gradv (f: Tensor -> Tensor) (x: Tensor) : Tensor * Tensor =
+        let struct (value, grads) = Transform.ValueAndGrad(Func<_, _>(fun (ts: Tensor[]) -> f ts.[0]), x)
+        value, grads.[0]
 
-    /// The value f(x) (a one-element tensor) and its gradient with respect to x (same structure as x), in one
-    /// reverse pass. Throws ShapeMismatchException when f(x) has more than one element (use jacobian or vjp).
-    let gradv (f: 'T -> Tensor) (x: 'T) : Tensor * 'T =
-        let leaves = Tree.leaves x
-        let struct (value, grads) = Transform.ValueAndGrad(fn (fun ts -> f (Tree.unflatten x ts)), leaves)
-        value, Tree.unflatten x grads
-
-    /// The gradient of scalar-valued f at x (same structure as x: a tensor, a tuple of tensors, a Params tree...).
+    /// The gradient of scalar-valued f at x (x's shape). For a tree of tensors use `Tree.grad`.
     /// Throws ShapeMismatchException when f(x) has more than one element.
-    let grad (f: 'T -> Tensor) (x: 'T) : 'T = snd (gradv f x)
+    let grad (f: Tensor -> Tensor) (x: Tensor) : Tensor = snd (gradv f x)
 
-    /// Reverse mode: f(x) and the pullback, which maps a cotangent of f(x)'s shape to one of x's structure.
-    let vjp (f: 'T -> Tensor) (x: 'T) : Tensor * (Tensor -> 'T) =
-        let r = Transform.Vjp(fn (fun ts -> f (Tree.unflatten x ts)), Tree.leaves x)
-        r.Value, (fun u -> Tree.unflatten x (r.Pullback u))
+    /// Reverse mode: f(x) and the pullback, which maps a cotangent of f(x)'s shape to one of x's shape.
+    let vjp (f: Tensor -> Tensor) (x: Tensor) : Tensor * (Tensor -> Tensor) =
+        let r = Transform.Vjp(Func<_, _>(fun (ts: Tensor[]) -> f ts.[0]), x)
+        r.Value, (fun u -> (r.Pullback u).[0])
 
-    /// Forward mode: f(x) and the directional derivative of f at x along v (v has x's structure).
-    /// Throws ShapeMismatchException when v's tensors do not match x's shapes.
-    let jvp (f: 'T -> Tensor) (x: 'T) (v: 'T) : Tensor * Tensor =
-        let struct (value, tangent) = Transform.Jvp(fn (fun ts -> f (Tree.unflatten x ts)), Tree.leaves x, Tree.leaves v)
+    /// Forward mode: f(x) and the directional derivative of f at x along v (v has x's shape).
+    /// Throws ShapeMismatchException when v's shape differs from x's.
+    let jvp (f: Tensor -> Tensor) (x: Tensor) (v: Tensor) : Tensor * Tensor =
+        let struct (value, tangent) = Transform.Jvp(Func<_, _>(fun (ts: Tensor[]) -> f ts.[0]), [| x |], [| v |])
         value, tangent
 
-    /// The derivative of f at a one-element x (forward mode). x is a single tensor, not a tree: for a tree use
-    /// `jvp f x v` (the derivative along v) or `jacobian`. Throws ShapeMismatchException for larger x.
+    /// The derivative of f at a one-element x (forward mode). For larger x use `jvp f x v` (the derivative along
+    /// v) or `jacobian`. Throws ShapeMismatchException for larger x.
     let diff (f: Tensor -> Tensor) (x: Tensor) : Tensor = Transform.Diff(Func<_, _> f, x)
 
-    /// The n-th derivative of f at a one-element x (nested forward mode; n = 0 gives f x). x is a single tensor,
-    /// as in `diff`. Throws ShapeMismatchException for larger x.
+    /// The n-th derivative of f at a one-element x (nested forward mode; n = 0 gives f x), as in `diff`.
+    /// Throws ShapeMismatchException for larger x.
     let diffn (n: int) (f: Tensor -> Tensor) (x: Tensor) : Tensor = Transform.DiffN(n, Func<_, _> f, x)
 
-    /// A tree's tensors as one flat vector (leaves in `Tree.leaves` order, each flattened row-major; JAX's
-    /// ravel_pytree) and the inverse, which cuts a vector of that length back into a tree shaped like x. The pieces
-    /// are views of the vector, so derivatives flow through them.
-    let private ravel (op: string) (x: 'T) : Tensor * (Tensor -> 'T) =
-        let leaves = Tree.leaves x
-        if leaves.Length = 0 then invalidArg "x" (sprintf "%s: the input holds no tensors" op)
-        leaves |> Array.iter (fun l ->
-            if l.DType <> leaves.[0].DType then
-                raise (DTypeMismatchException(op, sprintf "the input's tensors must share one dtype, got %A and %A" leaves.[0].DType l.DType)))
-        let flat = Tensor.Concat([| for l in leaves -> l.Reshape([| -1 |]) |], 0)
-        let unravel (v: Tensor) =
-            let mutable offset = 0
-            Tree.unflatten x [| for l in leaves ->
-                                  let piece = v.Slice(0, offset, offset + l.Numel).Reshape(l.Shape)
-                                  offset <- offset + l.Numel
-                                  piece |]
-        flat, unravel
+    /// The Jacobian of f at x, shape f(x).shape @ x.shape (forward or reverse mode, whichever needs fewer passes).
+    let jacobian (f: Tensor -> Tensor) (x: Tensor) : Tensor = Transform.Jacobian(Func<_, _> f, x)
 
-    /// The Jacobian of f at x (forward or reverse mode, whichever needs fewer passes). For a tensor x its shape is
-    /// f(x).shape @ x.shape. For a tree x (tuple, record, Params...) it is a tree of x's structure whose tensor for
-    /// each leaf l of x is ∂f/∂l, of shape f(x).shape @ l.shape (as JAX's jacobian of a pytree input).
-    /// Throws DTypeMismatchException when the tree's tensors differ in dtype, ArgumentException when it holds none.
-    let jacobian (f: 'T -> Tensor) (x: 'T) : 'T =
-        match box x with
-        | :? Tensor as t -> unbox<'T> (box (Transform.Jacobian(Func<_, _>(fun t -> f (unbox<'T> (box t))), t)))
-        | _ ->
-            let flat, unravel = ravel "jacobian" x
-            let j = Transform.Jacobian(Func<_, _>(fun v -> f (unravel v)), flat)
-            let outShape = j.Shape.[.. j.Rank - 2]
-            let mutable offset = 0
-            Tree.unflatten x [| for l in Tree.leaves x ->
-                                  let block = j.Slice(j.Rank - 1, offset, offset + l.Numel).Reshape(Array.append outShape l.Shape)
-                                  offset <- offset + l.Numel
-                                  block |]
+    /// The Hessian of scalar-valued f at x (forward-over-reverse), shape x.shape @ x.shape.
+    /// Throws ShapeMismatchException when f(x) has more than one element.
+    let hessian (f: Tensor -> Tensor) (x: Tensor) : Tensor = Transform.Hessian(Func<_, _> f, x)
 
-    /// The Hessian of scalar-valued f at x (forward-over-reverse). For a tensor x its shape is x.shape @ x.shape.
-    /// For a tree x it is the Hessian with respect to the tree's flattened tensors: shape [N, N], N the total number
-    /// of elements, rows and columns in `Tree.leaves` order with each leaf flattened row-major, so the block for
-    /// leaves i and j is rows o_i .. o_i + n_i - 1 and columns o_j .. o_j + n_j - 1 (JAX returns these blocks
-    /// nested as a tree of trees, a type F# cannot state for any tree).
-    /// Throws ShapeMismatchException when f(x) has more than one element, DTypeMismatchException when the tree's
-    /// tensors differ in dtype.
-    let hessian (f: 'T -> Tensor) (x: 'T) : Tensor =
-        match box x with
-        | :? Tensor as t -> Transform.Hessian(Func<_, _>(fun t -> f (unbox<'T> (box t))), t)
-        | _ ->
-            let flat, unravel = ravel "hessian" x
-            Transform.Hessian(Func<_, _>(fun v -> f (unravel v)), flat)
-
-    /// The Hessian of scalar-valued f at x times v, without forming the Hessian (forward-over-reverse). x is a
-    /// tensor or a tree; v and the result have x's structure and shapes.
-    /// Throws ShapeMismatchException when v's tensors do not match x's or f(x) has more than one element.
-    let hvp (f: 'T -> Tensor) (x: 'T) (v: 'T) : 'T =
-        match box x, box v with
-        | (:? Tensor as t), (:? Tensor as u) -> unbox<'T> (box (Transform.Hvp(Func<_, _>(fun t -> f (unbox<'T> (box t))), t, u)))
-        | _ ->
-            let xs, vs = Tree.leaves x, Tree.leaves v
-            if xs.Length <> vs.Length then
-                raise (ShapeMismatchException("hvp", sprintf "x holds %d tensors but v holds %d" xs.Length vs.Length))
-            Array.iteri2 (fun i (a: Tensor) (b: Tensor) ->
-                if a.Shape <> b.Shape then
-                    raise (ShapeMismatchException("hvp", sprintf "tensor %d of v has shape %s but x's has %s" i (Shape.Format b.Shape) (Shape.Format a.Shape)))) xs vs
-            let flat, unravel = ravel "hvp" x
-            let flatV, _ = ravel "hvp" v
-            unravel (Transform.Hvp(Func<_, _>(fun w -> f (unravel w)), flat, flatV))
+    /// The Hessian of scalar-valued f at x times v (v and the result have x's shape), without forming the Hessian
+    /// (forward-over-reverse). Throws ShapeMismatchException when v's shape differs from x's or f(x) has more
+    /// than one element.
+    let hvp (f: Tensor -> Tensor) (x: Tensor) (v: Tensor) : Tensor = Transform.Hvp(Func<_, _> f, x, v)
 
     /// Compares grad f x with central finite differences in Float64; the result names the worst element.
     let gradcheck (f: Tensor -> Tensor) (x: Tensor) : GradCheckResult = GradCheck.Check(Func<_, _> f, x)

@@ -60,6 +60,11 @@ module Loss =
         if logProbs.Rank < 1 || classes.Shape <> logProbs.Shape.[.. logProbs.Rank - 2] then
             raise (ShapeMismatchException(name, sprintf "scores of shape %s need class indices of shape %s, got %s"
                                                     (Shape.Format logProbs.Shape) (Shape.Format logProbs.Shape.[.. logProbs.Rank - 2]) (Shape.Format classes.Shape)))
+        let count = logProbs.Shape.[logProbs.Rank - 1]
+        if classes.Numel > 0 then
+            for bound in [ classes.Min().Item(); classes.Max().Item() ] do
+                if bound < 0.0 || bound >= float count then
+                    raise (TensorException(name, sprintf "class %g is out of range for %d classes (indices must be in 0..%d)" bound count (count - 1)))
         -logProbs.Gather(-1, classes.Unsqueeze(-1)).Squeeze(-1)
 
     /// Negative log-likelihood of integer class indices under log-probabilities [..., classes].
@@ -72,6 +77,8 @@ module Loss =
     let crossEntropyWith reduction (logits: Tensor) (target: Tensor) =
         let logProbs = logits.LogSoftmax(-1)
         if target.DType.IsFloatingPoint() then
+            if logits.Rank >= 1 && target.Shape = logits.Shape.[.. logits.Rank - 2] then
+                raise (DTypeMismatchException("crossEntropy", sprintf "class indices must be integers (Int32 or Int64), got %A; floating-point targets are probabilities of the logits' shape %s" target.DType (Shape.Format logits.Shape)))
             sameShape "crossEntropy" logits target
             reduce reduction (-(target * logProbs).Sum(-1))
         else reduce reduction (pick "crossEntropy" logProbs target)
@@ -93,8 +100,9 @@ module Loss =
         let keep = match ignoreIndex with Some i -> classes.Ne(Tensor.Scalar(i).To(classes.DType)) | None -> classes.Eq(classes)
         // ignored targets pick class 0, then get weight 0
         let safe = Tensor.Where(keep, classes, classes * 0L)
+        let picked = pick "crossEntropy" logProbs safe      // checks the classes before the weights are gathered
         let wt = w.Gather(0, safe.Reshape(-1)).Reshape(safe.Shape) * keep.To(logits.DType)
-        let nll = pick "crossEntropy" logProbs safe * wt
+        let nll = picked * wt
         let perSample =
             if labelSmoothing = 0.0 then nll
             else (1.0 - labelSmoothing) * nll + (labelSmoothing / float c) * (-(logProbs * w).Sum(-1)) * keep.To(logits.DType)

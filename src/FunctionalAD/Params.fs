@@ -31,8 +31,8 @@ type LoadMismatchException(file: string, report: LoadReport) =
     member _.Report = report
 
 /// An immutable tree of named tensors: the parameters of a model. Names are paths ("l1.w") that mirror the
-/// model's scopes. A Params value is a tree for `grad`/`jvp`/`vjp` (gradients come back as Params of the same
-/// names) and for the optimizers.
+/// model's scopes. A Params value is a tree for `Tree.grad`/`Tree.jvp`/`Tree.vjp` (gradients come back as Params
+/// of the same names) and for the optimizers.
 [<CustomEquality; NoComparison>]
 type Params =
     private { Entries: Map<string, Tensor> }

@@ -276,7 +276,7 @@ module TensorExtensions =
     let where (cond: Tensor) (a: Tensor) (b: Tensor) = Tensor.Where(cond, a, b)
     /// Matrix product.
     let matmul (a: Tensor) (b: Tensor) = a.MatMul(b)
-    /// Sum of all elements (a function, so `grad (fun x -> sum (sin x)) x` infers x : Tensor).
+    /// Sum of all elements (also a function: `sum (sin x)`).
     let sum (x: Tensor) = x.Sum()
     /// Mean of all elements.
     let mean (x: Tensor) = x.Mean()

@@ -136,7 +136,7 @@ module TrainLoader =
         while epoch < settings.Epochs && not stopped do
             let mutable b = if epoch = epoch0 then batch0 else 0
             for batch in loader.Batches(epoch, b) do
-                let value, grads = gradv (fun q -> loss q batch) p
+                let value, grads = Tree.gradv (fun q -> loss q batch) p
                 let p', s' = Optim.step settings.Optimizer state p grads
                 p <- p'
                 state <- s'
@@ -228,7 +228,7 @@ module Train =
             for b in 0 .. batches - 1 do
                 let idx = Tensor.FromArray(order.[b * config.BatchSize .. min n ((b + 1) * config.BatchSize) - 1]).ToDevice x.Device
                 let xb, yb = x.IndexSelect(0, idx), y.IndexSelect(0, idx)
-                let value, grads = gradv (fun q -> loss q xb yb) p
+                let value, grads = Tree.gradv (fun q -> loss q xb yb) p
                 let p', s' = Optim.step config.Optimizer state p grads
                 p <- p'
                 state <- s'

@@ -7,6 +7,11 @@ open Microsoft.FSharp.Reflection
 /// Trees of tensors (JAX's pytrees): tuples, records, lists, arrays, options, unions and Map<string, _> whose
 /// leaves are tensors. Transformations flatten a tree to its tensors and rebuild one of the same shape from
 /// derivatives. Values of other types (numbers, strings, functions) are kept as they are.
+///
+/// The module also holds the differentiation family for functions of a tree (`Tree.grad`, `Tree.gradv`,
+/// `Tree.vjp`, `Tree.jvp`, `Tree.jacobian`, `Tree.hessian`, `Tree.hvp`): the same transformations as the
+/// tensor-only `grad`, `jvp`, ... with the input's structure kept in the result. They are separate names because
+/// an F# lambda generic over trees has no known parameter type, so `grad (fun x -> x.sum()) t` could not compile.
 module Tree =
 
     let private isMap (t: Type) = t.IsGenericType && t.GetGenericTypeDefinition() = typedefof<Map<_, _>>
@@ -105,3 +110,85 @@ module Tree =
 
     /// Folds over the tensors of a tree.
     let fold (f: 'S -> Tensor -> 'S) (state: 'S) (tree: 'T) : 'S = leaves tree |> Array.fold f state
+
+    // Differentiation of functions of a tree: flatten the tree to its tensors, run the transformation over them,
+    // rebuild the result in the tree's structure.
+
+    let private fn (f: Tensor[] -> Tensor) = Func<Tensor[], Tensor>(f)
+
+    /// The value f(x) (a one-element tensor) and the gradient with respect to the tree x (x's structure: a tuple
+    /// of tensors, a record, a Params...), in one reverse pass. Throws ShapeMismatchException when f(x) has more
+    /// than one element.
+    let gradv (f: 'T -> Tensor) (x: 'T) : Tensor * 'T =
+        let struct (value, grads) = Transform.ValueAndGrad(fn (fun ts -> f (unflatten x ts)), leaves x)
+        value, unflatten x grads
+
+    /// The gradient of scalar-valued f at the tree x, with x's structure (Params give Params of the same names).
+    /// Throws ShapeMismatchException when f(x) has more than one element.
+    let grad (f: 'T -> Tensor) (x: 'T) : 'T = snd (gradv f x)
+
+    /// Reverse mode over a tree: f(x) and the pullback, which maps a cotangent of f(x)'s shape to x's structure.
+    let vjp (f: 'T -> Tensor) (x: 'T) : Tensor * (Tensor -> 'T) =
+        let r = Transform.Vjp(fn (fun ts -> f (unflatten x ts)), leaves x)
+        r.Value, (fun u -> unflatten x (r.Pullback u))
+
+    /// Forward mode over a tree: f(x) and the directional derivative of f at x along v (v has x's structure).
+    /// Throws ShapeMismatchException when v's tensors do not match x's shapes.
+    let jvp (f: 'T -> Tensor) (x: 'T) (v: 'T) : Tensor * Tensor =
+        let struct (value, tangent) = Transform.Jvp(fn (fun ts -> f (unflatten x ts)), leaves x, leaves v)
+        value, tangent
+
+    /// A tree's tensors as one flat vector (leaves in `leaves` order, each flattened row-major; JAX's
+    /// ravel_pytree) and the inverse, which cuts a vector of that length back into a tree shaped like x. The
+    /// pieces are views of the vector, so derivatives flow through them.
+    let private ravel (op: string) (x: 'T) : Tensor * (Tensor -> 'T) =
+        let ls = leaves x
+        if ls.Length = 0 then invalidArg "x" (sprintf "%s: the input holds no tensors" op)
+        ls |> Array.iter (fun l ->
+            if l.DType <> ls.[0].DType then
+                raise (DTypeMismatchException(op, sprintf "the input's tensors must share one dtype, got %A and %A" ls.[0].DType l.DType)))
+        let flat = Tensor.Concat([| for l in ls -> l.Reshape([| -1 |]) |], 0)
+        let unravel (v: Tensor) =
+            let mutable offset = 0
+            unflatten x [| for l in ls ->
+                             let piece = v.Slice(0, offset, offset + l.Numel).Reshape(l.Shape)
+                             offset <- offset + l.Numel
+                             piece |]
+        flat, unravel
+
+    /// The Jacobian of f at the tree x (forward or reverse mode, whichever needs fewer passes): a tree of x's
+    /// structure whose tensor for each leaf l is ∂f/∂l, of shape f(x).shape @ l.shape (JAX's jacobian of a pytree).
+    /// Throws DTypeMismatchException when the tree's tensors differ in dtype, ArgumentException when it holds none.
+    let jacobian (f: 'T -> Tensor) (x: 'T) : 'T =
+        let flat, unravel = ravel "Tree.jacobian" x
+        let j = Transform.Jacobian(Func<_, _>(fun v -> f (unravel v)), flat)
+        let outShape = j.Shape.[.. j.Rank - 2]
+        let mutable offset = 0
+        unflatten x [| for l in leaves x ->
+                         let block = j.Slice(j.Rank - 1, offset, offset + l.Numel).Reshape(Array.append outShape l.Shape)
+                         offset <- offset + l.Numel
+                         block |]
+
+    /// The Hessian of scalar-valued f with respect to the tree x's flattened tensors (forward-over-reverse):
+    /// shape [N, N], N the total number of elements, rows and columns in `leaves` order with each leaf flattened
+    /// row-major, so the block for leaves i and j is rows o_i .. o_i + n_i - 1 and columns o_j .. o_j + n_j - 1
+    /// (JAX returns these blocks nested as a tree of trees, a type F# cannot state for any tree).
+    /// Throws ShapeMismatchException when f(x) has more than one element, DTypeMismatchException when the tree's
+    /// tensors differ in dtype.
+    let hessian (f: 'T -> Tensor) (x: 'T) : Tensor =
+        let flat, unravel = ravel "Tree.hessian" x
+        Transform.Hessian(Func<_, _>(fun v -> f (unravel v)), flat)
+
+    /// The Hessian of scalar-valued f at the tree x times v, without forming the Hessian (forward-over-reverse);
+    /// v and the result have x's structure and shapes.
+    /// Throws ShapeMismatchException when v's tensors do not match x's or f(x) has more than one element.
+    let hvp (f: 'T -> Tensor) (x: 'T) (v: 'T) : 'T =
+        let xs, vs = leaves x, leaves v
+        if xs.Length <> vs.Length then
+            raise (ShapeMismatchException("Tree.hvp", sprintf "x holds %d tensors but v holds %d" xs.Length vs.Length))
+        Array.iteri2 (fun i (a: Tensor) (b: Tensor) ->
+            if a.Shape <> b.Shape then
+                raise (ShapeMismatchException("Tree.hvp", sprintf "tensor %d of v has shape %s but x's has %s" i (FunctionalAD.Shape.Format b.Shape) (FunctionalAD.Shape.Format a.Shape)))) xs vs
+        let flat, unravel = ravel "Tree.hvp" x
+        let flatV, _ = ravel "Tree.hvp" v
+        unravel (Transform.Hvp(Func<_, _>(fun w -> f (unravel w)), flat, flatV))

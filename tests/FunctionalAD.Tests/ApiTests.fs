@@ -35,7 +35,7 @@ let models =
         testCase "grad over Params returns Params of the same names" <| fun () ->
             let p, apply = Model.init 0UL (nn.linear 3 2)
             let x = Tensor.randn ([ 4; 3 ], 2UL)
-            let g = grad (fun p -> (apply p x).Sum()) p
+            let g = Tree.grad (fun p -> (apply p x).Sum()) p
             Expect.equal (Params.names g) (Params.names p) "names"
             expectClose 1e-5 g.["b"] (Tensor.Full([| 2 |], 4.0)) "d sum / d b = batch size"
             expectClose 1e-5 g.["w"] (x.Sum(0).Unsqueeze(1).Expand(3, 2)) "d sum / d w"
@@ -209,7 +209,7 @@ let training =
             let opt = Optim.sgd 0.1
             let mutable p, s = p0, Optim.init opt p0
             for _ in 1 .. 300 do
-                let g = grad (fun q -> Loss.mse (apply q x) y) p
+                let g = Tree.grad (fun q -> Loss.mse (apply q x) y) p
                 let p', s' = Optim.step opt s p g
                 p <- p'
                 s <- s'

@@ -267,7 +267,7 @@ let private layers =
             let p, apply = Model.init 2UL net
             let x = Tensor.Rand([| 2; 1; 8; 8 |], Generator 3UL)
             Expect.sequenceEqual (apply p x).Shape [| 2; 3 |] "output shape"
-            let g = grad (fun (p: Params) -> (apply p x).Square().Sum()) p
+            let g = Tree.grad (fun (p: Params) -> (apply p x).Square().Sum()) p
             for name, t in Params.toList g do
                 Expect.sequenceEqual t.Shape (pget name p).Shape (sprintf "gradient of %s" name)
                 Expect.isTrue (arr t |> Array.exists (fun v -> v <> 0.0)) (sprintf "%s gets a gradient" name)

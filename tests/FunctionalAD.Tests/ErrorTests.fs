@@ -24,7 +24,10 @@ let tests =
         testCase "axis out of range" <| fun () ->
             throwsWith<TensorException> [ "sum"; "dimension 2"; "rank 2" ] (fun () -> box ((Tensor.zeros [ 2; 3 ]).sum 2))
         testCase "negative shape" <| fun () ->
-            throwsWith<ShapeMismatchException> [ "full"; "negative" ] (fun () -> box (Tensor.zeros [ 2; -1 ]))
+            throwsWith<ShapeMismatchException> [ "zeros"; "[2,-1]"; "negative" ] (fun () -> box (Tensor.zeros [ 2; -1 ]))
+            throwsWith<ShapeMismatchException> [ "zeros"; "[-1]" ] (fun () -> box (Tensor.zeros [ -1 ]))
+            throwsWith<ShapeMismatchException> [ "ones"; "[-1]" ] (fun () -> box (Tensor.ones [ -1 ]))
+            throwsWith<ShapeMismatchException> [ "full"; "[-3]" ] (fun () -> box (Tensor.full([ -3 ], 1.0)))
         testCase "data that does not fill the shape" <| fun () ->
             throwsWith<ShapeMismatchException> [ "tensor"; "5 values"; "[2,3]" ] (fun () -> box (Tensor.FromArray([| 1.0; 2.0; 3.0; 4.0; 5.0 |], 2, 3)))
         testCase "ragged nested lists" <| fun () ->
@@ -37,6 +40,30 @@ let tests =
             throwsWith<TensorException> [ "indexSelect"; "index 5"; "size 3" ] (fun () -> box ((Tensor.zeros [ 3 ]).IndexSelect(0, tensor [ 5L ])))
             throwsWith<TensorException> [ "index"; "index 3"; "dimension 0 of size 3" ] (fun () -> box ((Tensor.zeros [ 3 ]).[3]))
             throwsWith<TensorException> [ "select"; "index 3" ] (fun () -> box ((Tensor.zeros [ 3 ]).Select(0, 3)))
+        testCase "an index past the second dimension names dimension 1" <| fun () ->
+            let t = Tensor.zeros [ 2; 3 ]
+            throwsWith<TensorException> [ "index 7"; "dimension 1 of size 3"; "[2,3]" ] (fun () -> box t.[0, 7])
+            throwsWith<TensorException> [ "index -4"; "dimension 1 of size 3" ] (fun () -> box t.[1, -4])
+            throwsWith<TensorException> [ "index 2"; "dimension 0 of size 2" ] (fun () -> box t.[2, 0])
+        testCase "Optim.step refuses gradients of other names, naming both" <| fun () ->
+            let p = Params.ofList [ "w", tensor [ 1.0 ]; "b", tensor [ 2.0 ] ]
+            let g = Params.ofList [ "w", tensor [ 1.0 ]; "bias", tensor [ 2.0 ] ]
+            let opt = Optim.sgd 0.1
+            throwsWith<ArgumentException> [ "Optim.step"; "\"b\""; "\"bias\"" ] (fun () -> box (Optim.step opt (Optim.init opt p) p g))
+        testCase "crossEntropy names itself, the class and the class count" <| fun () ->
+            let logits = Tensor.zeros [ 2; 3 ]
+            throwsWith<TensorException> [ "crossEntropy"; "class 5"; "3 classes" ] (fun () -> box (Loss.crossEntropy logits (tensor [ 5L; 0L ])))
+            throwsWith<TensorException> [ "crossEntropy"; "class -1"; "3 classes" ] (fun () -> box (Loss.crossEntropy logits (tensor [ 0L; -1L ])))
+            throwsWith<TensorException> [ "crossEntropy"; "class 3"; "3 classes" ]
+                (fun () -> box (Loss.crossEntropyOptions Mean None None 0.0 logits (tensor [ 3L; 0L ])))
+            throwsWith<TensorException> [ "nll"; "class 4"; "3 classes" ] (fun () -> box (Loss.nll logits (tensor [ 0; 4 ])))
+            let msg = try Loss.crossEntropy logits (tensor [ 5L; 0L ]) |> ignore; "" with e -> e.Message
+            Expect.isFalse (msg.Contains "gather") (sprintf "the internal gather stays hidden: %s" msg)
+        testCase "crossEntropy with float class indices says indices must be integers" <| fun () ->
+            throwsWith<DTypeMismatchException> [ "crossEntropy"; "must be integers"; "Float64" ]
+                (fun () -> box (Loss.crossEntropy (Tensor.zeros [ 2; 3 ]) (tensor [ 1.0; 0.0 ])))
+            // probabilities of the logits' shape are soft labels, still accepted
+            Expect.isTrue (Double.IsFinite((Loss.crossEntropy (Tensor.zeros [ 2; 3 ]) (Tensor.full([ 2; 3 ], 1.0 / 3.0))).item())) "soft labels"
         testCase "grad of a non-scalar function says what to use instead" <| fun () ->
             throwsWith<ShapeMismatchException> [ "grad"; "[3]"; "jacobian" ] (fun () -> box (grad (fun (x: Tensor) -> x * 2.0) (Tensor.zeros [ 3; ] |> fun t -> t.toDtype DType.Float64)))
         testCase "diff of a non-scalar input" <| fun () ->

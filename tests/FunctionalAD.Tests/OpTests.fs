@@ -258,7 +258,7 @@ let private sampling =
             Expect.floatClose { absolute = 0.02; relative = 0.0 } (z.Mean().item()) 2.0 "mean"
             Expect.floatClose { absolute = 0.02; relative = 0.0 } (z.Std().item()) 0.5 "std"
             let gMean, gStd =
-                grad (fun (m: Tensor, s: Tensor) -> Tensor.Normal(m, s, Generator 8UL).Sum()) (tensor [ 1.0; 1.0 ], tensor [ 2.0; 2.0 ])
+                Tree.grad (fun (m: Tensor, s: Tensor) -> Tensor.Normal(m, s, Generator 8UL).Sum()) (tensor [ 1.0; 1.0 ], tensor [ 2.0; 2.0 ])
             Expect.sequenceEqual (gMean.ToDoubleArray()) [| 1.0; 1.0 |] "d/dmean = 1"
             let eps = Tensor.Randn([| 2 |], Generator 8UL, DType.Float64).ToDoubleArray()
             Expect.sequenceEqual (gStd.ToDoubleArray()) eps "d/dstd = the standard normal draw"

@@ -184,7 +184,7 @@ let checkpoints =
             let p, apply = Model.init 3UL mlp
             let x, y = regression ()
             let opt = Optim.adam 0.01
-            let g = grad (fun q -> Loss.mse (apply q x) y) p
+            let g = Tree.grad (fun q -> Loss.mse (apply q x) y) p
             let p1, s1 = Optim.step opt (Optim.init opt p) p g
             let gen = Generator 9UL
             gen.NextNormal() |> ignore

@@ -103,7 +103,7 @@ let conventions =
             Expect.equal (at0 floor) 0.0 "floor"
         testCase "max and min split the derivative equally between ties" <| fun () ->
             expectClose 0.0 (grad (fun (x: Tensor) -> x.max ()) (tensor [ 1.0; 3.0; 3.0 ])) (tensor [ 0.0; 0.5; 0.5 ]) "max reduction"
-            let ga, gb = grad (fun (a: Tensor, b: Tensor) -> sum (a.Maximum b)) (tensor [ 2.0 ], tensor [ 2.0 ])
+            let ga, gb = Tree.grad (fun (a: Tensor, b: Tensor) -> sum (a.Maximum b)) (tensor [ 2.0 ], tensor [ 2.0 ])
             Expect.equal [ ga.item (); gb.item () ] [ 0.5; 0.5 ] "elementwise maximum"
         testCase "integer and Bool tensors never carry derivatives" <| fun () ->
             let g = grad (fun (x: Tensor) -> sum (x * (x.Gt 0.0).toDtype DType.Float64 + (x.toDtype DType.Int32).toDtype DType.Float64)) (tensor [ 1.5; -2.0 ])
@@ -183,20 +183,35 @@ let talk =
 
 let api =
     testList "API" [
+        testCase "the natural lines compile without annotations (grad of a tensor)" <| fun () ->
+            // These lines are the test: with a grad generic over trees they stop the build with FS0072.
+            let g = grad (fun x -> (x * x).sum()) (tensor [ 1.0; 2.0 ])
+            expectClose 1e-12 g (tensor [ 2.0; 4.0 ]) "2x"
+            let x = tensor [ 1.0; 2.0; 3.0 ]
+            expectClose 0.0 (grad (fun x -> x.sum()) x) (tensor [ 1.0; 1.0; 1.0 ]) "ones"
+            let v, gv = gradv (fun x -> x.Sin().sum()) x
+            expectClose 1e-12 gv (cos x) "gradv"
+            Expect.floatClose Accuracy.veryHigh (v.item()) ((sin x).sum().item()) "value"
+            expectClose 1e-12 (snd (jvp (fun x -> x.Exp().sum()) x x)) ((x * exp x).sum()) "jvp"
+            expectClose 1e-12 ((snd (vjp (fun x -> x.Square()) x)) x) (2.0 * x * x) "vjp"
+            expectClose 1e-12 (jacobian (fun x -> x.Square()) x) (linalg.diag (2.0 * x)) "jacobian"
+            expectClose 1e-12 (hessian (fun x -> (x * x * x).sum()) x) (linalg.diag (6.0 * x)) "hessian"
+            expectClose 1e-12 (hvp (fun x -> (x * x * x).sum()) x x) (6.0 * x * x) "hvp"
+            expectClose 1e-12 (diff (fun x -> x.Exp()) (scalar 0.0)) (scalar 1.0) "diff"
         testCase "grad of a function of a tuple returns a tuple" <| fun () ->
             let a, b = tensor [ 1.0; 2.0 ], tensor [ 3.0; 4.0 ]
-            let ga, gb = grad (fun (a: Tensor, b: Tensor) -> (a * b + sin a).sum()) (a, b)
+            let ga, gb = Tree.grad (fun (a: Tensor, b: Tensor) -> (a * b + sin a).sum()) (a, b)
             expectClose 1e-12 ga (b + cos a) "d/da"
             expectClose 1e-12 gb a "d/db"
-            let v, (g1, g2, g3) = gradv (fun (x: Tensor, y: Tensor, z: Tensor) -> (x * y * z).sum()) (scalar 2.0, scalar 3.0, scalar 4.0)
+            let v, (g1, g2, g3) = Tree.gradv (fun (x: Tensor, y: Tensor, z: Tensor) -> (x * y * z).sum()) (scalar 2.0, scalar 3.0, scalar 4.0)
             Expect.equal (v.item()) 24.0 "value"
             Expect.equal [ g1.item(); g2.item(); g3.item() ] [ 12.0; 8.0; 6.0 ] "three gradients"
         testCase "grad over records, lists and maps keeps the structure" <| fun () ->
             let p = Map.ofList [ "w", tensor [ 1.0; 2.0 ]; "b", scalar 0.5 ]
-            let g = grad (fun (p: Map<string, Tensor>) -> (p.["w"] * p.["w"]).sum() + p.["b"]) p
+            let g = Tree.grad (fun (p: Map<string, Tensor>) -> (p.["w"] * p.["w"]).sum() + p.["b"]) p
             expectClose 1e-12 g.["w"] (tensor [ 2.0; 4.0 ]) "w"
             expectClose 1e-12 g.["b"] (scalar 1.0) "b"
-            let gl = grad (fun (l: Tensor list) -> (l.[0] * l.[1]).sum()) [ scalar 2.0; scalar 5.0 ]
+            let gl = Tree.grad (fun (l: Tensor list) -> (l.[0] * l.[1]).sum()) [ scalar 2.0; scalar 5.0 ]
             Expect.equal (gl |> List.map (fun t -> t.item())) [ 5.0; 2.0 ] "list"
         testCase "stopGradient and noGrad" <| fun () ->
             let x = tensor [ 3.0 ]
@@ -231,14 +246,14 @@ type private Affine = { W: Tensor; B: Tensor }
 let private numericHvp (f: 'T -> Tensor) (x: 'T) (v: 'T) =
     let eps = 1e-5
     let step k = Tree.map2 (fun (a: Tensor) (b: Tensor) -> a + k * eps * b) x v
-    Tree.map2 (fun (p: Tensor) (m: Tensor) -> (p - m) / (2.0 * eps)) (grad f (step 1.0)) (grad f (step -1.0))
+    Tree.map2 (fun (p: Tensor) (m: Tensor) -> (p - m) / (2.0 * eps)) (Tree.grad f (step 1.0)) (Tree.grad f (step -1.0))
 
 let trees =
     testList "jacobian, hessian and hvp of trees" [
         testCase "jacobian of a tuple gives one block per input, shaped f(x) @ input" <| fun () ->
             let a, b = tensor [ 1.0; -2.0 ], tensor [ 0.5; 3.0; 4.0 ]
             let f (a: Tensor, b: Tensor) = (a * a).sum() * b          // [3]
-            let ja, jb = jacobian f (a, b)
+            let ja, jb = Tree.jacobian f (a, b)
             Expect.equal ja.shape [| 3; 2 |] "d/da shape"
             Expect.equal jb.shape [| 3; 3 |] "d/db shape"
             // d f_k / d a_i = 2 a_i b_k, d f_k / d b_j = |a|² δ_kj
@@ -249,13 +264,13 @@ let trees =
             let x = tensor [ [ 1.0; 2.0 ]; [ -1.0; 0.5 ]; [ 3.0; 1.0 ] ]            // [3, 2]
             let p = { W = tensor [ [ 0.1; 0.2 ]; [ 0.3; -0.4 ] ]; B = tensor [ 1.0; 2.0 ] }
             let f (p: Affine) = tanh (x.matmul p.W + p.B)                          // [3, 2]
-            let j = jacobian f p
+            let j = Tree.jacobian f p
             Expect.equal j.W.shape [| 3; 2; 2; 2 |] "W block shape"
             Expect.equal j.B.shape [| 3; 2; 2 |] "B block shape"
             expectClose 1e-12 j.W (jacobian (fun w -> f { p with W = w }) p.W) "W block"
             expectClose 1e-12 j.B (jacobian (fun b -> f { p with B = b }) p.B) "B block"
             let ps = Params.ofList [ "w", p.W; "b", p.B ]
-            let jp = jacobian (fun (q: Params) -> f { W = q.["w"]; B = q.["b"] }) ps
+            let jp = Tree.jacobian (fun (q: Params) -> f { W = q.["w"]; B = q.["b"] }) ps
             Expect.equal (Params.names jp) [ "b"; "w" ] "same paths"
             expectClose 1e-12 jp.["w"] j.W "Params w"
             expectClose 1e-12 jp.["b"] j.B "Params b"
@@ -263,7 +278,7 @@ let trees =
             let a, b = tensor [ 1.0; 2.0 ], tensor [ 3.0; -1.0; 0.5 ]
             // f = Σ a_i² b_i (i < 2) + Σ b³:  H_aa = diag(2 b_0..1), H_ab = [diag(2 a), 0], H_bb = diag(6 b)
             let f (a: Tensor, b: Tensor) = (a * a * b.[0..1]).sum() + (b ** 3.0).sum()
-            let h = hessian f (a, b)
+            let h = Tree.hessian f (a, b)
             let expected =
                 tensor [ [ 6.0; 0.0; 2.0; 0.0; 0.0 ]
                          [ 0.0; -2.0; 0.0; 4.0; 0.0 ]
@@ -277,18 +292,18 @@ let trees =
             let f (p: Affine) = (tanh (x.matmul p.W + p.B) ** 2.0).sum()
             let flat = Tensor.Concat([| p.W.flatten(); p.B.flatten() |], 0)
             let g (v: Tensor) = f { W = v.[0..3].reshape(2, 2); B = v.[4..5] }
-            expectClose 1e-10 (hessian f p) (hessian g flat) "same matrix"
+            expectClose 1e-10 (Tree.hessian f p) (hessian g flat) "same matrix"
         testCase "hvp of a tree returns the tree's structure and matches finite differences of grad" <| fun () ->
             let p = { W = tensor [ [ 0.3; -0.2 ]; [ 0.1; 0.4 ] ]; B = tensor [ 0.5; -1.0 ] }
             let v = { W = tensor [ [ 1.0; 0.0 ]; [ -1.0; 2.0 ] ]; B = tensor [ 0.5; 0.25 ] }
             let x = tensor [ [ 1.0; 2.0 ]; [ -0.5; 1.5 ] ]
             let f (p: Affine) = (sin (x.matmul p.W + p.B) * p.B).sum()
-            let hv = hvp f p v
+            let hv = Tree.hvp f p v
             let fd = numericHvp f p v
             Expect.equal hv.W.shape [| 2; 2 |] "W shape"
             expectClose 1e-7 hv.W fd.W "W"
             expectClose 1e-7 hv.B fd.B "B"
-            let ha, hb = hvp (fun (a: Tensor, b: Tensor) -> (a * a * b).sum()) (tensor [ 1.0; 2.0 ], tensor [ 3.0; 4.0 ]) (tensor [ 1.0; 0.0 ], tensor [ 0.0; 1.0 ])
+            let ha, hb = Tree.hvp (fun (a: Tensor, b: Tensor) -> (a * a * b).sum()) (tensor [ 1.0; 2.0 ], tensor [ 3.0; 4.0 ]) (tensor [ 1.0; 0.0 ], tensor [ 0.0; 1.0 ])
             // H (1,0 | 0,1): d/da = 2 b ⊙ va + 2 a ⊙ vb = (6, 4); d/db = 2 a ⊙ va = (2, 0)
             expectClose 1e-12 ha (tensor [ 6.0; 4.0 ]) "a"
             expectClose 1e-12 hb (tensor [ 2.0; 0.0 ]) "b"
@@ -296,19 +311,19 @@ let trees =
             let f (a: Tensor, b: Tensor) = (a * b.toDtype DType.Float64).sum()
             let message (body: unit -> unit) =
                 try body (); failtest "expected an exception" with :? TensorException as e -> e.GetType(), e.Message
-            let kind, text = message (fun () -> hessian f (tensor [ 1.0 ], tensor [ 1.0f ]) |> ignore)
+            let kind, text = message (fun () -> Tree.hessian f (tensor [ 1.0 ], tensor [ 1.0f ]) |> ignore)
             Expect.equal kind typeof<DTypeMismatchException> "mixed dtypes"
             Expect.stringContains text "hessian" "names the transformation"
-            let kind2, text2 = message (fun () -> hvp f (tensor [ 1.0 ], tensor [ 1.0 ]) (tensor [ 1.0 ], tensor [ 1.0; 2.0 ]) |> ignore)
+            let kind2, text2 = message (fun () -> Tree.hvp f (tensor [ 1.0 ], tensor [ 1.0 ]) (tensor [ 1.0 ], tensor [ 1.0; 2.0 ]) |> ignore)
             Expect.equal kind2 typeof<ShapeMismatchException> "v of another shape"
             Expect.stringContains text2 "hvp" "names the transformation"
         testCase "stopGradient of a tree stops every leaf" <| fun () ->
             let a, b = tensor [ 2.0 ], tensor [ 3.0 ]
-            let ga, gb = grad (fun (a: Tensor, b: Tensor) -> let a', b' = stopGradient (a, b) in (a * a' + b * b' * b').sum()) (a, b)
+            let ga, gb = Tree.grad (fun (a: Tensor, b: Tensor) -> let a', b' = stopGradient (a, b) in (a * a' + b * b' * b').sum()) (a, b)
             expectClose 1e-12 ga a "only the first factor of a is differentiated"
             expectClose 1e-12 gb (b * b) "only the first factor of b is differentiated"
             let p = Params.ofList [ "w", tensor [ 1.5 ] ]
-            let gp = grad (fun (q: Params) -> (q.["w"] * (stopGradient q).["w"]).sum()) p
+            let gp = Tree.grad (fun (q: Params) -> (q.["w"] * (stopGradient q).["w"]).sum()) p
             expectClose 1e-12 gp.["w"] (tensor [ 1.5 ]) "Params"
     ]
 

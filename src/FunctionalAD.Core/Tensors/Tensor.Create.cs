@@ -92,16 +92,22 @@ public sealed partial class Tensor
 
     /// <summary>A tensor of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
     /// <exception cref="ShapeMismatchException">a dimension is negative.</exception>
-    public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, Device? device = null)
+    public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, Device? device = null) =>
+        FullNamed("full", shape, value, dtype, device);
+
+    // The creation functions share Full's body but report bad shapes under their own name.
+    static Tensor FullNamed(string op, int[] shape, double value, DType dtype, Device? device)
     {
-        var s = FunctionalAD.Shape.Validate("full", shape);
+        var s = FunctionalAD.Shape.Validate(op, shape);
         return new Tensor(FunctionalAD.Backends.Backend.For(device ?? Device.Cpu).Full(s, dtype, value));
     }
 
     /// <summary>Zeros of <paramref name="shape"/> (Float32 unless dtype is given).</summary>
-    public static Tensor Zeros(int[] shape, DType dtype = DType.Float32, Device? device = null) => Full(shape, 0, dtype, device);
+    /// <exception cref="ShapeMismatchException">a dimension is negative.</exception>
+    public static Tensor Zeros(int[] shape, DType dtype = DType.Float32, Device? device = null) => FullNamed("zeros", shape, 0, dtype, device);
     /// <summary>Ones of <paramref name="shape"/> (Float32 unless dtype is given).</summary>
-    public static Tensor Ones(int[] shape, DType dtype = DType.Float32, Device? device = null) => Full(shape, 1, dtype, device);
+    /// <exception cref="ShapeMismatchException">a dimension is negative.</exception>
+    public static Tensor Ones(int[] shape, DType dtype = DType.Float32, Device? device = null) => FullNamed("ones", shape, 1, dtype, device);
     /// <summary>Zeros with x's shape, dtype and device.</summary>
     public static Tensor ZerosLike(Tensor x) => Zeros(x.shape, x.DType, x.Device);
     /// <summary>Ones with x's shape, dtype and device.</summary>

@@ -9,11 +9,7 @@
 #r "../src/FunctionalAD/bin/Release/net10.0/Plotly.NET.dll"
 #r "../src/FunctionalAD/bin/Release/net10.0/FunctionalAD.dll"
 
-// FSI printers: tensors print as their PyTorch-style text, Params as a table, models as the parameters they declare.
-fsi.AddPrinter<FunctionalAD.Tensor>(fun t -> t.ToString())
-fsi.AddPrinter<FunctionalAD.Params>(fun p -> p.ToString())
-fsi.AddPrinter<FunctionalAD.Model<FunctionalAD.Tensor -> FunctionalAD.Tensor>>(fun m -> "model: " + (fst (FunctionalAD.Model.init 0UL m)).ToString())
-fsi.AddPrinter<FunctionalAD.Imperative.Module>(fun m -> m.ToString())
+// Tensors, Params, models and optimizer states print well by themselves (ToString / StructuredFormatDisplay).
 
 module Example =
     /// Prints a check; a failed check ends the script with exit code 1 (the examples run in CI).

@@ -34,6 +34,8 @@ module Init =
 type internal ModelMode =
     | Initialize of seed: uint64 * created: Dictionary<string, Tensor>
     | Apply of parameters: Params * used: HashSet<string>
+    /// Lists the declared parameters (path, init) without sampling them, for printing a model.
+    | Describe of declared: ResizeArray<string * Init>
 
 /// Where a model body runs: its mode, its scope path and the names already declared in that scope.
 type ModelContext internal (mode: ModelMode, prefix: string) =
@@ -49,7 +51,21 @@ type ModelContext internal (mode: ModelMode, prefix: string) =
 
 /// A parameterised computation: run once to create parameters (`Model.init`), then purely applied to any Params
 /// of the same structure (`Model.apply`). Built with the `model { }` computation expression.
-type Model<'T> = internal Model of (ModelContext -> 'T)
+[<StructuredFormatDisplay("{Display}")>]
+type Model<'T> =
+    internal
+    | Model of (ModelContext -> 'T)
+    /// The parameters the model declares (path, shape, dtype), listed without creating them; the text F#
+    /// Interactive and `%A` show for a model.
+    member m.Display =
+        let (Model body) = m
+        let declared = ResizeArray()
+        try
+            body (ModelContext(Describe declared, "")) |> ignore
+            ParameterTable.format "Model" [ for path, init in declared -> path, init.Shape, init.DType ]
+        with e -> sprintf "Model (its parameters could not be listed: %s)" e.Message
+    /// The parameters the model declares (path, shape, dtype), as Display.
+    override m.ToString() = m.Display
 
 /// The `model { }` computation expression.
 type ModelBuilder() =
@@ -89,6 +105,11 @@ module ModelBuilding =
                 let t = init.Sample(generatorFor seed path)
                 created.[path] <- t
                 t
+            | Describe declared ->
+                declared.Add((path, init))
+                // zeros as a broadcast view of one element: the body may build on it, nothing the size of the
+                // parameter is allocated
+                Tensor.Zeros([||], init.DType).BroadcastTo(init.Shape)
             | Apply(p, used) ->
                 match Params.tryGet path p with
                 | None ->

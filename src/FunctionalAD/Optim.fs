@@ -48,7 +48,7 @@ type LionConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; WeightDe
 /// its state live together in a torch.optim.Optimizer, here `FunctionalAD.Imperative.ParameterOptimizer`). Build one
 /// with `Optim.sgd`, `Optim.adam`... (C#: `Optim.Sgd`, `Optim.Adam`...) and apply it with `Optim.init`/`Optim.step`.
 /// Cases are qualified (`Optimizer.Sgd cfg`) so they never clash with the imperative `Sgd` and `Adam` classes.
-[<RequireQualifiedAccess>]
+[<RequireQualifiedAccess; StructuredFormatDisplay("{Display}")>]
 type Optimizer =
     /// Stochastic gradient descent.
     | Sgd of SgdConfig
@@ -64,14 +64,37 @@ type Optimizer =
     | Lion of LionConfig
     /// Adadelta.
     | Adadelta of AdadeltaConfig
+    /// The rule and its settings on one line ("Adam (LearningRate = 0.001 (at step 0), Beta1 = 0.9, ...)"); the
+    /// learning-rate schedule is shown by its value at step 0. The text F# Interactive and `%A` show.
+    member o.Display =
+        let case, fields = Reflection.FSharpValue.GetUnionFields(o, typeof<Optimizer>)
+        let config = fields.[0]
+        let settings =
+            Reflection.FSharpType.GetRecordFields(config.GetType())
+            |> Array.map (fun f ->
+                match f.GetValue config with
+                | :? Schedule as lr -> sprintf "%s = %g (at step 0)" f.Name (lr 0)
+                | :? float as x -> sprintf "%s = %g" f.Name x
+                | v -> sprintf "%s = %A" f.Name v)
+        sprintf "%s (%s)" case.Name (String.concat ", " settings)
+    /// As Display.
+    override o.ToString() = o.Display
 
 /// An optimizer's state: the step count and per-parameter slots (momentum buffers, moment estimates), immutable;
 /// each `Optim.step` returns a new one.
+[<StructuredFormatDisplay("{Display}")>]
 type OptimizerState =
     { /// Steps taken so far.
       Step: int
       /// Slot k holds one tensor per parameter, in `Tree.leaves` order (shaped like that parameter).
       Slots: Tensor[][] }
+    /// "OptimizerState (step n, k slots of m tensors)": the text F# Interactive and `%A` show.
+    member s.Display =
+        match s.Slots.Length with
+        | 0 -> sprintf "OptimizerState (step %d, no slots)" s.Step
+        | k -> sprintf "OptimizerState (step %d, %d slot%s of %d tensors)" s.Step k (if k = 1 then "" else "s") s.Slots.[0].Length
+    /// As Display.
+    override s.ToString() = s.Display
 
 /// Optimizers as pure functions (optax-style): `let p', s' = Optim.step opt s p g`. Parameters and gradients
 /// are any tree of tensors (Params, tuples, records...).

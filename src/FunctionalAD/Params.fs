@@ -30,10 +30,19 @@ type LoadMismatchException(file: string, report: LoadReport) =
     /// What differs.
     member _.Report = report
 
+/// The text of a parameter table (Params, models): a header line, then one indented line per parameter. The lines
+/// after the first are indented by two, as F# Interactive indents the first when it breaks `val p: Params =`.
+module internal ParameterTable =
+    let format (kind: string) (rows: (string * int[] * DType) seq) =
+        let rows = Array.ofSeq rows
+        let total = rows |> Array.sumBy (fun (_, shape, _) -> Array.fold (*) 1 shape)
+        let lines = rows |> Array.map (fun (name, shape, dtype) -> sprintf "\n  %-24s %-14s %A" name (Shape.Format shape) dtype)
+        sprintf "%s (%d tensors, %d elements)%s" kind rows.Length total (String.concat "" lines)
+
 /// An immutable tree of named tensors: the parameters of a model. Names are paths ("l1.w") that mirror the
 /// model's scopes. A Params value is a tree for `Tree.grad`/`Tree.jvp`/`Tree.vjp` (gradients come back as Params
 /// of the same names) and for the optimizers.
-[<CustomEquality; NoComparison>]
+[<CustomEquality; NoComparison; StructuredFormatDisplay("{Display}")>]
 type Params =
     private { Entries: Map<string, Tensor> }
 
@@ -103,11 +112,11 @@ type Params =
         | _ -> false
     override p.GetHashCode() = hash (List.ofSeq p.Entries.Keys)
 
-    /// One line per parameter: name, shape, dtype; then the total element count.
+    /// The tensor count and total element count, then one line per parameter: name, shape, dtype.
     override p.ToString() =
-        let lines = p.Entries |> Seq.map (fun kv -> sprintf "  %-24s %-14s %A" kv.Key (Shape.Format kv.Value.Shape) kv.Value.DType)
-        let total = p.Entries |> Seq.sumBy (fun kv -> kv.Value.Numel)
-        sprintf "Params (%d tensors, %d elements)\n%s" p.Entries.Count total (String.Join("\n", lines))
+        ParameterTable.format "Params" [ for kv in p.Entries -> kv.Key, kv.Value.Shape, kv.Value.DType ]
+    /// The text F# Interactive and `%A` show (the same as ToString).
+    member p.Display = p.ToString()
 
 /// Functions over Params.
 module Params =

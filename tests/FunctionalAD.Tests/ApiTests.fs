@@ -32,6 +32,24 @@ let models =
             expectClose 0.0 (apply p x) (apply p x) "pure"
             let p2, _ = Model.init 7UL net
             expectClose 0.0 p2.["l1.w"] p.["l1.w"] "same seed, same parameters"
+        testCase "Params, models, optimizers and optimizer states print by themselves (as F# Interactive shows them)" <| fun () ->
+            // %A goes through the same StructuredFormatDisplay as F# Interactive's echo
+            let p = Params.ofList [ "w", Tensor.zeros [ 2; 3 ]; "b", Tensor.zeros [ 3 ] ]
+            let table = "Params (2 tensors, 9 elements)\n  b                        [3]            Float32\n  w                        [2,3]          Float32"
+            Expect.equal (sprintf "%A" p) table "Params with %A"
+            Expect.equal (string p) table "Params with ToString"
+            let net = model { let! l1 = scope "l1" (nn.linear 2 4) in return l1 >> nn.relu }
+            let expected = "Model (2 tensors, 12 elements)\n  l1.w                     [2,4]          Float32\n  l1.b                     [4]            Float32"
+            Expect.equal (sprintf "%A" net) expected "a model lists its parameters, not <fun:...>"
+            Expect.equal (string net) expected "model ToString"
+            let opt = Optim.adam 0.01
+            Expect.equal (sprintf "%A" opt) "Adam (LearningRate = 0.01 (at step 0), Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-08, WeightDecay = 0, Decoupled = false)" "optimizer"
+            Expect.equal (sprintf "%A" (Optim.init opt p)) "OptimizerState (step 0, 2 slots of 2 tensors)" "Adam's state"
+            Expect.equal (sprintf "%A" (Optim.init (Optim.sgd 0.1) p)) "OptimizerState (step 0, no slots)" "plain SGD's state"
+            // a multi-row tensor starts on a line of its own, so its rows line up after `val t: Tensor =` too
+            let t = tensor [ [ 1; 2 ]; [ 3; 4 ] ]
+            Expect.equal (sprintf "%A" t) "\ntensor([[1, 2],\n        [3, 4]], dtype=Int32)" "2-D tensor with %A"
+            Expect.equal (sprintf "%A" (tensor [ 1; 2 ])) "tensor([1, 2], dtype=Int32)" "1-D stays on one line"
         testCase "grad over Params returns Params of the same names" <| fun () ->
             let p, apply = Model.init 0UL (nn.linear 3 2)
             let x = Tensor.randn ([ 4; 3 ], 2UL)

@@ -296,7 +296,7 @@ let structure =
 let printing =
     testList "printing" [
         testCase "PyTorch-style text" <| fun () ->
-            Expect.equal (string (tensor [ [ 1.0f; 2.0f ]; [ 3.0f; 4.0f ] ])) "tensor([[1.0000, 2.0000],\n        [3.0000, 4.0000]], dtype=Float32)" "2-D"
+            Expect.equal (string (tensor [ [ 1.0f; 2.0f ]; [ 3.0f; 4.0f ] ])) "\ntensor([[1.0000, 2.0000],\n        [3.0000, 4.0000]], dtype=Float32)" "2-D (a line of its own, so the rows line up anywhere)"
             Expect.equal (string (tensor [ 1; 2 ])) "tensor([1, 2], dtype=Int32)" "ints"
             Expect.equal (string (scalar 2.5)) "tensor(2.5000, dtype=Float64)" "scalar"
             Expect.equal (string (tensor [ true ])) "tensor([True], dtype=Bool)" "bool"

@@ -5,7 +5,10 @@ namespace FunctionalAD;
 
 /// <summary>Prints tensors the way PyTorch does: <c>tensor([[1.0000, 2.0000], ...], dtype=Float32)</c>, with
 /// "..." in place of the middle of dimensions longer than <see cref="EdgeItems"/>×2 once a tensor has more than
-/// <see cref="Threshold"/> elements.</summary>
+/// <see cref="Threshold"/> elements. A tensor whose text spans several lines starts with a line break, so that its
+/// rows line up wherever the text lands: F# Interactive puts a value after <c>val t: Tensor = </c> or on the next
+/// line indented by two, and a format string puts it after its own prefix; rows indented for column 0 would be off
+/// by that much.</summary>
 public static class TensorFormat
 {
     /// <summary>Element count above which printing elides.</summary>
@@ -31,7 +34,8 @@ public static class TensorFormat
         sb.Append(", dtype=").Append(t.DType);
         if (t.Device != Device.Cpu) sb.Append(", device=").Append(t.Device);
         if (t.GradFn is { } fn) sb.Append(", grad_fn=<").Append(fn.Operation).Append('>');
-        return sb.Append(')').ToString();
+        var text = sb.Append(')').ToString();
+        return text.Contains('\n') ? "\n" + text : text;
     }
 
     static string[] FloatStrings(double[] v)

@@ -69,13 +69,13 @@ public static class Optim
     /// <summary>The gradient of a scalar function of a <see cref="Params"/> (same paths).</summary>
     /// <exception cref="ShapeMismatchException">f does not return one element.</exception>
     public static Params Grad(Func<Params, Tensor> f, Params parameters) =>
-        Differentiation.grad(FuncConvert.FromFunc(f), parameters);
+        Tree.grad(FuncConvert.FromFunc(f), parameters);
 
     /// <summary>The value and the gradient of a scalar function of a <see cref="Params"/>.</summary>
     /// <exception cref="ShapeMismatchException">f does not return one element.</exception>
     public static (Tensor Value, Params Gradient) ValueAndGrad(Func<Params, Tensor> f, Params parameters)
     {
-        var r = Differentiation.gradv(FuncConvert.FromFunc(f), parameters);
+        var r = Tree.gradv(FuncConvert.FromFunc(f), parameters);
         return (r.Item1, r.Item2);
     }
 }

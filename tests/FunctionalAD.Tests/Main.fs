@@ -27,4 +27,7 @@ let all =
 let main argv =
     match argv with
     | [| "--write-checkpoints-forever"; path |] -> PersistenceTests.writeForever path; 0 // the atomic-write test's child
-    | _ -> runTestsWithCLIArgs [] argv all
+    | _ ->
+        // output to a file or pipe (CI logs, build.fsx) gets neither colours nor the progress spinner's escape codes
+        let plain = if System.Console.IsOutputRedirected then [| "--colours"; "0"; "--no-spinner" |] else [||]
+        runTestsWithCLIArgs [] (Array.append plain argv) all

@@ -31,4 +31,7 @@ let tests =
     ]
 
 [<EntryPoint>]
-let main argv = runTestsWithCLIArgs [] argv tests
+let main argv =
+    // output to a file or pipe gets neither colours nor the progress spinner's escape codes
+    let plain = if System.Console.IsOutputRedirected then [| "--colours"; "0"; "--no-spinner" |] else [||]
+    runTestsWithCLIArgs [] (Array.append plain argv) tests

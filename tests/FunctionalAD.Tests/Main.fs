@@ -22,6 +22,7 @@ let all =
         ConvTests.tests
         LinalgTests.tests
         ChartTests.tests
+        InteractiveTests.tests
     ]
 
 [<EntryPoint>]

@@ -21,8 +21,38 @@ let private html (value: obj) =
 
 let private count (pattern: string) (s: string) = Regex.Matches(s, pattern).Count
 
+/// The repository's root (the folder with FunctionalAD.sln above the test's binaries).
+let private repoRoot () =
+    let rec up (d: System.IO.DirectoryInfo) =
+        if isNull d then failwith "FunctionalAD.sln not found above the test binaries"
+        elif System.IO.File.Exists(System.IO.Path.Combine(d.FullName, "FunctionalAD.sln")) then d.FullName
+        else up d.Parent
+    up (System.IO.DirectoryInfo System.AppContext.BaseDirectory)
+
 let tests =
     testSequenced <| testList "notebook formatters" [
+        testCase "examples/tour.ipynb mirrors the tour" <| fun () ->
+            let dir = System.IO.Path.Combine(repoRoot (), "examples")
+            let read f = System.IO.File.ReadAllText(System.IO.Path.Combine(dir, f))
+            use nb = System.Text.Json.JsonDocument.Parse(read "tour.ipynb")
+            let code =
+                [ for c in nb.RootElement.GetProperty("cells").EnumerateArray() do
+                    if c.GetProperty("cell_type").GetString() = "code" then
+                        yield String.concat "" [ for l in c.GetProperty("source").EnumerateArray() -> l.GetString() ] ]
+                |> String.concat "\n"
+            Expect.stringContains code "#r \"nuget: FunctionalAD.Interactive" "the first cell loads the extension"
+            let loads = (read "tour.fsx").Split('\n') |> Array.find (fun l -> l.StartsWith "#load ")
+            let examples = loads.Substring(6).Split('"', System.StringSplitOptions.RemoveEmptyEntries) |> Array.filter (fun f -> f.Trim().EndsWith ".fsx")
+            Expect.isGreaterThanOrEqual examples.Length 8 "the tour's examples"
+            // every line of every example, in the tour's order, except the script-only ones
+            let mutable at = 0
+            for f in examples do
+                for line in (read (f.Trim())).Replace("\r\n", "\n").Split('\n') do
+                    let l = line.TrimEnd()
+                    if l <> "" && not (l.StartsWith "//") && not (l.StartsWith "#load ") && l <> "open _load.Example" then
+                        let i = code.IndexOf(l, at, System.StringComparison.Ordinal)
+                        if i < 0 then failtestf "examples/tour.ipynb lacks (or has out of order) this line of %s:\n%s\nregenerate it: dotnet fsi examples/_tour-notebook.fsx" f l
+                        at <- i + l.Length
         testCase "a matrix: shape, dtype, device, values and a heatmap" <| fun () ->
             let h = html (Tensor.FromArray([| 1.5; -2.0; 3.25; 4.0; 0.0; 10.0 |], 2, 3))
             Expect.stringContains h "shape <code>[2; 3]</code>" "shape"

@@ -17,5 +17,7 @@ let viaBackward = (sin tracked).sum().Backward().[tracked]
 check "Backward() agrees" (((viaBackward - g).Abs().max().item ()) = 0.0)
 
 Plot.lines [ "sin x", xs.toArray (), (sin xs).toArray (); "grad sin x", xs.toArray (), g.toArray (); "cos x", xs.toArray (), (cos xs).toArray () ]
+|> Plot.title "sin x, its gradient and cos x (the gradient lies on cos: dashed over it)"
+|> Plot.axes "x" "value"
 |> Plot.save (output "03-sin-cos.html")
 |> printfn "chart: %s"

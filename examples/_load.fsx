@@ -1,13 +1,15 @@
 // Loads FunctionalAD into an F# script: `#load "_load.fsx"` then `open FunctionalAD`.
 // Build first (`dotnet fsi build.fsx -- -t Build`); this references the Release build of src/FunctionalAD, whose
-// bin folder holds every dependency (System.Numerics.Tensors, Plotly.NET, ...).
+// bin folder holds every dependency (System.Numerics.Tensors, ...), and of src/FunctionalAD.Plotting (Plotly.NET, ...).
 #r "../src/FunctionalAD/bin/Release/net10.0/System.Numerics.Tensors.dll"
 #r "../src/FunctionalAD/bin/Release/net10.0/FunctionalAD.Core.dll"
-#r "../src/FunctionalAD/bin/Release/net10.0/DynamicObj.dll"
-#r "../src/FunctionalAD/bin/Release/net10.0/Giraffe.ViewEngine.dll"
-#r "../src/FunctionalAD/bin/Release/net10.0/Newtonsoft.Json.dll"
-#r "../src/FunctionalAD/bin/Release/net10.0/Plotly.NET.dll"
 #r "../src/FunctionalAD/bin/Release/net10.0/FunctionalAD.dll"
+// charts (Plot.*): the FunctionalAD.Plotting package and its Plotly.NET dependencies
+#r "../src/FunctionalAD.Plotting/bin/Release/net10.0/DynamicObj.dll"
+#r "../src/FunctionalAD.Plotting/bin/Release/net10.0/Giraffe.ViewEngine.dll"
+#r "../src/FunctionalAD.Plotting/bin/Release/net10.0/Newtonsoft.Json.dll"
+#r "../src/FunctionalAD.Plotting/bin/Release/net10.0/Plotly.NET.dll"
+#r "../src/FunctionalAD.Plotting/bin/Release/net10.0/FunctionalAD.Plotting.dll"
 
 // Tensors, Params, models and optimizer states print well by themselves (ToString / StructuredFormatDisplay).
 

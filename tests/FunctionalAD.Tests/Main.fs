@@ -21,6 +21,8 @@ let all =
         ReaderTests.tests
         ConvTests.tests
         LinalgTests.tests
+        ChartTests.tests
+        InteractiveTests.tests
     ]
 
 [<EntryPoint>]

@@ -214,7 +214,7 @@ let training =
                 p <- p'
                 s <- s'
             // imperative: Module, ZeroGrad, Backward, Step
-            let m = Module(linReg, 0UL)
+            let m = ModelModule(linReg, 0UL)
             let sgd = Sgd(m.Parameters, 0.1)
             for _ in 1 .. 300 do
                 sgd.ZeroGrad()

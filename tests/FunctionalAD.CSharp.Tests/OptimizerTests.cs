@@ -81,4 +81,57 @@ public class OptimizerTests
         Assert.Equal([1.0, 0.5, 0.3, 0.3], rates);
         Assert.Throws<ArgumentException>(() => new Plateau { Factor = 1.0 }.Start(1.0));
     }
+
+    [Fact]
+    public void ACheckpointOfModuleAndOptimizerResumesExactly()
+    {
+        var x = Tensor.Randn([16, 3], new Generator(1));
+        var y = x.Sum(1, keepDim: true);
+        void Train(Module m, ParameterOptimizer o, int steps)
+        {
+            for (int i = 0; i < steps; i++)
+            {
+                o.ZeroGrad();
+                Loss.Mse(m.Forward(x), y).Backward();
+                o.Step();
+            }
+        }
+        var dir = Path.Combine(Path.GetTempPath(), $"fad-ckpt-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        var a = new Linear(3, 1, seed: 4);
+        var adam = new Adam([new ParameterGroup([a.W]), new ParameterGroup([a.B], learningRate: 0.05)], lr: 0.01);
+        Train(a, adam, 5);
+        a.Save(Path.Combine(dir, "model.safetensors"));
+        adam.Save(Path.Combine(dir, "optimizer.safetensors"));
+        Train(a, adam, 5);
+
+        var b = new Linear(3, 1, seed: 9);
+        var resumed = new Adam([new ParameterGroup([b.W]), new ParameterGroup([b.B])], lr: 0.01);
+        b.Load(Path.Combine(dir, "model.safetensors"));
+        resumed.Load(Path.Combine(dir, "optimizer.safetensors"));
+        Assert.Equal(0.05, resumed.Groups[1].LearningRate);
+        Assert.Equal(5, resumed.StepsOf(b.W));
+        Train(b, resumed, 5);
+        Assert.Equal(a.W.Value.ToArray<float>(), b.W.Value.ToArray<float>());
+        Assert.Equal(a.B.Value.ToArray<float>(), b.B.Value.ToArray<float>());
+
+        var e = Assert.Throws<ArgumentException>(() => new Sgd(b.Parameters, 0.1).Load(Path.Combine(dir, "optimizer.safetensors")));
+        Assert.Contains("AdamRule", e.Message);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void GradientClippingFollowsPyTorch()
+    {
+        var a = Scalar("a", 0);
+        var b = Scalar("b", 0);
+        a.Grad = Tensor.FromArray(new[] { 3.0 });
+        b.Grad = Tensor.FromArray(new[] { 4.0 });
+        var norm = new[] { a, b }.ClipGradNorm(1.0);
+        Assert.Equal(5.0, norm, 12);
+        Assert.Equal(3.0 / (5.0 + 1e-6), a.Grad!.Item(), 12);                      // g·maxNorm/(norm + 1e-6)
+        new[] { a, b }.ClipGradValue(0.5);
+        Assert.Equal(0.5, b.Grad!.Item(), 12);
+        Assert.Throws<ArgumentException>(() => new[] { a }.ClipGradNorm(0));
+    }
 }

@@ -25,7 +25,7 @@ let (pFinal, _), history =
 printfn "after (functional): w = %.4f, b = %.4f, loss %.5f" (pFinal.["w"].item ()) (pFinal.["b"].item ()) (List.last history)
 
 // Imperative, like the PyTorch tutorial.
-let m = ModuleOf(net, 0UL)
+let m = ModelModule(net, 0UL)
 let sgd = Sgd(m.Parameters, 0.1)
 for epoch in 1 .. 200 do
     sgd.ZeroGrad()

@@ -5,18 +5,18 @@ namespace FunctionalAD.Imperative
 
 open FunctionalAD
 
-/// One scope of a ModuleOf's parameter tree ("l1" of "l1.w"): it only holds parameters and child scopes.
+/// One scope of a ModelModule's parameter tree ("l1" of "l1.w"): it only holds parameters and child scopes.
 type ModelScope internal () =
     inherit Module()
     member internal m.AddParameter(name: string, p: Parameter) = m.RegisterParameter(name, p) |> ignore
     member internal m.AddScope(name: string, child: ModelScope) = m.RegisterModule(name, child) |> ignore
     /// A scope is not a layer: Forward throws InvalidOperationException.
-    override m.Forward(_: Tensor) : Tensor = invalidOp "ModuleOf: a parameter scope of a model has no Forward of its own; call the ModuleOf's"
+    override m.Forward(_: Tensor) : Tensor = invalidOp "ModelModule: a parameter scope of a model has no Forward of its own; call the ModelModule's"
 
 /// A `model { }` as a PyTorch-style Module (C#'s classes work from F# too; this one is for F#'s models): its
 /// parameters are Parameter cells named by the model's paths ("l1.w": child "l1", parameter "w"), initialised from
 /// `seed`; Forward applies the model with tracked parameters, so `loss.Backward()` fills each cell's Grad.
-type ModuleOf(model: Model<Tensor -> Tensor>, seed: uint64) as this =
+type ModelModule(model: Model<Tensor -> Tensor>, seed: uint64) as this =
     inherit ModelScope()
     let initial, apply = Model.init seed model
     let cells =
@@ -46,9 +46,9 @@ type ModuleOf(model: Model<Tensor -> Tensor>, seed: uint64) as this =
         let values =
             [| for path, q in cells ->
                 match Params.tryGet path p with
-                | None -> invalidArg "p" (sprintf "ModuleOf.LoadParams: parameter '%s' is missing" path)
+                | None -> invalidArg "p" (sprintf "ModelModule.LoadParams: parameter '%s' is missing" path)
                 | Some t when t.Shape <> q.Value.Shape ->
-                    raise (ShapeMismatchException("ModuleOf.LoadParams", sprintf "'%s' has shape %s, the module needs %s" path (Shape.Format t.Shape) (Shape.Format q.Value.Shape)))
+                    raise (ShapeMismatchException("ModelModule.LoadParams", sprintf "'%s' has shape %s, the module needs %s" path (Shape.Format t.Shape) (Shape.Format q.Value.Shape)))
                 | Some t -> t |]
         Array.iter2 (fun (_, q: Parameter) t -> q.Value <- t) cells values
     /// The model applied to x with tracked parameters, so that Backward of a loss fills their Grad.

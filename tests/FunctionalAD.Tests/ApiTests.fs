@@ -231,8 +231,8 @@ let optimizers =
             let c, _ = Model.init 7UL (nn.conv2d 2 4 3)
             let k = Initializers.FanInUniform([| 4; 2; 3; 3 |], 18, Initializers.ForPath(7UL, "weight"))
             Expect.sequenceEqual (k.ToDoubleArray()) (c.["weight"].ToDoubleArray()) "conv kernel"
-        testCase "ModuleOf: a model { } as an imperative Module, with scopes as child modules" <| fun () ->
-            let m = ModuleOf(nn.mlp [ 2; 3; 1 ] nn.relu, 1UL)
+        testCase "ModelModule: a model { } as an imperative Module, with scopes as child modules" <| fun () ->
+            let m = ModelModule(nn.mlp [ 2; 3; 1 ] nn.relu, 1UL)
             Expect.equal [ for np in m.NamedParameters() -> np.Name ] [ "l0.b"; "l0.w"; "l1.b"; "l1.w" ] "paths"
             Expect.equal [ for struct (name, _) in m.NamedChildren() -> name ] [ "l0"; "l1" ] "scopes are children"
             Expect.equal (m.Forward(Tensor.Zeros [| 5; 2 |]).Shape) [| 5; 1 |] "forward"
@@ -254,7 +254,7 @@ let training =
                 p <- p'
                 s <- s'
             // imperative: Module, ZeroGrad, Backward, Step
-            let m = ModuleOf(linReg, 0UL)
+            let m = ModelModule(linReg, 0UL)
             let sgd = Sgd(m.Parameters, 0.1)
             for _ in 1 .. 300 do
                 sgd.ZeroGrad()

@@ -116,9 +116,31 @@ let fsiPackageScriptTest (feed: string) (version: string) : bool * string =
         finally
             try Directory.Delete(dir, true) with _ -> ()
 
+/// A fresh C# console application (tests/PackageConsumerCSharp) that references only the packed FunctionalAD.CSharp
+/// (Core comes with it) from `feed`: it subclasses Module and trains it. Its checks, each counted as a test: the build
+/// prints no warning, the program's own "check:" lines pass, and the application's output folder holds no
+/// FSharp.Core.dll and no Plotly.NET.dll (a C# app depends on language-neutral assemblies only).
+let csharpPackageChecks (feed: string) (version: string) : (string * bool) list =
+    let dir = Path.Combine(root, "tests", "PackageConsumerCSharp")
+    for sub in [ "bin"; "obj" ] do
+        if Directory.Exists(Path.Combine(dir, sub)) then Directory.Delete(Path.Combine(dir, sub), true)
+    let buildCode, buildOut =
+        run "dotnet" (sprintf "build tests/PackageConsumerCSharp/PackageConsumerCSharp.csproj -c %s -p:FunctionalADVersion=%s -p:RestoreAdditionalProjectSources=\"%s\"" configuration version feed)
+    let warnings = Regex.Matches(buildOut, @": warning [A-Z]+[0-9]+") |> Seq.map (fun m -> m.Value) |> Seq.distinct |> List.ofSeq
+    let output = Path.Combine(dir, "bin", configuration, "net10.0")
+    let built = buildCode = 0 && File.Exists(Path.Combine(output, "PackageConsumerCSharp.dll"))
+    let runCode, runOut = if built then run "dotnet" (sprintf "\"%s\"" (Path.Combine(output, "PackageConsumerCSharp.dll"))) else 1, ""
+    let programChecks = Regex.Matches(runOut, @"^check: .*: (ok|FAILED)$", RegexOptions.Multiline) |> Seq.map (fun m -> m.Groups.[1].Value) |> List.ofSeq
+    let absent (file: string) = built && not (File.Exists(Path.Combine(output, file)))
+    [ "the C# app builds against the packages without warnings", buildCode = 0 && warnings.IsEmpty
+      "a C# subclass of Module trains (the app's checks pass)", runCode = 0 && not programChecks.IsEmpty && List.forall ((=) "ok") programChecks
+      "the C# app's output holds no FSharp.Core.dll", absent "FSharp.Core.dll"
+      "the C# app's output holds no Plotly.NET.dll", absent "Plotly.NET.dll" ]
+
 /// A user's Expecto project (tests/PackageConsumer) that references only the packed packages: pack them with a
 /// version of their own into artifacts/package-test (so no earlier package in the NuGet cache can stand in),
-/// restore from there plus the usual NuGet sources, build, run. Returns (exit code, output).
+/// restore from there plus the usual NuGet sources, build, run; then the C# application against the same feed
+/// (csharpPackageChecks). Returns (exit code, output) of the F# project and the C# checks.
 let packageTest () =
     let version = sprintf "0.1.0-packagetest.%s" (DateTime.UtcNow.ToString "yyyyMMddHHmmss")
     let feed = Path.Combine(root, "artifacts", "package-test")
@@ -131,6 +153,7 @@ let packageTest () =
         if buildCode <> 0 then buildCode, buildOut
         else run "dotnet" (sprintf "tests/PackageConsumer/bin/%s/net10.0/PackageConsumer.dll --summary" configuration)
     let fsiScript = fsiPackageScriptTest feed version
+    let csChecks = try csharpPackageChecks feed version with e -> [ sprintf "the C# package test ran (%s)" e.Message, false ]
     // the uniquely versioned packages would pile up in the NuGet cache: drop them
     let cache = match Environment.GetEnvironmentVariable "NUGET_PACKAGES" with
                 | null | "" -> Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".nuget", "packages")
@@ -139,7 +162,7 @@ let packageTest () =
         for d in Directory.GetDirectories(cache, "functionalad*") do
             let versioned = Path.Combine(d, version)
             if Directory.Exists versioned then Directory.Delete(versioned, true)
-    result, fsiScript
+    result, fsiScript, csChecks
 
 Target.create "Test" (fun _ ->
     // F# property suite (Expecto) then the C# facade suite (xunit); one summary line for CI.
@@ -149,7 +172,11 @@ Target.create "Test" (fun _ ->
     let tourCode, tourOut = run "dotnet" "fsi examples/tour.fsx"
     let csExCode, csExOut = run "dotnet" (sprintf "run --project examples/CSharp -c %s --no-build" configuration)
     let kitCode, kitOut = run "dotnet" "fsi examples/12-testing-your-gradients.fsx"
-    let (pkgCode, pkgOut), (fsiOk, fsiDetail) = try packageTest () with e -> (1, e.Message), (false, e.Message)
+    let (pkgCode, pkgOut), (fsiOk, fsiDetail), csPkgChecks =
+        try packageTest () with e -> (1, e.Message), (false, e.Message), [ "the C# package test ran", false ]
+    for name, ok in csPkgChecks do printfn "check: %s: %s" name (if ok then "ok" else "FAILED")
+    let csPkgPassed = csPkgChecks |> List.filter snd |> List.length
+    let csPkgFailed = csPkgChecks.Length - csPkgPassed
     let checks = Regex.Matches(tourOut + kitOut, @"^check: .*: (ok|FAILED)$", RegexOptions.Multiline) |> Seq.map (fun m -> m.Groups.[1].Value) |> List.ofSeq
     let examplesPassed = (checks |> List.filter ((=) "ok") |> List.length) + (if csExCode = 0 then 1 else 0)
     let tourFailed = checks |> List.filter ((=) "FAILED") |> List.length
@@ -161,17 +188,18 @@ Target.create "Test" (fun _ ->
     let xunit = Regex.Match(csOut, @"Failed:\s+(\d+), Passed:\s+(\d+), Skipped:\s+(\d+), Total:\s+(\d+)")
     let packaged = Regex.Match(stripAnsi pkgOut, @"EXPECTO!\s+(\d+) tests run.*?(\d+) passed, (\d+) ignored, (\d+) failed, (\d+) errored")
     let num (m: Match) (i: int) = if m.Success then int m.Groups.[i].Value else 0
-    let passed = num expecto 2 + num xunit 2 + examplesPassed + num packaged 2 + (if fsiOk then 1 else 0)
+    let passed = num expecto 2 + num xunit 2 + examplesPassed + num packaged 2 + csPkgPassed + (if fsiOk then 1 else 0)
     // a suite that crashed before reporting counts as one failure
     let failed =
         num expecto 4 + num expecto 5 + num xunit 1 + examplesFailed
-        + num packaged 4 + num packaged 5
+        + num packaged 4 + num packaged 5 + csPkgFailed
         + (if expecto.Success then 0 else 1) + (if xunit.Success then 0 else 1) + (if packaged.Success && pkgCode = 0 then 0 else 1)
         + (if fsiOk then 0 else 1)
     printfn "F#: %s" (if expecto.Success then expecto.Value else sprintf "no Expecto summary (exit code %d)" fsCode)
     printfn "C#: %s" (if xunit.Success then xunit.Value else sprintf "no xunit summary (exit code %d)" csCode)
     printfn "packages: %s" (if packaged.Success then packaged.Value else sprintf "the package test did not run to a summary (exit code %d)" pkgCode)
     printfn "package script (F#, the README's snippet in dotnet fsi): %s" (if fsiOk then "ok: " + fsiDetail else "FAILED: " + fsiDetail)
+    printfn "C# package: %d checks passed, %d failed" csPkgPassed csPkgFailed
     printfn "examples: %d checks passed, %d failed (tour exit code %d, C# example exit code %d)" examplesPassed examplesFailed tourCode csExCode
     printfn "%d passed, %d failed" passed failed
     if failed > 0 || fsCode <> 0 || csCode <> 0 || pkgCode <> 0 then failwith "tests failed")

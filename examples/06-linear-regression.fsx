@@ -25,14 +25,14 @@ let (pFinal, _), history =
 printfn "after (functional): w = %.4f, b = %.4f, loss %.5f" (pFinal.["w"].item ()) (pFinal.["b"].item ()) (List.last history)
 
 // Imperative, like the PyTorch tutorial.
-let m = Module(net, 0UL)
+let m = ModelModule(net, 0UL)
 let sgd = Sgd(m.Parameters, 0.1)
 for epoch in 1 .. 200 do
     sgd.ZeroGrad()
     let l = Loss.mse (m.Forward x) y
     l.Backward() |> ignore
     sgd.Step()
-for { Name = name; Parameter = p } in m.NamedParameters() do printfn "after (imperative): %s = %.4f" name (p.Value.item ())
+for np in m.NamedParameters() do printfn "after (imperative): %s = %.4f" np.Name (np.Parameter.Value.item ())
 
 check "slope ~ 3" (abs (pFinal.["w"].item () - 3.0) < 0.1)
 check "intercept ~ 2" (abs (pFinal.["b"].item () - 2.0) < 0.1)

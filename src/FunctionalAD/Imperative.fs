@@ -1,124 +1,61 @@
-/// A PyTorch-style imperative shell over the functional core, for code that follows the PyTorch tutorial:
-/// mutable Parameter cells holding immutable tensors, `loss.Backward()` filling `.Grad`, `opt.ZeroGrad()` and
-/// `opt.Step()`. Nothing here differentiates: Backward is the engine's reverse mode, Step is `Optim.step`.
-/// F# and C# share these types (the C# facade adds the layers Linear, Activation and Sequential to this namespace).
+/// The PyTorch-style imperative shell from F#: Parameter, Module, the optimizers (Sgd, Adam, ...) and
+/// ReduceLROnPlateau are the language-neutral classes of FunctionalAD.Core (namespace FunctionalAD.Imperative), shared
+/// with C#. This file adds what only F# has: a Module built from a `model { }`.
 namespace FunctionalAD.Imperative
 
-open System
-open System.Collections.Generic
-open System.Runtime.InteropServices
 open FunctionalAD
 
-/// A mutable reference to an immutable tensor, with the gradient of the last Backward calls accumulated in Grad.
-/// Backward calls from several threads into one parameter add up (the accumulation is synchronised).
-[<AllowNullLiteral>]
-type Parameter(name: string, value: Tensor) =
-    let mutable value = value
-    let mutable grad: Tensor = null
-    // Backward may run on several threads into one shared parameter: each read-add-write of Grad is atomic.
-    let gate = obj ()
+/// One scope of a ModelModule's parameter tree ("l1" of "l1.w"): it only holds parameters and child scopes.
+type ModelScope internal () =
+    inherit Module()
+    member internal m.AddParameter(name: string, p: Parameter) = m.RegisterParameter(name, p) |> ignore
+    member internal m.AddScope(name: string, child: ModelScope) = m.RegisterModule(name, child) |> ignore
+    /// A scope is not a layer: Forward throws InvalidOperationException.
+    override m.Forward(_: Tensor) : Tensor = invalidOp "ModelModule: a parameter scope of a model has no Forward of its own; call the ModelModule's"
 
-    /// The parameter's path (e.g. "l1.w").
-    member _.Name = name
-    /// The current value. Setting it replaces the tensor (tensors themselves never change).
-    member _.Value with get () = value and set v = value <- v
-    /// The accumulated gradient, or null before the first Backward (or after ZeroGrad).
-    member _.Grad with get () = lock gate (fun () -> grad) and set g = lock gate (fun () -> grad <- g)
-    /// The value as a tracked leaf: operations on it are recorded so that Backward reaches this parameter.
-    member p.Tracked() = value.RequiresGrad(name, p)
-    override _.ToString() = sprintf "Parameter %s %s" name (string value)
+/// A `model { }` as a PyTorch-style Module (C#'s classes work from F# too; this one is for F#'s models): its
+/// parameters are Parameter cells named by the model's paths ("l1.w": child "l1", parameter "w"), initialised from
+/// `seed`; Forward applies the model with tracked parameters, so `loss.Backward()` fills each cell's Grad.
+type ModelModule(model: Model<Tensor -> Tensor>, seed: uint64) as this =
+    inherit ModelScope()
+    let initial, apply = Model.init seed model
+    let cells =
+        [| for path, t in Params.toList initial ->
+            let segments = path.Split '.'
+            let mutable scope = this :> ModelScope
+            for s in segments.[.. segments.Length - 2] do
+                let existing = scope.NamedChildren() |> Seq.tryFind (fun struct (n, _) -> n = s)
+                scope <-
+                    match existing with
+                    | Some(struct (_, m)) -> m :?> ModelScope
+                    | None ->
+                        let child = ModelScope()
+                        scope.AddScope(s, child)
+                        child
+            let cell = Parameter(path, t)
+            scope.AddParameter(segments.[segments.Length - 1], cell)
+            path, cell |]
 
-    interface IGradientSink with
-        member _.Accumulate g = lock gate (fun () -> grad <- if isNull grad then g else grad + g)
-
-/// A parameter with its path, as listed by Module.NamedParameters (PyTorch's named_parameters() pairs).
-/// F#: `for { Name = n; Parameter = p } in m.NamedParameters()`; C#: `foreach (var (name, p) in m.NamedParameters())`.
-type NamedParameter =
-    { /// The path, e.g. "0.w".
-      Name: string
-      /// The cell.
-      Parameter: Parameter }
-    /// C# deconstruction into (name, parameter).
-    member x.Deconstruct([<Out>] name: byref<string>, [<Out>] parameter: byref<Parameter>) =
-        name <- x.Name
-        parameter <- x.Parameter
-
-/// A model's parameters held in Parameter cells, callable like a PyTorch nn.Module: Forward applies the model with
-/// tracked parameters, so `loss.Backward()` fills each parameter's Grad. The parameters are created (from `seed`) on
-/// first use, so a module that only serves as a part of a larger one (C#'s Sequential) costs nothing.
-type Module(model: Model<Tensor -> Tensor>, seed: uint64) =
-    let built =
-        lazy (let initial, apply = Model.init seed model
-              [| for name, t in Params.toList initial -> Parameter(name, t) |], apply)
-    let parameters () = fst built.Value
-
-    /// The pure model (for composing modules; the C# facade's Sequential reads it).
-    member internal _.Model = model
-    /// The parameters, in path order ("0.b", "0.w", ... for a sequential model).
-    member _.Parameters : IReadOnlyList<Parameter> = Array.AsReadOnly(parameters ())
-    /// (path, Parameter) pairs, like PyTorch's named_parameters().
-    member _.NamedParameters() : IReadOnlyList<NamedParameter> =
-        Array.AsReadOnly [| for p in parameters () -> { Name = p.Name; Parameter = p } |]
+    /// The pure model.
+    member _.Model = model
     /// The current values as an immutable Params (for the functional style).
-    member _.Params = Params.ofList [ for p in parameters () -> p.Name, p.Value ]
+    member _.Params = Params.ofList [ for path, p in cells -> path, p.Value ]
     /// Replaces every value from a Params of the same names and shapes.
     /// Throws ArgumentException (a name is missing) or ShapeMismatchException (another shape); nothing changes then.
-    member _.Load(p: Params) =
-        let cells = parameters ()
+    member _.LoadParams(p: Params) =
         let values =
-            [| for q in cells ->
-                match Params.tryGet q.Name p with
-                | None -> invalidArg "p" (sprintf "Module.Load: parameter '%s' is missing" q.Name)
+            [| for path, q in cells ->
+                match Params.tryGet path p with
+                | None -> invalidArg "p" (sprintf "ModelModule.LoadParams: parameter '%s' is missing" path)
                 | Some t when t.Shape <> q.Value.Shape ->
-                    raise (ShapeMismatchException("Module.Load", sprintf "'%s' has shape %s, the module needs %s" q.Name (Shape.Format t.Shape) (Shape.Format q.Value.Shape)))
+                    raise (ShapeMismatchException("ModelModule.LoadParams", sprintf "'%s' has shape %s, the module needs %s" path (Shape.Format t.Shape) (Shape.Format q.Value.Shape)))
                 | Some t -> t |]
-        Array.iter2 (fun (q: Parameter) t -> q.Value <- t) cells values
+        Array.iter2 (fun (_, q: Parameter) t -> q.Value <- t) cells values
     /// The model applied to x with tracked parameters, so that Backward of a loss fills their Grad.
-    /// Throws ShapeMismatchException when x does not fit the model (e.g. its last dimension for a linear layer).
-    member _.Forward(x: Tensor) : Tensor =
-        let cells, apply = built.Value
-        apply (Params.ofList [ for p in cells -> p.Name, p.Tracked() ]) x
-    /// Same as Forward.
-    member m.Invoke(x: Tensor) = m.Forward x
-    /// The pure function of the model: its output for x under the given parameter values, touching no cell (use
-    /// with grad / AD and Optim in the functional style). Throws KeyNotFoundException when a parameter is missing.
+    /// Throws ShapeMismatchException when x does not fit the model.
+    override _.Forward(x: Tensor) : Tensor = apply (Params.ofList [ for path, p in cells -> path, p.Tracked() ]) x
+    /// The pure function of the model: its output for x under the given parameter values, touching no cell.
+    /// Throws KeyNotFoundException when a parameter is missing.
     member _.Apply(parameters: Params, x: Tensor) : Tensor = Model.apply model parameters x
     /// Fresh initial parameters from a seed (the same seed gives the same values); the cells are not changed.
     member _.Init(seed: uint64) : Params = fst (Model.init seed model)
-    /// "Module" and its parameters (name, shape, dtype).
-    override m.ToString() = "Module: " + string m.Params
-
-/// An optimizer over Parameter cells (PyTorch's torch.optim.Optimizer): ZeroGrad() clears the gradients, Step()
-/// applies the pure update rule (an `Optimizer` value, e.g. `Optim.rmsprop 0.01`) to the values with `Optim.step`.
-type ParameterOptimizer(parameters: Parameter seq, rule: Optimizer) =
-    let parameters = Array.ofSeq parameters
-    let mutable state = Optim.init rule (parameters |> Array.map (fun p -> p.Value))
-
-    /// The parameters it updates.
-    member _.Parameters : IReadOnlyList<Parameter> = Array.AsReadOnly parameters
-    /// The update rule.
-    member _.Rule = rule
-    /// Clears every Grad (to null).
-    member _.ZeroGrad() = for p in parameters do p.Grad <- null
-    /// One update from the current gradients (a parameter without a gradient is treated as having zero gradient).
-    /// Throws ShapeMismatchException when a gradient's shape differs from its parameter's.
-    member _.Step() =
-        let values = parameters |> Array.map (fun p -> p.Value)
-        let grads = parameters |> Array.map (fun p -> if isNull p.Grad then Tensor.ZerosLike p.Value else p.Grad)
-        let newValues, newState = Optim.step rule state values grads
-        Array.iter2 (fun (p: Parameter) v -> p.Value <- v) parameters newValues
-        state <- newState
-
-/// Stochastic gradient descent over Parameter cells (PyTorch's torch.optim.SGD: optional momentum, Nesterov, weight
-/// decay added to the gradient). The rule is `Optim.sgd`/`Optim.momentum`/`Optim.nesterov`.
-type Sgd(parameters: Parameter seq, lr: float,
-         [<Optional; DefaultParameterValue(0.0)>] momentum: float,
-         [<Optional; DefaultParameterValue(false)>] nesterov: bool,
-         [<Optional; DefaultParameterValue(0.0)>] weightDecay: float) =
-    inherit ParameterOptimizer(parameters,
-        Optimizer.Sgd { LearningRate = Schedule.constant lr; Momentum = momentum; Nesterov = nesterov; WeightDecay = weightDecay })
-
-/// Adam over Parameter cells (PyTorch's torch.optim.Adam; betas 0.9, 0.999, epsilon 1e-8; lr 1e-3 unless given).
-/// The rule is `Optim.adam`.
-type Adam(parameters: Parameter seq, [<Optional; DefaultParameterValue(1e-3)>] lr: float) =
-    inherit ParameterOptimizer(parameters, Optim.adam lr)

@@ -43,6 +43,33 @@ type AdamaxConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; Epsilo
 type AdadeltaConfig = { LearningRate: Schedule; Rho: float; Epsilon: float; WeightDecay: float }
 /// Settings of Lion (sign of an interpolated momentum; decoupled weight decay).
 type LionConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; WeightDecay: float }
+/// Settings of NAdam (PyTorch semantics: Adam with Nesterov momentum and the momentum schedule ψ = MomentumDecay).
+type NAdamConfig = { LearningRate: Schedule; Beta1: float; Beta2: float; Epsilon: float; WeightDecay: float; MomentumDecay: float }
+
+/// Settings for the parameters whose names `Select` accepts (PyTorch's param_groups for the pure optimizers): a
+/// learning-rate schedule and a weight decay of their own, where given. Build with `ParamGroup.prefix` /
+/// `ParamGroup.where` and `ParamGroup.learningRate` / `ParamGroup.weightDecay`; apply with `Optim.withGroups`.
+type ParamGroup =
+    { /// Which parameter paths ("head.w") belong to the group.
+      Select: string -> bool
+      /// The group's learning rate (None: the optimizer's).
+      LearningRate: Schedule option
+      /// The group's weight decay (None: the optimizer's).
+      WeightDecay: float option }
+
+/// Building parameter groups.
+[<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
+module ParamGroup =
+    /// The parameters whose path satisfies `select`, with the optimizer's settings (until changed below).
+    let where (select: string -> bool) = { Select = select; LearningRate = None; WeightDecay = None }
+    /// The parameters at `prefix` or under it ("head" selects "head" and "head.w", not "header.w").
+    let prefix (prefix: string) = where (fun name -> name = prefix || name.StartsWith(prefix + "."))
+    /// The group's own constant learning rate.
+    let learningRate (lr: float) (group: ParamGroup) = { group with LearningRate = Some(Schedule.constant lr) }
+    /// The group's own learning-rate schedule.
+    let schedule (schedule: Schedule) (group: ParamGroup) = { group with LearningRate = Some schedule }
+    /// The group's own weight decay.
+    let weightDecay (wd: float) (group: ParamGroup) = { group with WeightDecay = Some wd }
 
 /// An optimizer: a pure value describing an update rule (optax's GradientTransformation; in PyTorch the rule and
 /// its state live together in a torch.optim.Optimizer, here `FunctionalAD.Imperative.ParameterOptimizer`). Build one
@@ -64,19 +91,27 @@ type Optimizer =
     | Lion of LionConfig
     /// Adadelta.
     | Adadelta of AdadeltaConfig
+    /// NAdam.
+    | NAdam of NAdamConfig
+    /// An optimizer whose parameter groups (chosen by name, first match wins) have settings of their own; the
+    /// parameters no group selects keep the optimizer's. Only for Params (names are needed).
+    | Grouped of Optimizer * ParamGroup list
     /// The rule and its settings on one line ("Adam (LearningRate = 0.001 (at step 0), Beta1 = 0.9, ...)"); the
     /// learning-rate schedule is shown by its value at step 0. The text F# Interactive and `%A` show.
     member o.Display =
-        let case, fields = Reflection.FSharpValue.GetUnionFields(o, typeof<Optimizer>)
-        let config = fields.[0]
-        let settings =
-            Reflection.FSharpType.GetRecordFields(config.GetType())
-            |> Array.map (fun f ->
-                match f.GetValue config with
-                | :? Schedule as lr -> sprintf "%s = %g (at step 0)" f.Name (lr 0)
-                | :? float as x -> sprintf "%s = %g" f.Name x
-                | v -> sprintf "%s = %A" f.Name v)
-        sprintf "%s (%s)" case.Name (String.concat ", " settings)
+        match o with
+        | Optimizer.Grouped (inner, groups) -> sprintf "%s with %d parameter group(s)" inner.Display groups.Length
+        | _ ->
+            let case, fields = Reflection.FSharpValue.GetUnionFields(o, typeof<Optimizer>)
+            let config = fields.[0]
+            let settings =
+                Reflection.FSharpType.GetRecordFields(config.GetType())
+                |> Array.map (fun f ->
+                    match f.GetValue config with
+                    | :? Schedule as lr -> sprintf "%s = %g (at step 0)" f.Name (lr 0)
+                    | :? float as x -> sprintf "%s = %g" f.Name x
+                    | v -> sprintf "%s = %A" f.Name v)
+            sprintf "%s (%s)" case.Name (String.concat ", " settings)
     /// As Display.
     override o.ToString() = o.Display
 
@@ -122,9 +157,20 @@ module Optim =
     let adadelta (lr: float) = Optimizer.Adadelta { LearningRate = Schedule.constant lr; Rho = 0.9; Epsilon = 1e-6; WeightDecay = 0.0 }
     /// Lion (betas 0.9, 0.99), with decoupled weight decay.
     let lion (lr: float) (weightDecay: float) = Optimizer.Lion { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.99; WeightDecay = weightDecay }
+    /// NAdam (PyTorch's defaults: betas 0.9, 0.999, epsilon 1e-8, momentum decay 4e-3; PyTorch's default lr is 2e-3).
+    let nadam (lr: float) =
+        Optimizer.NAdam { LearningRate = Schedule.constant lr; Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-8; WeightDecay = 0.0; MomentumDecay = 4e-3 }
+    /// The same optimizer with parameter groups of their own settings (PyTorch's param_groups), e.g.
+    /// `Optim.adam 1e-3 |> Optim.withGroups [ ParamGroup.prefix "head" |> ParamGroup.learningRate 1e-2 ]`.
+    /// The first group that selects a parameter's path gives its settings. Only for Params trees.
+    let withGroups (groups: ParamGroup list) (opt: Optimizer) =
+        match opt with
+        | Optimizer.Grouped(inner, existing) -> Optimizer.Grouped(inner, existing @ groups)
+        | _ -> Optimizer.Grouped(opt, groups)
 
-    /// The learning rate an optimizer uses at a step (0-based).
-    let learningRate (opt: Optimizer) (step: int) =
+    /// The learning rate an optimizer uses at a step (0-based); for a grouped optimizer, that of the parameters
+    /// no group selects.
+    let rec learningRate (opt: Optimizer) (step: int) =
         match opt with
         | Optimizer.Sgd c -> c.LearningRate step
         | Optimizer.Adam c -> c.LearningRate step
@@ -133,9 +179,12 @@ module Optim =
         | Optimizer.Adamax c -> c.LearningRate step
         | Optimizer.Lion c -> c.LearningRate step
         | Optimizer.Adadelta c -> c.LearningRate step
+        | Optimizer.NAdam c -> c.LearningRate step
+        | Optimizer.Grouped(inner, _) -> learningRate inner step
 
-    /// The same optimizer with a learning-rate schedule.
-    let withSchedule (schedule: Schedule) (opt: Optimizer) =
+    /// The same optimizer with a learning-rate schedule (for a grouped optimizer: for the parameters no group
+    /// gives a learning rate of its own).
+    let rec withSchedule (schedule: Schedule) (opt: Optimizer) =
         match opt with
         | Optimizer.Sgd c -> Optimizer.Sgd { c with LearningRate = schedule }
         | Optimizer.Adam c -> Optimizer.Adam { c with LearningRate = schedule }
@@ -144,68 +193,34 @@ module Optim =
         | Optimizer.Adamax c -> Optimizer.Adamax { c with LearningRate = schedule }
         | Optimizer.Lion c -> Optimizer.Lion { c with LearningRate = schedule }
         | Optimizer.Adadelta c -> Optimizer.Adadelta { c with LearningRate = schedule }
+        | Optimizer.NAdam c -> Optimizer.NAdam { c with LearningRate = schedule }
+        | Optimizer.Grouped(inner, groups) -> Optimizer.Grouped(withSchedule schedule inner, groups)
 
-    let private slotCount opt =
+    /// The same optimizer with a constant learning rate (e.g. the one a `Plateau` schedule gives after an epoch:
+    /// `Optim.withLearningRate plateauState.LearningRate opt`; the optimizer state carries over unchanged).
+    let withLearningRate (lr: float) (opt: Optimizer) = withSchedule (Schedule.constant lr) opt
+
+    /// The rule (the math, shared with C#: FunctionalAD.Core's UpdateRule), its learning-rate schedule and weight decay.
+    let rec private rule (opt: Optimizer) : UpdateRule * Schedule * float =
         match opt with
-        | Optimizer.Sgd c -> if c.Momentum = 0.0 then 0 else 1
-        | Optimizer.Adam _ -> 2
-        | Optimizer.RmsProp c -> if c.Momentum = 0.0 then 1 else 2
-        | Optimizer.Adagrad _ -> 1
-        | Optimizer.Adamax _ -> 2
-        | Optimizer.Lion _ -> 1
-        | Optimizer.Adadelta _ -> 2
+        | Optimizer.Sgd c -> SgdRule(LearningRate = 0.0, Momentum = c.Momentum, Nesterov = c.Nesterov), c.LearningRate, c.WeightDecay
+        | Optimizer.Adam c ->
+            AdamRule(LearningRate = 0.0, Beta1 = c.Beta1, Beta2 = c.Beta2, Epsilon = c.Epsilon, Decoupled = c.Decoupled), c.LearningRate, c.WeightDecay
+        | Optimizer.RmsProp c -> RmsPropRule(LearningRate = 0.0, Alpha = c.Alpha, Epsilon = c.Epsilon, Momentum = c.Momentum), c.LearningRate, c.WeightDecay
+        | Optimizer.Adagrad c -> AdagradRule(LearningRate = 0.0, Epsilon = c.Epsilon), c.LearningRate, c.WeightDecay
+        | Optimizer.Adamax c -> AdamaxRule(LearningRate = 0.0, Beta1 = c.Beta1, Beta2 = c.Beta2, Epsilon = c.Epsilon), c.LearningRate, c.WeightDecay
+        | Optimizer.Lion c -> LionRule(LearningRate = 0.0, Beta1 = c.Beta1, Beta2 = c.Beta2), c.LearningRate, c.WeightDecay
+        | Optimizer.Adadelta c -> AdadeltaRule(LearningRate = 0.0, Rho = c.Rho, Epsilon = c.Epsilon), c.LearningRate, c.WeightDecay
+        | Optimizer.NAdam c ->
+            NAdamRule(LearningRate = 0.0, Beta1 = c.Beta1, Beta2 = c.Beta2, Epsilon = c.Epsilon, MomentumDecay = c.MomentumDecay), c.LearningRate, c.WeightDecay
+        | Optimizer.Grouped(inner, _) -> rule inner
+
+    let private slotCount opt = let r, _, _ = rule opt in r.SlotCount
 
     /// The initial state for parameters `p` (slots of zeros).
     let init (opt: Optimizer) (p: 'P) : OptimizerState =
         let leaves = Tree.leaves p |> Array.map (fun t -> t.StopGradient())
         { Step = 0; Slots = Array.init (slotCount opt) (fun _ -> leaves |> Array.map Tensor.ZerosLike) }
-
-    let private update opt (t: int) (slots: Tensor[]) (p: Tensor) (g: Tensor) : Tensor * Tensor[] =
-        match opt with
-        | Optimizer.Sgd c ->
-            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
-            if c.Momentum = 0.0 then p - c.LearningRate t * g, slots
-            else
-                let buf = if t = 0 then g else c.Momentum * slots.[0] + g
-                let dir = if c.Nesterov then g + c.Momentum * buf else buf
-                p - c.LearningRate t * dir, [| buf |]
-        | Optimizer.Adam c ->
-            let lr = c.LearningRate t
-            let g, p = if c.WeightDecay = 0.0 then g, p
-                       elif c.Decoupled then g, p - lr * c.WeightDecay * p
-                       else g + c.WeightDecay * p, p
-            let m = c.Beta1 * slots.[0] + (1.0 - c.Beta1) * g
-            let v = c.Beta2 * slots.[1] + (1.0 - c.Beta2) * g * g
-            let mHat = m / (1.0 - c.Beta1 ** float (t + 1))
-            let vHat = v / (1.0 - c.Beta2 ** float (t + 1))
-            p - lr * mHat / (vHat.Sqrt() + c.Epsilon), [| m; v |]
-        | Optimizer.RmsProp c ->
-            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
-            let v = c.Alpha * slots.[0] + (1.0 - c.Alpha) * g * g
-            let step = g / (v.Sqrt() + c.Epsilon)
-            if c.Momentum = 0.0 then p - c.LearningRate t * step, [| v |]
-            else
-                let buf = c.Momentum * slots.[1] + step
-                p - c.LearningRate t * buf, [| v; buf |]
-        | Optimizer.Adagrad c ->
-            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
-            let sum = slots.[0] + g * g
-            p - c.LearningRate t * g / (sum.Sqrt() + c.Epsilon), [| sum |]
-        | Optimizer.Adamax c ->
-            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
-            let m = c.Beta1 * slots.[0] + (1.0 - c.Beta1) * g
-            let u = (c.Beta2 * slots.[1]).Maximum(g.Abs() + c.Epsilon)
-            p - (c.LearningRate t / (1.0 - c.Beta1 ** float (t + 1))) * m / u, [| m; u |]
-        | Optimizer.Lion c ->
-            let lr = c.LearningRate t
-            let direction = (c.Beta1 * slots.[0] + (1.0 - c.Beta1) * g).Sign()
-            let p = if c.WeightDecay = 0.0 then p else p - lr * c.WeightDecay * p
-            p - lr * direction, [| c.Beta2 * slots.[0] + (1.0 - c.Beta2) * g |]
-        | Optimizer.Adadelta c ->
-            let g = if c.WeightDecay = 0.0 then g else g + c.WeightDecay * p
-            let v = c.Rho * slots.[0] + (1.0 - c.Rho) * g * g
-            let delta = (slots.[1] + c.Epsilon).Sqrt() / (v + c.Epsilon).Sqrt() * g
-            p - c.LearningRate t * delta, [| v; c.Rho * slots.[1] + (1.0 - c.Rho) * delta * delta |]
 
     /// One update: new parameters and new state. Gradients must have the parameters' structure and shapes (for
     /// Params: the same names). Throws ArgumentException when the names differ or the state was created for another
@@ -223,10 +238,27 @@ module Optim =
             | _ -> ()
             if state.Slots |> Array.exists (fun s -> s.Length <> ps.Length) then
                 invalidArg "state" (sprintf "Optim.step: the state was created for another set of parameters (expected %d tensors)" ps.Length)
+            let update, schedule, weightDecay = rule opt
+            // each leaf's learning rate and weight decay: its group's where one selects it, else the optimizer's
+            let settings =
+                match opt with
+                | Optimizer.Grouped(_, groups) ->
+                    let names =
+                        match box p with
+                        | :? Params as pp -> pp.Names
+                        | _ -> invalidArg "p" "Optim.step: parameter groups select parameters by name, so the parameters must be a Params"
+                    names |> Array.map (fun name ->
+                        match groups |> List.tryFind (fun g -> g.Select name) with
+                        | Some g -> (defaultArg g.LearningRate schedule) state.Step, defaultArg g.WeightDecay weightDecay
+                        | None -> schedule state.Step, weightDecay)
+                | _ -> Array.create ps.Length (schedule state.Step, weightDecay)
             let results = Array.init ps.Length (fun i ->
                 if ps.[i].Shape <> gs.[i].Shape then
                     raise (ShapeMismatchException("Optim.step", sprintf "parameter %d has shape %s but its gradient has %s" i (Shape.Format ps.[i].Shape) (Shape.Format gs.[i].Shape)))
-                update opt state.Step (state.Slots |> Array.map (fun s -> s.[i])) (ps.[i].StopGradient()) (gs.[i].StopGradient()))
+                let slots = state.Slots |> Array.map (fun s -> s.[i])
+                let lr, wd = settings.[i]
+                let value = update.Update(ps.[i].StopGradient(), gs.[i].StopGradient(), slots, state.Step, lr, wd)
+                value, slots)
             let newP = Tree.unflatten p (results |> Array.map fst)
             let slots = Array.init state.Slots.Length (fun k -> results |> Array.map (fun (_, s) -> s.[k]))
             newP, { Step = state.Step + 1; Slots = slots })

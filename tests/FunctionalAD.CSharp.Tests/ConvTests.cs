@@ -21,12 +21,15 @@ public class ConvTests
     [Fact]
     public void ConvLayersComposeInSequential()
     {
-        var net = new Sequential(seed: 1,
-            new Conv2d(1, 4, 3, samePadding: true), Activation.Relu(), Pooling.Max2d(2), Pooling.Flatten(), new Linear(64, 2));
+        var net = new Sequential(
+            new Conv2d(1, 4, 3, samePadding: true, seed: 1), Activation.Relu(), Pooling.Max2d(2), Pooling.Flatten(), new Linear(64, 2));
         var y = net.Forward(Tensor.Rand([3, 1, 8, 8], new Generator(4)));
         Assert.Equal(new[] { 3, 2 }, y.Shape);
         var attention = new SelfAttention(8, 2, causal: true, seed: 2);
         Assert.Equal(new[] { 1, 6, 8 }, attention.Forward(Tensor.Rand([1, 6, 8], new Generator(5))).Shape);
+        Assert.Equal(["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"],
+            attention.NamedParameters().Select(p => p.Name).ToArray());
         Assert.Throws<ArgumentException>(() => new SelfAttention(10, 3));
+        Assert.Equal(["0.weight", "0.bias", "4.w", "4.b"], net.NamedParameters().Select(p => p.Name).ToArray());
     }
 }

@@ -216,6 +216,46 @@ let optimizers =
             let (a, b), s1 = Optim.step opt s0 p (tensor [ 1.0 ], tensor [ 2.0 ])
             Expect.equal [ a.Item(); b.Item() ] [ 0.5; 1.0 ] "tuple"
             Expect.equal s0.Step 0 "old state unchanged"
+        testCase "nadam follows PyTorch's NAdam (momentum decay 4e-3)" <| fun () ->
+            // p = 1, g = 0.5 then -0.25, lr 0.1: see OptimizerTests.cs (C#) for the worked first step, 0.8943548
+            let opt = Optim.nadam 0.1
+            let p0 = tensor [ 1.0 ]
+            let p1, s1 = Optim.step opt (Optim.init opt p0) p0 (tensor [ 0.5 ])
+            let p2, _ = Optim.step opt s1 p1 (tensor [ -0.25 ])
+            Expect.floatClose Accuracy.veryHigh (p1.Item()) 0.8943548242773647 "step 1"
+            Expect.floatClose Accuracy.veryHigh (p2.Item()) 0.9354657961611363 "step 2"
+        testCase "parameter groups give parameters chosen by name their own learning rate and weight decay" <| fun () ->
+            let p = Params.ofList [ "body.w", tensor [ 1.0 ]; "head.w", tensor [ 1.0 ]; "header", tensor [ 1.0 ] ]
+            let g = Params.map (fun _ -> tensor [ 2.0 ]) p
+            let opt = Optim.sgd 0.1 |> Optim.withGroups [ ParamGroup.prefix "head" |> ParamGroup.learningRate 0.5 |> ParamGroup.weightDecay 1.0 ]
+            let p1, _ = Optim.step opt (Optim.init opt p) p g
+            Expect.floatClose Accuracy.veryHigh (p1.["body.w"].Item()) (1.0 - 0.1 * 2.0) "the optimizer's settings"
+            Expect.floatClose Accuracy.veryHigh (p1.["head.w"].Item()) (1.0 - 0.5 * (2.0 + 1.0)) "the group's: p - lr (g + wd p)"
+            Expect.floatClose Accuracy.veryHigh (p1.["header"].Item()) (1.0 - 0.1 * 2.0) "a prefix is a path segment, not a string prefix"
+            Expect.throwsT<System.ArgumentException> (fun () -> Optim.step opt (Optim.init opt [| tensor [ 1.0 ] |]) [| tensor [ 1.0 ] |] [| tensor [ 1.0 ] |] |> ignore) "groups need names"
+        testCase "a Plateau schedule drives a pure optimizer's learning rate (PyTorch's ReduceLROnPlateau)" <| fun () ->
+            let plateau = Plateau(Factor = 0.5, Patience = 1, Threshold = 0.1, Cooldown = 1)
+            let rates =
+                [ 10.0; 9.5; 9.2; 9.1; 9.0; 9.05; 5.0 ]
+                |> List.scan (fun s m -> plateau.Step(s, m)) (plateau.Start 1.0)
+                |> List.tail |> List.map (fun s -> s.LearningRate)
+            Expect.equal rates [ 1.0; 1.0; 0.5; 0.5; 0.5; 0.25; 0.25 ] "reduced after patience, cooldown respected"
+            let opt = Optim.sgd 1.0 |> Optim.withLearningRate (List.last rates)
+            Expect.equal (Optim.learningRate opt 3) 0.25 "withLearningRate"
+        testCase "the shared initializers draw what the F# layers draw, so C# and F# layers seeded alike start alike" <| fun () ->
+            let p, _ = Model.init 7UL (nn.linear 3 2)
+            let w = Initializers.KaimingNormal([| 3; 2 |], 3, Initializers.ForPath(7UL, "w"))
+            Expect.sequenceEqual (w.ToDoubleArray()) (p.["w"].ToDoubleArray()) "linear weight"
+            let c, _ = Model.init 7UL (nn.conv2d 2 4 3)
+            let k = Initializers.FanInUniform([| 4; 2; 3; 3 |], 18, Initializers.ForPath(7UL, "weight"))
+            Expect.sequenceEqual (k.ToDoubleArray()) (c.["weight"].ToDoubleArray()) "conv kernel"
+        testCase "ModelModule: a model { } as an imperative Module, with scopes as child modules" <| fun () ->
+            let m = ModelModule(nn.mlp [ 2; 3; 1 ] nn.relu, 1UL)
+            Expect.equal [ for np in m.NamedParameters() -> np.Name ] [ "l0.b"; "l0.w"; "l1.b"; "l1.w" ] "paths"
+            Expect.equal [ for struct (name, _) in m.NamedChildren() -> name ] [ "l0"; "l1" ] "scopes are children"
+            Expect.equal (m.Forward(Tensor.Zeros [| 5; 2 |]).Shape) [| 5; 1 |] "forward"
+            let sd = m.StateDict()
+            Expect.sequenceEqual (sd.["l1.w"].ToDoubleArray()) (m.Params.["l1.w"].ToDoubleArray()) "state dict = Params"
     ]
 
 let training =
@@ -232,7 +272,7 @@ let training =
                 p <- p'
                 s <- s'
             // imperative: Module, ZeroGrad, Backward, Step
-            let m = Module(linReg, 0UL)
+            let m = ModelModule(linReg, 0UL)
             let sgd = Sgd(m.Parameters, 0.1)
             for _ in 1 .. 300 do
                 sgd.ZeroGrad()

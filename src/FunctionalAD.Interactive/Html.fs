@@ -171,4 +171,5 @@ module Html =
     let model (m: Model<Tensor -> Tensor>) : string = parameterTree "Model" (fst (Model.init 0UL m))
 
     /// A module as the tree of its current parameters.
-    let ``module`` (m: Module) : string = parameterTree "Module" m.Params
+    let ``module`` (m: Module) : string =
+        parameterTree "Module" (Params.ofList [ for p in m.NamedParameters() -> p.Name, p.Parameter.Value ])

@@ -101,7 +101,7 @@ let tests =
             Expect.stringContains h "<code>[3; 5]</code>" "first weight shape"
             Expect.stringContains h "<code>[2]</code>" "last bias shape"
         testCase "a module: its parameter tree" <| fun () ->
-            let h = html (Imperative.Module(nn.linear 2 3, 0UL))
+            let h = html (Imperative.ModelModule(nn.linear 2 3, 0UL))
             Expect.stringContains h "<b>Module</b> &middot; 9 parameters in 2 tensors" "totals"
         testCase "a chart is shown inline" <| fun () ->
             let h = html (Plot.lossCurve [| 1.0; 0.5 |])

@@ -73,23 +73,36 @@ public static class Loss
         if (logProbs.Rank < 1 || !classes.Shape.AsSpan().SequenceEqual(batch))
             throw new ShapeMismatchException(name,
                 $"scores of shape {Shape.Format(logProbs.Shape)} need class indices of shape {Shape.Format(batch)}, got {Shape.Format(classes.Shape)}");
+        // checked here, so the message names this loss and the class count rather than the internal gather
+        int count = logProbs.Shape[^1];
+        if (classes.Numel > 0)
+            foreach (var bound in new[] { classes.Min().Item(), classes.Max().Item() })
+                if (bound < 0 || bound >= count)
+                    throw new TensorException(name, $"class {bound:G} is out of range for {count} classes (indices must be in 0..{count - 1})");
         return -logProbs.Gather(-1, classes.Unsqueeze(-1)).Squeeze(-1);
     }
 
     /// <summary>Negative log-likelihood of integer class indices [...] under log-probabilities [..., classes].</summary>
     /// <exception cref="DTypeMismatchException">the classes are not Int32/Int64.</exception>
     /// <exception cref="ShapeMismatchException">the classes' shape is not the scores' shape without its last dimension.</exception>
+    /// <exception cref="TensorException">a class index outside 0..classes-1.</exception>
     public static Tensor Nll(Tensor logProbabilities, Tensor classes, LossReduction reduction = LossReduction.Mean) =>
         Reduce(reduction, Pick("nll", logProbabilities, classes));
 
     /// <summary>Cross-entropy of logits [..., classes] against integer class indices [...] or against target
     /// probabilities [..., classes] (soft labels, any floating dtype).</summary>
     /// <exception cref="ShapeMismatchException">the target's shape does not fit the logits.</exception>
+    /// <exception cref="DTypeMismatchException">floating-point class indices (a target of the logits' shape without
+    /// the class dimension).</exception>
+    /// <exception cref="TensorException">a class index outside 0..classes-1.</exception>
     public static Tensor CrossEntropy(Tensor logits, Tensor target, LossReduction reduction = LossReduction.Mean)
     {
         var logProbs = logits.LogSoftmax(-1);
         if (target.DType.IsFloatingPoint())
         {
+            if (logits.Rank >= 1 && target.Shape.AsSpan().SequenceEqual(logits.Shape.AsSpan(0, logits.Rank - 1)))
+                throw new DTypeMismatchException("crossEntropy",
+                    $"class indices must be integers (Int32 or Int64), got {target.DType}; floating-point targets are probabilities of the logits' shape {Shape.Format(logits.Shape)}");
             SameShape("crossEntropy", logits, target);
             return Reduce(reduction, -(target * logProbs).Sum(-1));
         }

@@ -46,11 +46,16 @@ type NamedParameter =
 /// A model's parameters held in Parameter cells, callable like a PyTorch nn.Module: Forward applies the model with
 /// tracked parameters, so `loss.Backward()` fills each parameter's Grad. The parameters are created (from `seed`) on
 /// first use, so a module that only serves as a part of a larger one (C#'s Sequential) costs nothing.
+/// A model with state (batch norm) keeps it inside: Forward in training mode (the default, as in PyTorch) updates it
+/// and draws dropout masks from a key derived from `seed` and the number of training calls; `Eval()` switches to the
+/// running statistics and no dropout, `Train()` back.
 type Module(model: Model<Tensor -> Tensor>, seed: uint64) =
     let built =
-        lazy (let initial, apply = Model.init seed model
-              [| for name, t in Params.toList initial -> Parameter(name, t) |], apply)
+        lazy (let initial, initialState = Model.initWithState seed model
+              [| for name, t in Params.toList initial -> Parameter(name, t) |], ref initialState)
     let parameters () = fst built.Value
+    let mutable training = true
+    let mutable trainingCalls = 0UL
 
     /// The pure model (for composing modules; the C# facade's Sequential reads it).
     member internal _.Model = model
@@ -76,8 +81,23 @@ type Module(model: Model<Tensor -> Tensor>, seed: uint64) =
     /// The model applied to x with tracked parameters, so that Backward of a loss fills their Grad.
     /// Throws ShapeMismatchException when x does not fit the model (e.g. its last dimension for a linear layer).
     member _.Forward(x: Tensor) : Tensor =
-        let cells, apply = built.Value
-        apply (Params.ofList [ for p in cells -> p.Name, p.Tracked() ]) x
+        let cells, state = built.Value
+        let mode =
+            if training then
+                trainingCalls <- trainingCalls + 1UL
+                Mode.Train(seed * 0x9E3779B97F4A7C15UL + trainingCalls)
+            else Mode.Eval
+        let y, newState = Model.applyWithState model (Params.ofList [ for p in cells -> p.Name, p.Tracked() ]) state.Value mode x
+        state.Value <- newState
+        y
+    /// Training mode (the default): batch norm uses and updates batch statistics, dropout is active (PyTorch's train()).
+    member _.Train() = training <- true
+    /// Evaluation mode: batch norm uses its running statistics, dropout is the identity (PyTorch's eval()).
+    member _.Eval() = training <- false
+    /// True in training mode.
+    member _.Training = training
+    /// The model's state (batch-norm running statistics; empty for a model without state), as updated by Forward.
+    member _.State : Params = (snd built.Value).Value
     /// Same as Forward.
     member m.Invoke(x: Tensor) = m.Forward x
     /// The pure function of the model: its output for x under the given parameter values, touching no cell (use

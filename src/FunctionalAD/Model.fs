@@ -89,6 +89,12 @@ type Mode =
     | Eval
     /// True in Train.
     member m.IsTraining = match m with Train _ -> true | Eval -> false
+    /// Mode.Train with a key for step `step` of a run seeded `seed` (SplitMix64 of the pair), as the training loops use.
+    static member TrainStep(seed: uint64, step: int) =
+        let mutable z = seed + 0x9E3779B97F4A7C15UL * (uint64 step + 1UL)
+        z <- (z ^^^ (z >>> 30)) * 0xBF58476D1CE4E5B9UL
+        z <- (z ^^^ (z >>> 27)) * 0x94D049BB133111EBUL
+        Train(z ^^^ (z >>> 31))
 
 /// A state variable of a model during one run (a running statistic): `Value` is its current value, `Set` records a new
 /// one, which the run returns as the model's new state (`Model.applyWithState`). Values are stored without derivative.

@@ -37,13 +37,13 @@ let batch size =
     window 0, window 1
 let loss p (x: Tensor) (y: Tensor) = Loss.crossEntropy ((apply p x).Reshape(-1, vocab)) (y.Reshape(-1))
 
-let optimizer = Optim.adam 3e-3
+let optimizer = Optim.adam 5e-3
 let steps = 300
 let sw = Diagnostics.Stopwatch.StartNew()
 let mutable p, state = p0, Optim.init optimizer p0
 let losses = ResizeArray<float>()
 for step in 1 .. steps do
-    let x, y = batch 16
+    let x, y = batch 32
     let value, grads = gradv (fun q -> loss q x y) p
     let p', s' = Optim.step optimizer state p grads
     p <- p'

@@ -143,11 +143,11 @@ module TrainLoader =
             let mutable b = if epoch = epoch0 then batch0 else 0
             for batch in loader.Batches(epoch, b) do
                 let mode = Mode.TrainStep(0UL, state.Step)
-                let mutable next = ms
-                let value, grads = gradv (fun q -> let l, s' = loss q ms mode batch in next <- s'; l) p
+                let next = ref ms
+                let value, grads = gradv (fun q -> let l, s' = loss q ms mode batch in next.Value <- s'; l) p
                 let p', s' = Optim.step settings.Optimizer state p grads
                 p <- p'
-                ms <- next
+                ms <- next.Value
                 state <- s'
                 b <- b + 1
                 let v = value.Item()
@@ -273,11 +273,11 @@ module Train =
                 let idx = Tensor.FromArray(order.[b * config.BatchSize .. min n ((b + 1) * config.BatchSize) - 1]).ToDevice x.Device
                 let xb, yb = x.IndexSelect(0, idx), y.IndexSelect(0, idx)
                 let mode = Mode.TrainStep(config.Seed, state.Step)
-                let mutable next = ms
-                let value, grads = gradv (fun q -> let l, s' = loss q ms mode xb yb in next <- s'; l) p
+                let next = ref ms
+                let value, grads = gradv (fun q -> let l, s' = loss q ms mode xb yb in next.Value <- s'; l) p
                 let p', s' = Optim.step config.Optimizer state p grads
                 p <- p'
-                ms <- next
+                ms <- next.Value
                 state <- s'
                 total <- total + value.Item()
                 if interactive then

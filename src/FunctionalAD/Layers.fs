@@ -140,8 +140,8 @@ module internal Layers =
             return wIh, wHh, bIh, bHh
         }
 
-    let private zeroState (x: Tensor) (hiddenSize: int) =
-        if x.Rank <> 3 then shapeError "lstm" "the input must be [batch, time, features], got %s" (Shape.Format x.Shape)
+    let private zeroState (layer: string) (x: Tensor) (hiddenSize: int) =
+        if x.Rank <> 3 then shapeError layer "the input must be [batch, time, features], got %s" (Shape.Format x.Shape)
         Tensor.Zeros([| x.Shape.[0]; hiddenSize |], x.DType, Nullable x.Device)
 
     let lstmCell inputSize hiddenSize : Model<Tensor -> Tensor * Tensor -> Tensor * Tensor> =
@@ -162,7 +162,7 @@ module internal Layers =
         model {
             let! wIh, wHh, bIh, bHh = recurrentWeights "lstm" 4 "_l0" inputSize hiddenSize
             return fun (x: Tensor) ->
-                let zero = zeroState x hiddenSize
+                let zero = zeroState "lstm" x hiddenSize
                 let struct (out, h, c) = Tensor.Lstm(x, zero, zero, wIh, wHh, bIh, bHh)
                 out, (h, c)
         }
@@ -171,7 +171,7 @@ module internal Layers =
         model {
             let! wIh, wHh, bIh, bHh = recurrentWeights "gru" 3 "_l0" inputSize hiddenSize
             return fun (x: Tensor) ->
-                let struct (out, h) = Tensor.Gru(x, zeroState x hiddenSize, wIh, wHh, bIh, bHh)
+                let struct (out, h) = Tensor.Gru(x, zeroState "gru" x hiddenSize, wIh, wHh, bIh, bHh)
                 out, h
         }
 
@@ -193,7 +193,10 @@ module internal Layers =
                 centered * (var + 1e-5).Rsqrt() * gamma + beta
         }
 
-    let transformerBlock (embedDim: int) (heads: int) (mlpDim: int) (causal: bool) : Model<Tensor -> Tensor> =
+    let transformerBlock (rate: float) (embedDim: int) (heads: int) (mlpDim: int) (causal: bool) : Model<Tensor -> Tensor> =
+        if rate < 0.0 || rate >= 1.0 then raise (ArgumentOutOfRangeException("rate", rate, "nn.transformerBlockWith: the dropout rate must be in [0, 1)"))
+        // without dropout the block does not read the mode, so the plain Model.apply serves
+        let drop = if rate > 0.0 then dropout rate else model { return id }
         if mlpDim <= 0 then raise (ArgumentException(sprintf "nn.transformerBlock: the MLP's hidden size must be positive, got %d" mlpDim))
         if heads <= 0 || embedDim % heads <> 0 then
             raise (ArgumentException(sprintf "nn.transformerBlock: the embedding size %d is not divisible by the number of heads %d" embedDim heads))
@@ -204,11 +207,14 @@ module internal Layers =
             let! norm2 = scope "norm2" (layerNorm embedDim)
             let! linear1 = scope "linear1" (torchLinear embedDim mlpDim)
             let! linear2 = scope "linear2" (torchLinear mlpDim embedDim)
+            let! drop1 = drop
+            let! dropMlp = drop
+            let! drop2 = drop
             return fun (x: Tensor) ->
                 if x.Rank <> 3 || x.Shape.[2] <> embedDim then
                     shapeError "transformerBlock" "the input must be [N, L, %d] (embedding size %d), got %s" embedDim embedDim (Shape.Format x.Shape)
                 let a = norm1 x
-                let x = x + attend a a a
+                let x = x + drop1 (attend a a a)
                 let gelu (t: Tensor) = 0.5 * t * (1.0 + (t / sqrt 2.0).Erf())
-                x + linear2 (gelu (linear1 (norm2 x)))
+                x + drop2 (linear2 (dropMlp (gelu (linear1 (norm2 x)))))
         }

@@ -151,4 +151,9 @@ module nn =
     /// `causal` lets position i attend to 0..i only. [N, L, embedDim] -> [N, L, embedDim]. Parameters under "norm1",
     /// "self_attn" (as multiHeadAttention), "norm2", "linear1", "linear2" ("weight" [out, in], "bias").
     /// Throws ArgumentException when heads does not divide embedDim, ShapeMismatchException for another input shape.
-    let transformerBlock (embedDim: int) (heads: int) (mlpDim: int) (causal: bool) = Layers.transformerBlock embedDim heads mlpDim causal
+    let transformerBlock (embedDim: int) (heads: int) (mlpDim: int) (causal: bool) = Layers.transformerBlock 0.0 embedDim heads mlpDim causal
+    /// transformerBlock with dropout (PyTorch's TransformerEncoderLayer places it after the attention, after the
+    /// GELU and after the second linear layer): active in Mode.Train, the identity in Mode.Eval; with a rate > 0
+    /// the block reads the mode, so apply it with Model.applyWithState. Throws ArgumentOutOfRangeException unless
+    /// 0 <= rate < 1, otherwise as transformerBlock.
+    let transformerBlockWith (dropout: float) (embedDim: int) (heads: int) (mlpDim: int) (causal: bool) = Layers.transformerBlock dropout embedDim heads mlpDim causal

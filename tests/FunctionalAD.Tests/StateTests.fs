@@ -261,6 +261,7 @@ let private recurrent =
             let p64 = f64 pg
             Check.gradients (fun x -> fst (gru p64 x)) (uniform (Generator 7UL) [| 1; 2; 3 |] -1.0 1.0)
             throwsNaming "lstm" [ "[batch, time, features]"; "[2,3]" ] (fun () -> run p (Tensor.Zeros [| 2; 3 |]) |> ignore)
+            throwsNaming "gru" [ "[batch, time, features]"; "[3]" ] (fun () -> gru pg (Tensor.Zeros [| 3 |]) |> ignore)
             throwsNaming "lstmCell" [ "[2,5]" ] (fun () -> run p (Tensor.Zeros [| 2; 4; 5 |]) |> ignore)
     ]
 
@@ -284,6 +285,18 @@ let private transformer =
             let p64 = f64 p
             Check.gradientsWith { GradientOptions.forDType DType.Float64 with Order = 1 } (fun xs -> apply p64 xs.[0]) [| uniform (Generator 3UL) [| 1; 3; 4 |] -1.0 1.0 |]
             Check.paramGradients (fun q -> (apply q (uniform (Generator 4UL) [| 1; 2; 4 |] -1.0 1.0)).Square().Sum()) p64
+        testCase "with dropout: the identity in eval, active in train, same parameters" <| fun () ->
+            let plain, withDrop = nn.transformerBlock 4 2 8 true, nn.transformerBlockWith 0.3 4 2 8 true
+            let p, apply = Model.init 1UL plain
+            let p2, s2 = Model.initWithState 1UL withDrop
+            Expect.equal (Params.names p2) (Params.names p) "same parameters"
+            Expect.equal (Params.count s2) 0 "no state"
+            let x = Tensor.Randn([| 2; 5; 4 |], Generator 2UL)
+            expectClose 1e-6 (Model.applyEval withDrop p s2 x) (apply p x) "eval: no dropout"
+            let train key = fst (Model.applyWithState withDrop p s2 (Mode.Train key) x)
+            Expect.isFalse (close 1e-3 (arr (train 1UL)) (arr (apply p x))) "train: dropout changes the output"
+            expectClose 0.0 (train 1UL) (train 1UL) "the same key gives the same output"
+            throwsNaming "nn.transformerBlockWith" [ "[0, 1)" ] (fun () -> nn.transformerBlockWith 1.0 4 2 8 true |> ignore)
         testCase "errors: heads not dividing the embedding size, input of another shape" <| fun () ->
             throwsNaming "nn.transformerBlock" [ "10"; "3" ] (fun () -> nn.transformerBlock 10 3 16 false |> ignore)
             let p, apply = Model.init 1UL (nn.transformerBlock 4 2 8 false)

@@ -18,7 +18,9 @@ type ModelScope internal () =
 /// `seed`; Forward applies the model with tracked parameters, so `loss.Backward()` fills each cell's Grad.
 type ModelModule(model: Model<Tensor -> Tensor>, seed: uint64) as this =
     inherit ModelScope()
-    let initial, apply = Model.init seed model
+    let initial, initialState = Model.initWithState seed model
+    let mutable state = initialState
+    let mutable trainingCalls = 0UL
     let cells =
         [| for path, t in Params.toList initial ->
             let segments = path.Split '.'
@@ -53,7 +55,20 @@ type ModelModule(model: Model<Tensor -> Tensor>, seed: uint64) as this =
         Array.iter2 (fun (_, q: Parameter) t -> q.Value <- t) cells values
     /// The model applied to x with tracked parameters, so that Backward of a loss fills their Grad.
     /// Throws ShapeMismatchException when x does not fit the model.
-    override _.Forward(x: Tensor) : Tensor = apply (Params.ofList [ for path, p in cells -> path, p.Tracked() ]) x
+    /// A model with state (batch norm) keeps it inside: in training mode (the default, as in PyTorch) Forward uses and
+    /// updates batch statistics and draws dropout masks from a key derived from `seed` and the number of training
+    /// calls; after `Eval()` it uses the running statistics and no dropout.
+    override m.Forward(x: Tensor) : Tensor =
+        let mode =
+            if m.Training then
+                trainingCalls <- trainingCalls + 1UL
+                Mode.Train(seed * 0x9E3779B97F4A7C15UL + trainingCalls)
+            else Mode.Eval
+        let y, newState = Model.applyWithState model (Params.ofList [ for path, p in cells -> path, p.Tracked() ]) state mode x
+        state <- newState
+        y
+    /// The model's state (batch-norm running statistics; empty for a model without state), as updated by Forward.
+    member _.State : Params = state
     /// The pure function of the model: its output for x under the given parameter values, touching no cell.
     /// Throws KeyNotFoundException when a parameter is missing.
     member _.Apply(parameters: Params, x: Tensor) : Tensor = Model.apply model parameters x

@@ -68,16 +68,7 @@ module nn =
             x * keep / (1.0 - rate)
 
     /// Layer normalisation over the last dimension (size `dim`) with a learned scale "weight" and shift "bias".
-    let layerNorm (dim: int) : Model<Tensor -> Tensor> =
-        model {
-            let! gamma = param "weight" (Init.ones [ dim ])
-            let! beta = param "bias" (Init.zeros [ dim ])
-            return fun (x: Tensor) ->
-                let mean = x.Mean(-1, true)
-                let centered = x - mean
-                let var = (centered * centered).Mean(-1, true)
-                centered * (var + 1e-5).Rsqrt() * gamma + beta
-        }
+    let layerNorm (dim: int) : Model<Tensor -> Tensor> = Layers.layerNorm dim
 
     /// A table of `count` vectors of size `dim`: integer indices of any shape -> [..shape, dim].
     let embedding (count: int) (dim: int) : Model<Tensor -> Tensor> =
@@ -117,3 +108,52 @@ module nn =
             let! attend = attention
             return fun x -> attend x x x
         }
+
+    /// Batch normalisation (PyTorch's nn.BatchNorm1d) over [N, C] or [N, C, L] with C = `features`: in Mode.Train
+    /// the batch's mean and biased variance per channel normalise, and the running statistics (state
+    /// "running_mean" zeros, "running_var" ones) move by momentum 0.1 towards the batch's (unbiased variance); in
+    /// Mode.Eval the running statistics normalise. Then ·weight + bias (parameters, ones and zeros); eps 1e-5.
+    /// Apply with Model.applyWithState. Throws ShapeMismatchException for another rank or channel count (naming the
+    /// layer and the shapes), in training for one value per channel.
+    let batchNorm1d (features: int) = Layers.batchNorm "batchNorm1d" [ 2; 3 ] "[N, C] or [N, C, L]" BatchNormOptions.Default features
+    /// batchNorm1d with options (eps, momentum, affine).
+    let batchNorm1dWith (options: BatchNormOptions) (features: int) = Layers.batchNorm "batchNorm1d" [ 2; 3 ] "[N, C] or [N, C, L]" options features
+    /// Batch normalisation (PyTorch's nn.BatchNorm2d) over [N, C, H, W], per channel; as batchNorm1d otherwise.
+    let batchNorm2d (features: int) = Layers.batchNorm "batchNorm2d" [ 4 ] "[N, C, H, W]" BatchNormOptions.Default features
+    /// batchNorm2d with options (eps, momentum, affine).
+    let batchNorm2dWith (options: BatchNormOptions) (features: int) = Layers.batchNorm "batchNorm2d" [ 4 ] "[N, C, H, W]" options features
+    /// Group normalisation (PyTorch's nn.GroupNorm, eps 1e-5): the `channels` of [N, C, *] split into `groups`, each
+    /// (sample, group) normalised with its own statistics, then ·weight + bias per channel. No state, same in both
+    /// modes. Throws ArgumentException when groups does not divide channels, ShapeMismatchException for an input
+    /// with another channel count.
+    let groupNorm (groups: int) (channels: int) = Layers.groupNorm groups channels 1e-5
+    /// Dropout as a layer that reads the mode (PyTorch's nn.Dropout): in Mode.Train inverted dropout with probability
+    /// `rate` and masks drawn from the mode's key (see `randomGenerator`); in Mode.Eval the identity. Apply the model
+    /// with Model.applyWithState. (`nn.dropout rate key x` is the plain function.) Throws ArgumentOutOfRangeException
+    /// unless 0 <= rate < 1.
+    let dropoutLayer (rate: float) = Layers.dropout rate
+    /// An LSTM cell (PyTorch's nn.LSTMCell, gates i, f, g, o): x [B, I] -> (h, c) [B, H] -> (h', c'). Parameters
+    /// "weight_ih" [4H, I], "weight_hh" [4H, H], "bias_ih", "bias_hh" [4H], all U(±1/√H). Throws ArgumentException
+    /// for sizes that are not positive, ShapeMismatchException for inputs that do not fit.
+    let lstmCell (inputSize: int) (hiddenSize: int) = Layers.lstmCell inputSize hiddenSize
+    /// A GRU cell (PyTorch's nn.GRUCell, gates r, z, n): x [B, I] -> h [B, H] -> h'. Parameters "weight_ih" [3H, I],
+    /// "weight_hh" [3H, H], "bias_ih", "bias_hh" [3H], all U(±1/√H).
+    let gruCell (inputSize: int) (hiddenSize: int) = Layers.gruCell inputSize hiddenSize
+    /// A one-layer LSTM over a sequence, batch first (PyTorch's nn.LSTM(batch_first=True)) from a zero state:
+    /// x [B, T, I] -> (outputs [B, T, H], (h, c) final, each [B, H]). Parameters "weight_ih_l0", "weight_hh_l0",
+    /// "bias_ih_l0", "bias_hh_l0" as lstmCell's. Throws ShapeMismatchException unless x is [B, T, inputSize].
+    let lstm (inputSize: int) (hiddenSize: int) = Layers.lstm inputSize hiddenSize
+    /// A one-layer GRU over a sequence, batch first (PyTorch's nn.GRU(batch_first=True)) from a zero state:
+    /// x [B, T, I] -> (outputs [B, T, H], final h [B, H]). Parameters as gruCell's with the suffix "_l0".
+    let gru (inputSize: int) (hiddenSize: int) = Layers.gru inputSize hiddenSize
+    /// A pre-norm transformer block (PyTorch's nn.TransformerEncoderLayer with norm_first=True, GELU, no dropout):
+    /// x + MHA(LN(x)), then x + MLP(LN(x)) with MLP = linear (embedDim -> mlpDim), exact GELU, linear (-> embedDim);
+    /// `causal` lets position i attend to 0..i only. [N, L, embedDim] -> [N, L, embedDim]. Parameters under "norm1",
+    /// "self_attn" (as multiHeadAttention), "norm2", "linear1", "linear2" ("weight" [out, in], "bias").
+    /// Throws ArgumentException when heads does not divide embedDim, ShapeMismatchException for another input shape.
+    let transformerBlock (embedDim: int) (heads: int) (mlpDim: int) (causal: bool) = Layers.transformerBlock 0.0 embedDim heads mlpDim causal
+    /// transformerBlock with dropout (PyTorch's TransformerEncoderLayer places it after the attention, after the
+    /// GELU and after the second linear layer): active in Mode.Train, the identity in Mode.Eval; with a rate > 0
+    /// the block reads the mode, so apply it with Model.applyWithState. Throws ArgumentOutOfRangeException unless
+    /// 0 <= rate < 1, otherwise as transformerBlock.
+    let transformerBlockWith (dropout: float) (embedDim: int) (heads: int) (mlpDim: int) (causal: bool) = Layers.transformerBlock dropout embedDim heads mlpDim causal

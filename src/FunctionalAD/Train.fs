@@ -82,14 +82,16 @@ module TrainLoader =
     /// resume). With CheckpointPath set, checkpoints hold everything needed so that a run stopped at any step and
     /// resumed (Resume = true) ends with bit-identical parameters to an uninterrupted one.
     /// Throws ArgumentException for bad settings; checkpoint errors as `Checkpoint.load`.
-    let fit (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>)
-        : 'P * OptimizerState * EpochLog list =
+    let private run (settings: FitSettings<'P * 'S, 'B>) (loss: 'P -> 'S -> Mode -> 'B -> Tensor * 'S) (parameters: 'P) (modelState: 'S)
+                    (stateLeaves: 'S -> Tensor[]) (restoreState: 'S -> Tensor[] -> 'S) (loader: FunctionalAD.Data.IBatchSource<'B>)
+        : 'P * 'S * OptimizerState * EpochLog list =
         if settings.Epochs < 0 then invalidArg "settings" "Train.fitLoader: Epochs must be >= 0"
         if settings.CheckpointEverySteps < 0 then invalidArg "settings" "Train.fitLoader: CheckpointEverySteps must be >= 0"
         let inv = Globalization.CultureInfo.InvariantCulture
         let r (x: float) = x.ToString("R", inv)
         let parse (s: string) = Double.Parse(s, inv)
         let mutable p = parameters
+        let mutable ms = modelState
         let mutable state = Optim.init settings.Optimizer parameters
         let mutable epoch0, batch0 = 0, 0
         let mutable sum, count = 0.0, 0
@@ -104,7 +106,11 @@ module TrainLoader =
         | Some c ->
             if c.Optimizer.Slots.Length <> state.Slots.Length then
                 invalidArg "settings" (sprintf "Train.fitLoader: the checkpoint's optimizer has %d state slots but %A needs %d" c.Optimizer.Slots.Length settings.Optimizer state.Slots.Length)
+            let leaves = stateLeaves modelState
+            if c.ModelState.Length <> leaves.Length then
+                invalidArg "settings" (sprintf "Train.fitLoader: the checkpoint holds %d model-state tensors but the model has %d" c.ModelState.Length leaves.Length)
             p <- c.Params
+            ms <- restoreState modelState c.ModelState
             state <- c.Optimizer
             epoch0 <- c.Position.Epoch
             batch0 <- c.Position.Batch
@@ -126,7 +132,7 @@ module TrainLoader =
                 let hist =
                     [ for h in history -> String.Join(";", [ string h.Epoch; string h.Step; r h.TrainLoss; r h.LearningRate ] @ [ for n, v in h.Validation -> n + "=" + r v ]) ]
                 Checkpoint.save path
-                    { Params = p; Optimizer = state; ModelState = [||]; Position = pos; Generator = None
+                    { Params = p; Optimizer = state; ModelState = stateLeaves ms; Position = pos; Generator = None
                       Metadata = Map.ofList [ "fit.epoch_loss_sum", r sum; "fit.epoch_batches", string count; "fit.best", r best
                                               "fit.wait", string wait; "fit.stopped", (if stopped then "true" else "false")
                                               "fit.history", String.Join("\n", hist) ] }
@@ -136,9 +142,12 @@ module TrainLoader =
         while epoch < settings.Epochs && not stopped do
             let mutable b = if epoch = epoch0 then batch0 else 0
             for batch in loader.Batches(epoch, b) do
-                let value, grads = Tree.gradv (fun q -> loss q batch) p
+                let mode = Mode.TrainStep(0UL, state.Step)
+                let next = ref ms
+                let value, grads = Tree.gradv (fun q -> let l, s' = loss q ms mode batch in next.Value <- s'; l) p
                 let p', s' = Optim.step settings.Optimizer state p grads
                 p <- p'
+                ms <- next.Value
                 state <- s'
                 b <- b + 1
                 let v = value.Item()
@@ -148,7 +157,7 @@ module TrainLoader =
                     checkpoint (FunctionalAD.Data.LoaderPosition(epoch, b))
                 for cb in settings.Callbacks do
                     match cb with
-                    | EverySteps(n, f) when n > 0 && state.Step % n = 0 -> f state.Step v p
+                    | EverySteps(n, f) when n > 0 && state.Step % n = 0 -> f state.Step v (p, ms)
                     | _ -> ()
                 if interactive then
                     Console.Write(sprintf "\repoch %d/%d [%s] loss %.6f " (epoch + 1) settings.Epochs (String('#', 30 * b / max 1 batches) + String('.', 30 - 30 * b / max 1 batches)) (sum / float count))
@@ -159,8 +168,8 @@ module TrainLoader =
                     let totals = Array.zeroCreate (1 + settings.Metrics.Length)
                     let mutable n = 0
                     for batch in v.Batches(0, 0) do
-                        totals.[0] <- totals.[0] + noGrad (fun () -> (loss p batch).Item())
-                        settings.Metrics |> List.iteri (fun i (_, m) -> totals.[i + 1] <- totals.[i + 1] + m p batch)
+                        totals.[0] <- totals.[0] + noGrad (fun () -> (fst (loss p ms Mode.Eval batch)).Item())
+                        settings.Metrics |> List.iteri (fun i (_, m) -> totals.[i + 1] <- totals.[i + 1] + m (p, ms) batch)
                         n <- n + 1
                     ("loss" :: List.map fst settings.Metrics) |> List.mapi (fun i name -> name, totals.[i] / float (max 1 n))
             let log = { Epoch = epoch; Step = state.Step; TrainLoss = sum / float (max 1 count)
@@ -172,7 +181,7 @@ module TrainLoader =
                     (String.Join("", [ for n, x in validation -> sprintf " val_%s %.6f" n x ]))
             for cb in settings.Callbacks do
                 match cb with
-                | EachEpoch f -> f log p
+                | EachEpoch f -> f log (p, ms)
                 | _ -> ()
             match settings.EarlyStopping with
             | Some(patience, minDelta) ->
@@ -188,7 +197,37 @@ module TrainLoader =
             sum <- 0.0
             count <- 0
             if settings.CheckpointEachEpoch then checkpoint (FunctionalAD.Data.LoaderPosition(epoch, 0))
-        p, state, List.ofSeq history
+        p, ms, state, List.ofSeq history
+
+    /// Trains `parameters` to minimise `loss parameters batch` over the loader's batches for `settings.Epochs`
+    /// epochs. Returns the parameters, the optimizer state and the log of each epoch (including epochs before a
+    /// resume). With CheckpointPath set, checkpoints hold everything needed so that a run stopped at any step and
+    /// resumed (Resume = true) ends with bit-identical parameters to an uninterrupted one.
+    /// Throws ArgumentException for bad settings; checkpoint errors as `Checkpoint.load`.
+    let fit (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>)
+        : 'P * OptimizerState * EpochLog list =
+        let lifted : FitSettings<'P * unit, 'B> =
+            { Epochs = settings.Epochs; Optimizer = settings.Optimizer; Progress = settings.Progress
+              Validation = settings.Validation; EarlyStopping = settings.EarlyStopping
+              Metrics = [ for name, m in settings.Metrics -> name, (fun (p, ()) b -> m p b) ]
+              Callbacks =
+                [ for cb in settings.Callbacks ->
+                    match cb with
+                    | EachEpoch f -> EachEpoch(fun log (p, ()) -> f log p)
+                    | EverySteps(n, f) -> EverySteps(n, fun step v (p, ()) -> f step v p) ]
+              CheckpointPath = settings.CheckpointPath; CheckpointEverySteps = settings.CheckpointEverySteps
+              CheckpointEachEpoch = settings.CheckpointEachEpoch; Resume = settings.Resume }
+        let p, (), opt, log = run lifted (fun q () _ batch -> loss q batch, ()) parameters () (fun () -> [||]) (fun () _ -> ()) loader
+        p, opt, log
+
+    /// Trains a model with state and mode (batch norm, dropout) over the loader's batches: as `fit`, but the loss gets
+    /// the parameters, the model state, the mode and a batch and returns (loss, new state), usually through
+    /// `Model.applyWithState`. Training steps run in Mode.Train with a key per step (`Mode.TrainStep(0UL, step)`, so
+    /// a resumed run draws the same masks), the validation loss in Mode.Eval; metrics and callbacks receive (parameters, state); checkpoints hold
+    /// the state too. Returns the parameters, the state, the optimizer state and the log of each epoch.
+    let fitWithState (settings: FitSettings<'P * 'S, 'B>) (loss: 'P -> 'S -> Mode -> 'B -> Tensor * 'S) (parameters: 'P) (modelState: 'S)
+                     (loader: FunctionalAD.Data.IBatchSource<'B>) : 'P * 'S * OptimizerState * EpochLog list =
+        run settings loss parameters modelState Tree.leaves Tree.unflatten loader
 
 /// Training loops over mini-batches.
 module Train =
@@ -208,10 +247,14 @@ module Train =
         let filled = int (fraction * float width)
         String('#', filled) + String('.', width - filled)
 
-    /// Trains `parameters` to minimise `loss parameters xBatch yBatch` over the rows of x and y (first dimension:
-    /// samples), shuffling each epoch. Returns the trained parameters and the mean loss of each epoch.
-    /// Throws ShapeMismatchException when x and y have different numbers of rows, ArgumentException for bad settings.
-    let fit (config: TrainConfig) (loss: 'P -> Tensor -> Tensor -> Tensor) (parameters: 'P) (x: Tensor) (y: Tensor) : 'P * float[] =
+    /// Trains a model with state and mode (batch norm, dropout) over the rows of x and y, shuffling each epoch: the
+    /// loss gets the parameters, the model state, the mode and a batch and returns (loss, new state), usually through
+    /// `Model.applyWithState`; each step runs in Mode.Train with its own key (`Mode.TrainStep(config.Seed, step)`).
+    /// Returns the trained parameters, the final state and the mean loss of each epoch. Evaluate afterwards in
+    /// Mode.Eval (`Model.applyEval`). Throws ShapeMismatchException when x and y have different numbers of rows,
+    /// ArgumentException for bad settings.
+    let fitWithState (config: TrainConfig) (loss: 'P -> 'S -> Mode -> Tensor -> Tensor -> Tensor * 'S) (parameters: 'P) (modelState: 'S)
+                     (x: Tensor) (y: Tensor) : 'P * 'S * float[] =
         if config.Epochs < 0 || config.BatchSize < 1 then invalidArg "config" "Train.fit: Epochs must be >= 0 and BatchSize >= 1"
         if x.Rank = 0 || y.Rank = 0 || x.Shape.[0] <> y.Shape.[0] then
             raise (ShapeMismatchException("Train.fit", sprintf "x %s and y %s must have the same number of rows" (Shape.Format x.Shape) (Shape.Format y.Shape)))
@@ -219,6 +262,7 @@ module Train =
         let g = Generator config.Seed
         let interactive = config.Progress && not Console.IsOutputRedirected
         let mutable p = parameters
+        let mutable ms = modelState
         let mutable state = Optim.init config.Optimizer parameters
         let history = Array.zeroCreate config.Epochs
         for epoch in 0 .. config.Epochs - 1 do
@@ -228,9 +272,12 @@ module Train =
             for b in 0 .. batches - 1 do
                 let idx = Tensor.FromArray(order.[b * config.BatchSize .. min n ((b + 1) * config.BatchSize) - 1]).ToDevice x.Device
                 let xb, yb = x.IndexSelect(0, idx), y.IndexSelect(0, idx)
-                let value, grads = Tree.gradv (fun q -> loss q xb yb) p
+                let mode = Mode.TrainStep(config.Seed, state.Step)
+                let next = ref ms
+                let value, grads = Tree.gradv (fun q -> let l, s' = loss q ms mode xb yb in next.Value <- s'; l) p
                 let p', s' = Optim.step config.Optimizer state p grads
                 p <- p'
+                ms <- next.Value
                 state <- s'
                 total <- total + value.Item()
                 if interactive then
@@ -240,9 +287,22 @@ module Train =
             if config.Progress && not interactive && ((epoch + 1) % max 1 (config.Epochs / 10) = 0 || epoch + 1 = config.Epochs) then
                 printfn "epoch %d/%d loss %.6f" (epoch + 1) config.Epochs history.[epoch]
         if interactive then Console.WriteLine()
+        p, ms, history
+
+    /// Trains `parameters` to minimise `loss parameters xBatch yBatch` over the rows of x and y (first dimension:
+    /// samples), shuffling each epoch. Returns the trained parameters and the mean loss of each epoch.
+    /// Throws ShapeMismatchException when x and y have different numbers of rows, ArgumentException for bad settings.
+    let fit (config: TrainConfig) (loss: 'P -> Tensor -> Tensor -> Tensor) (parameters: 'P) (x: Tensor) (y: Tensor) : 'P * float[] =
+        let p, (), history = fitWithState config (fun q () _ xb yb -> loss q xb yb, ()) parameters () x y
         p, history
 
     /// Trains over a data loader (see `TrainLoader.fit`): validation and metrics, callbacks, early stopping,
     /// checkpoints and resume. Returns the parameters, the optimizer state and the log of each epoch.
     let fitLoader (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>) =
         TrainLoader.fit settings loss parameters loader
+
+    /// Trains a model with state and mode over a data loader (see `TrainLoader.fitWithState`): training steps in
+    /// Mode.Train, validation in Mode.Eval. Returns the parameters, the model state, the optimizer state and the log.
+    let fitLoaderWithState (settings: FitSettings<'P * 'S, 'B>) (loss: 'P -> 'S -> Mode -> 'B -> Tensor * 'S) (parameters: 'P) (modelState: 'S)
+                           (loader: FunctionalAD.Data.IBatchSource<'B>) =
+        TrainLoader.fitWithState settings loss parameters modelState loader

@@ -23,6 +23,7 @@ let all =
         LinalgTests.tests
         ChartTests.tests
         InteractiveTests.tests
+        StateTests.tests
     ]
 
 [<EntryPoint>]

@@ -21,6 +21,7 @@ let all =
         ReaderTests.tests
         ConvTests.tests
         LinalgTests.tests
+        ScatterTests.tests
     ]
 
 [<EntryPoint>]

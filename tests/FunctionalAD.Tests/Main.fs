@@ -22,6 +22,7 @@ let all =
         ConvTests.tests
         LinalgTests.tests
         ScatterTests.tests
+        DistributionTests.tests
     ]
 
 [<EntryPoint>]

@@ -23,6 +23,7 @@ let all =
         LinalgTests.tests
         ScatterTests.tests
         DistributionTests.tests
+        LbfgsTests.tests
     ]
 
 [<EntryPoint>]

@@ -1,6 +1,7 @@
 namespace FunctionalAD
 
 open System
+open System.Runtime.InteropServices
 
 /// Settings of L-BFGS (PyTorch's torch.optim.LBFGS and its defaults, except that the strong-Wolfe line search is on
 /// by default: full-batch fits want it).
@@ -237,8 +238,20 @@ module Lbfgs =
 /// L-BFGS for C# (and any .NET language): the same algorithm as the F# `Lbfgs` module, over one tensor.
 [<AbstractClass; Sealed>]
 type LbfgsSolver =
-    /// Minimizes scalar-valued f from x0; config defaults to `Lbfgs.defaults`.
-    static member Minimize(f: Func<Tensor, Tensor>, x0: Tensor, ?config: LbfgsConfig) : LbfgsResult<Tensor> =
-        Lbfgs.minimizeWith (defaultArg config Lbfgs.defaults) (fun x -> f.Invoke x) x0
-    /// PyTorch's defaults with the strong-Wolfe line search (a record; copy it with other settings).
-    static member Defaults = Lbfgs.defaults
+    /// Minimizes scalar-valued f from x0 (settings as LbfgsConfig; the defaults are PyTorch's with the strong-Wolfe
+    /// line search). Throws ArgumentException for a setting out of range.
+    static member Minimize
+        (
+            f: Func<Tensor, Tensor>,
+            x0: Tensor,
+            [<Optional; DefaultParameterValue(20)>] maxIter: int,
+            [<Optional; DefaultParameterValue(1.0)>] learningRate: float,
+            [<Optional; DefaultParameterValue(1e-7)>] toleranceGrad: float,
+            [<Optional; DefaultParameterValue(1e-9)>] toleranceChange: float,
+            [<Optional; DefaultParameterValue(100)>] historySize: int,
+            [<Optional; DefaultParameterValue(true)>] strongWolfe: bool
+        ) : LbfgsResult<Tensor> =
+        let config =
+            { LearningRate = learningRate; MaxIter = maxIter; MaxEval = None; ToleranceGrad = toleranceGrad
+              ToleranceChange = toleranceChange; HistorySize = historySize; StrongWolfe = strongWolfe }
+        Lbfgs.minimizeWith config (fun x -> f.Invoke x) x0

@@ -122,6 +122,14 @@ let private kl =
             expectClose 1e-15 (Distributions.klDivergence n n) (tensor [ 0.0; 0.0 ]) "normal"
             Expect.equal ((Distributions.klDivergence (Distributions.uniform (s 0.0) (s 2.0)) (Distributions.uniform (s 0.5) (s 3.0))).item()) infinity "uniform"
             Expect.throwsT<NotSupportedException> (fun () -> Distributions.klDivergence n (Distributions.gamma (s 1.0) (s 1.0)) |> ignore) "a mixed pair"
+        testCase "categorical with a class of probability 0: finite entropy and gradients, KL 0·log 0 = 0 and +∞" <| fun () ->
+            let c = Distributions.categorical (tensor [ 0.0; 0.25; 0.75 ])
+            close1 1e-13 (c.Entropy()) (-(0.25 * log 0.25 + 0.75 * log 0.75)) "entropy"
+            let g = grad (fun (w: Tensor) -> (Distributions.categorical w).Entropy()) (tensor [ 0.0; 1.0; 3.0 ])
+            Expect.isTrue (g.ToDoubleArray() |> Array.skip 1 |> Array.forall Double.IsFinite) (sprintf "gradient %A" g)
+            let full = Distributions.categorical (tensor [ 0.2; 0.3; 0.5 ])
+            Expect.isTrue (Double.IsFinite((Distributions.klDivergence c full).item())) "p₁ = 0 contributes 0"
+            Expect.equal ((Distributions.klDivergence full c).item()) infinity "p₁ > 0 = p₂ is infinite"
     ]
 
 let private derivatives =

@@ -73,15 +73,26 @@ public sealed class BernoulliDistribution : Distribution
 /// (torch.distributions.Categorical): samples and values are Int64 class indices of the batch shape.</summary>
 public sealed class CategoricalDistribution : Distribution
 {
-    CategoricalDistribution(Tensor logits, bool _) : base("categorical", logits.Shape[..^1], [])
+    CategoricalDistribution(Tensor probs, Tensor logits) : base("categorical", logits.Shape[..^1], [])
     {
-        Logits = logits - logits.LogSumExp(-1, keepDim: true);
-        Probs = Logits.Exp();
+        Probs = probs;
+        Logits = logits;
     }
 
-    /// <summary>Categorical over the last dimension of non-negative weights [..., k] (normalised to sum to 1).</summary>
+    CategoricalDistribution(Tensor logits, bool _) : this(logits.Softmax(-1), logits - logits.LogSumExp(-1, keepDim: true)) { }
+
+    /// <summary>Categorical over the last dimension of non-negative weights [..., k] (normalised to sum to 1); the
+    /// logits are the logs of the probabilities clamped to [ε, 1 - ε] (ε the dtype's epsilon), as PyTorch's.</summary>
     /// <exception cref="TensorException">probs is 0-D, or negative or all zero somewhere.</exception>
-    public CategoricalDistribution(Tensor probs) : this(LogitsOf(probs), true) { }
+    public CategoricalDistribution(Tensor probs) : this(Normalised(probs), true, 0) { }
+
+    CategoricalDistribution(Tensor probs, bool _, int __) : this(probs, ClampedLog(probs)) { }
+
+    static Tensor ClampedLog(Tensor p)
+    {
+        double eps = p.DType == DType.Float32 ? 1.1920928955078125e-07 : 2.220446049250313e-16;
+        return p.Clamp(eps, 1 - eps).Log();
+    }
 
     /// <summary>Categorical with probabilities softmax(logits) over the last dimension.</summary>
     /// <exception cref="TensorException">logits is 0-D.</exception>
@@ -92,14 +103,14 @@ public sealed class CategoricalDistribution : Distribution
         return new CategoricalDistribution(logits, true);
     }
 
-    static Tensor LogitsOf(Tensor probs)
+    static Tensor Normalised(Tensor probs)
     {
         probs = AsFloat(probs, "categorical", "probs");
         if (probs.Rank == 0) throw new TensorException("categorical", "probs must have at least one dimension (the classes), got a 0-D tensor");
         var p = probs.StopGradient();
         if (p.Ge(0.0).All().Item() == 0 || p.Sum([-1]).Gt(0.0).All().Item() == 0)
             throw new TensorException("categorical", "probs must be non-negative and not all zero along the last dimension");
-        return (probs / probs.Sum([-1], keepDim: true)).Log();
+        return probs / probs.Sum([-1], keepDim: true);
     }
 
     /// <summary>The normalised log-probabilities [..., k].</summary>
@@ -140,13 +151,20 @@ public sealed class CategoricalDistribution : Distribution
         return Logits.BroadcastTo([.. s, Classes]).Gather(-1, value.To(DType.Int64).BroadcastTo(s).Unsqueeze(-1)).Squeeze(-1);
     }
 
-    /// <summary>-Σ p log p over the classes (0·log 0 = 0).</summary>
-    public override Tensor Entropy() => -Tensor.Where(Probs.Gt(0.0), Probs * Logits, Tensor.ZerosLike(Probs)).Sum([-1]);
+    /// <summary>-Σ p log p over the classes (0·log 0 = 0: the logits are clamped to the lowest finite value,
+    /// as PyTorch's, so a class of probability 0 gives no NaN, in the value or its derivative).</summary>
+    public override Tensor Entropy() => -(Probs * Finite(Logits)).Sum([-1]);
 
-    /// <summary>Σ p₁ (log p₁ - log p₂) over the classes, 0 where p₁ = 0.</summary>
+    /// <summary>The logits with -∞ replaced by the dtype's lowest finite value.</summary>
+    static Tensor Finite(Tensor logits) =>
+        logits.Clamp(logits.DType == DType.Float32 ? float.MinValue : double.MinValue, double.PositiveInfinity);
+
+    /// <summary>Σ p₁ (log p₁ - log p₂) over the classes: 0 where p₁ = 0, +∞ where p₁ &gt; 0 = p₂.</summary>
     internal static Tensor Kl(CategoricalDistribution p, CategoricalDistribution q)
     {
-        var terms = p.Probs * (p.Logits - q.Logits);
-        return Tensor.Where(p.Probs.Gt(0.0), terms, Tensor.ZerosLike(terms)).Sum([-1]);
+        var terms = p.Probs * (Finite(p.Logits) - Finite(q.Logits));
+        var infinite = Tensor.Full(terms.Shape, double.PositiveInfinity, terms.DType, terms.Device);
+        terms = Tensor.Where(q.Probs.Eq(0.0), infinite, terms);
+        return Tensor.Where(p.Probs.Eq(0.0), Tensor.ZerosLike(terms), terms).Sum([-1]);
     }
 }

@@ -84,6 +84,21 @@ module TensorExtensions =
         member t.unbind(?dim: int) = t.Unbind(defaultArg dim 0)
         /// Dimension `source` moved to `destination`.
         member t.movedim(source: int, destination: int) = t.Movedim(source, destination)
+        /// PyTorch's scatter (out of place): src's elements written at the positions index addresses along dim.
+        member t.scatter(dim: int, index: Tensor, src: Tensor) = t.Scatter(dim, index, src)
+        /// PyTorch's scatter_reduce (out of place); reduce is "sum", "prod", "mean", "amax" or "amin".
+        member t.scatterReduce(dim: int, index: Tensor, src: Tensor, reduce: string, ?includeSelf: bool) =
+            let r =
+                match reduce with
+                | "sum" -> ScatterReduction.Sum | "prod" -> ScatterReduction.Prod | "mean" -> ScatterReduction.Mean
+                | "amax" -> ScatterReduction.Amax | "amin" -> ScatterReduction.Amin
+                | other -> invalidArg "reduce" (sprintf "scatterReduce: reduce must be sum, prod, mean, amax or amin, got %s" other)
+            t.ScatterReduce(dim, index, src, r, defaultArg includeSelf true)
+        /// PyTorch's index_add (out of place): alpha·source's slices added at index along dim.
+        member t.indexAdd(dim: int, index: Tensor, source: Tensor, ?alpha: float) = t.IndexAdd(dim, index, source, defaultArg alpha 1.0)
+        /// PyTorch's index_put (out of place): values at the positions the index tensors (or one Bool mask) address.
+        member t.indexPut(indices: Tensor list, values: Tensor, ?accumulate: bool) =
+            t.IndexPut(List.toArray indices, values, defaultArg accumulate false)
         /// The vector p-norm (default 2) of all elements, or over `dims`.
         member t.norm(?p: float, ?dims: int[], ?keepDim: bool) = t.Norm(defaultArg p 2.0, Option.toObj dims, defaultArg keepDim false)
         /// True when every element is nonzero.
@@ -274,6 +289,8 @@ module TensorExtensions =
     let clamp lo hi (x: Tensor) = x.Clamp(lo, hi)
     /// cond ? a : b elementwise.
     let where (cond: Tensor) (a: Tensor) (b: Tensor) = Tensor.Where(cond, a, b)
+    /// The bucket of each value among sorted 1-D boundaries (PyTorch's bucketize; Int64).
+    let bucketize (boundaries: Tensor) (x: Tensor) = Tensor.Bucketize(x, boundaries)
     /// Matrix product.
     let matmul (a: Tensor) (b: Tensor) = a.MatMul(b)
     /// Sum of all elements (also a function: `sum (sin x)`).

@@ -24,6 +24,9 @@ let all =
         ChartTests.tests
         InteractiveTests.tests
         StateTests.tests
+        ScatterTests.tests
+        DistributionTests.tests
+        LbfgsTests.tests
     ]
 
 [<EntryPoint>]

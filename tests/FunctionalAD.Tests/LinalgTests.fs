@@ -26,6 +26,16 @@ let spd (g: Generator) (batch: int[]) (n: int) =
     let b = uniform g (Array.append batch [| n; n |]) -1.0 1.0
     b.MatMul(b.Transpose(-1, -2)) + Tensor.Eye(n, dtype = DType.Float64) * float n
 
+/// Matrices [batch..., m, n] with well-separated singular values 1, 3, 5, ... in random orthonormal bases
+/// (Q₁·diag(σ)·Q₂ᵀ): the SVD's vectors are then differentiable.
+let separatedSvd (g: Generator) (batch: int[]) (m: int) (n: int) =
+    let k = min m n
+    let basis size =
+        let q, _ = linalg.qr (uniform g (Array.append batch [| size; size |]) -1.0 1.0 + Tensor.Eye(size, dtype = DType.Float64) * 2.0)
+        q.Slice(-1, 0, k)
+    let sigma = Tensor.Arange(1.0, float (2 * k + 1), 2.0, DType.Float64)
+    (basis m * sigma.Unsqueeze(0)).MatMul((basis n).Transpose(-1, -2))
+
 let private genSize = Gen.choose (1, 4)
 let private genBatch = Gen.elements [ [||]; [| 2 |] ]
 
@@ -82,6 +92,20 @@ let primitiveCases : (string * Gen<Tensor[] * (Tensor[] -> Tensor)> * bool) list
           let lam = Tensor.Arange(1.0, float (2 * n + 1), 2.0, DType.Float64)
           return [| q.MatMul(linalg.diag lam).MatMul(q.Transpose(-1, -2)) |],
                  (fun (xs: Tensor[]) -> let l, v = linalg.eigh xs.[0] in Tensor.Concat([| l.Unsqueeze(-2); v |], -2)) }, true
+      "svd", gen {
+          let! m = genSize
+          let! n = genSize
+          let! batch = genBatch
+          let! seed = genSeed
+          let a = separatedSvd (Generator seed) batch m n
+          let flat (t: Tensor) = t.Reshape(Array.append batch [| -1 |])
+          return [| a |], (fun (xs: Tensor[]) -> let u, s, vh = linalg.svd xs.[0] in Tensor.Concat([| flat u; s; flat vh |], -1)) }, true
+      "svdvals", gen {
+          let! m = genSize
+          let! n = genSize
+          let! batch = genBatch
+          let! seed = genSeed
+          return [| separatedSvd (Generator seed) batch m n |], (fun (xs: Tensor[]) -> linalg.svdvals xs.[0]) }, true
       "detSign", gen {
           let! n = genSize
           let! seed = genSeed
@@ -264,6 +288,74 @@ let private knownValueTests =
                 near 1e-12 (p.MatMul(a).MatMul p) p "A⁺·A·A⁺ = A⁺"
                 near 1e-12 (a.MatMul p) (a.MatMul p).T "A·A⁺ symmetric"
                 near 1e-12 (p.MatMul a) (p.MatMul a).T "A⁺·A symmetric"
+        testCase "svd: A = U·diag(S)·Vh, orthonormal columns and rows, descending S, tall, wide, batched, Float32" <| fun () ->
+            let g = Generator 19UL
+            for shape in [ [| 1; 1 |]; [| 5; 3 |]; [| 3; 5 |]; [| 2; 4; 4 |]; [| 40; 40 |]; [| 3; 30; 7 |] ] do
+                let a = uniform g shape -1.0 1.0
+                let u, s, vh = linalg.svd a
+                let k = min shape.[shape.Length - 2] shape.[shape.Length - 1]
+                let eye = Tensor.Eye(k, dtype = DType.Float64)
+                near 1e-12 ((u * s.Unsqueeze(-2)).MatMul vh) a (sprintf "A = U·diag(S)·Vh for %A" shape)
+                near 1e-12 (u.Transpose(-1, -2).MatMul u) (eye.BroadcastTo(Array.append shape.[.. shape.Length - 3] [| k; k |])) "UᵀU = I"
+                near 1e-12 (vh.MatMul(vh.Transpose(-1, -2))) (eye.BroadcastTo(Array.append shape.[.. shape.Length - 3] [| k; k |])) "Vh·Vhᵀ = I"
+                Expect.isTrue (k = 1 || (s.Slice(-1, 0, k - 1) - s.Slice(-1, 1)).Min().item() >= 0.0) "descending"
+                near 1e-12 (linalg.svdvals a) s "svdvals = S"
+                near 1e-10 ((s * s).Sum(-1)) ((a * a).Sum([| -2; -1 |])) "Σσ² = ‖A‖²_F"
+            // relative accuracy of tiny singular values: diag(1, 1e-10, 1e-20) in random orthonormal bases
+            let q1, _ = linalg.qr (uniform g [| 3; 3 |] -1.0 1.0 + Tensor.Eye(3, dtype = DType.Float64))
+            let q2, _ = linalg.qr (uniform g [| 3; 3 |] -1.0 1.0 + Tensor.Eye(3, dtype = DType.Float64))
+            let graded = (q1 * (vec [ 1.0; 1e-10; 1e-20 ]).Unsqueeze(0)).MatMul(q2.T)
+            let sg = (linalg.svdvals graded).ToDoubleArray()
+            Expect.floatClose Accuracy.high sg.[0] 1.0 "σ₁ = 1"
+            Expect.isTrue (abs (sg.[1] / 1e-10 - 1.0) < 1e-5) (sprintf "σ₂ = 1e-10 to a relative 1e-5 (the input's rounding bounds it): %g" sg.[1])
+            Expect.isTrue (sg.[2] < 1e-15) (sprintf "σ₃ ≈ 0 (below the rounding of the input): %g" sg.[2])
+            let a32 = (uniform g [| 6; 4 |] -1.0 1.0).To DType.Float32
+            let u, s, vh = linalg.svd a32
+            Expect.equal s.DType DType.Float32 "Float32 kept"
+            near 1e-5 ((u * s.Unsqueeze(-2)).MatMul vh) a32 "Float32 reconstruction"
+            near 1e-5 (linalg.svdvals (a32.To DType.Float64)) (s.To DType.Float64) "Float32 values"
+        testCase "svd known values, rank-deficient input, norms 2, -2 and nuc" <| fun () ->
+            let u, s, vh = linalg.svd (m 2 2 [ 3.0; 0.0; 4.0; 5.0 ])
+            near 1e-14 s (vec [ 3.0 * sqrt 5.0; sqrt 5.0 ]) "σ of [[3,0],[4,5]]"
+            // rank 1: outer product; the zero singular value gets a completing orthonormal U column
+            let r1 = (vec [ 1.0; 2.0; 2.0 ]).Outer(vec [ 3.0; 4.0 ])
+            let u1, s1, vh1 = linalg.svd r1
+            near 1e-14 s1 (vec [ 15.0; 0.0 ]) "σ = (‖x‖·‖y‖, 0)"
+            near 1e-14 (u1.T.MatMul u1) (Tensor.Eye(2, dtype = DType.Float64)) "U still orthonormal"
+            near 1e-14 ((u1 * s1.Unsqueeze(0)).MatMul vh1) r1 "reconstruction"
+            near 1e-14 (linalg.svd (Tensor.Zeros([| 3; 2 |], DType.Float64)) |> fun (u, _, _) -> u.T.MatMul u) (Tensor.Eye(2, dtype = DType.Float64)) "U of a zero matrix is orthonormal"
+            let a = m 2 2 [ 3.0; 0.0; 4.0; 5.0 ]
+            near 1e-14 (linalg.matrixNorm "2" a) (scalar (3.0 * sqrt 5.0)) "spectral norm"
+            near 1e-14 (linalg.matrixNorm "-2" a) (scalar (sqrt 5.0)) "smallest singular value"
+            near 1e-14 (linalg.matrixNorm "nuc" a) (scalar (4.0 * sqrt 5.0)) "nuclear norm"
+            Expect.sequenceEqual ((Linalg.MatrixNorm(Tensor.Zeros([| 2; 3; 4 |], DType.Float64), "nuc", true)).Shape) [| 2; 1; 1 |] "keepDim"
+            near 1e-12 (grad (linalg.matrixNorm "nuc") a) (let u, _, vh = linalg.svd a in u.MatMul vh) "∇‖A‖_* = U·Vh"
+        testCase "lstsq and pinv of rank-deficient matrices: minimum norm through the SVD, as PyTorch's" <| fun () ->
+            let g = Generator 20UL
+            // rank 2 in a 5×4: the pseudo-inverse satisfies the Moore-Penrose conditions
+            let a = (uniform g [| 5; 2 |] -1.0 1.0).MatMul(uniform g [| 2; 4 |] -1.0 1.0)
+            let p = linalg.pinvWith 1e-10 a
+            near 1e-12 (a.MatMul(p).MatMul a) a "A·A⁺·A = A"
+            near 1e-12 (p.MatMul(a).MatMul p) p "A⁺·A·A⁺ = A⁺"
+            near 1e-12 (a.MatMul p) (a.MatMul p).T "A·A⁺ symmetric"
+            near 1e-12 (p.MatMul a) (p.MatMul a).T "A⁺·A symmetric"
+            let b = uniform g [| 5 |] -1.0 1.0
+            let x = linalg.lstsqWith 1e-10 a b
+            near 1e-12 (a.T.MatMul(a.MatMul x - b)) (Tensor.Zeros([| 4 |], DType.Float64)) "normal equations"
+            near 1e-12 x (p.MatMul b) "the minimum-norm solution A⁺·b"
+            // the default cutoff (ε·max(m, n)·σ_max) on an exactly rank-deficient matrix: a zero column
+            let z = m 3 3 [ 1.0; 2.0; 0.0; 3.0; 4.0; 0.0; 5.0; 7.0; 0.0 ]
+            let pz = linalg.pinv z
+            near 1e-12 (z.MatMul(pz).MatMul z) z "A·A⁺·A = A (default cutoff)"
+            near 1e-12 (pz.Slice(0, 2)) (Tensor.Zeros([| 1; 3 |], DType.Float64)) "the zero column's row of A⁺ is zero"
+            near 1e-12 (linalg.lstsq z (vec [ 1.0; 1.0; 1.0 ])) (pz.MatMul(vec [ 1.0; 1.0; 1.0 ])) "lstsq = A⁺·b (default cutoff)"
+            // an explicit cutoff drops a small singular value
+            let d = linalg.diag (vec [ 2.0; 1e-3 ])
+            near 1e-12 (linalg.pinvWith 1e-2 d) (linalg.diag (vec [ 0.5; 0.0 ])) "rtol 1e-2 drops 1e-3"
+            near 1e-9 (linalg.pinv d) (linalg.diag (vec [ 0.5; 1000.0 ])) "default rtol keeps it"
+            near 1e-12 (linalg.lstsqWith 1e-2 d (vec [ 1.0; 1.0 ])) (vec [ 0.5; 0.0 ]) "lstsq with rcond"
+            // the gradient of a rank-deficient pinv is finite (kept singular values distinct)
+            Check.gradientsWith (GradientOptions.forDType DType.Float64) (fun xs -> linalg.pinvWith 1e-10 (xs.[0].MatMul xs.[1])) [| uniform g [| 4; 2 |] -1.0 1.0; uniform g [| 2; 3 |] -1.0 1.0 |]
         testCase "einsum: matmul, batched matmul, trace, diagonal, transpose, outer, implicit output, chains" <| fun () ->
             let g = Generator 9UL
             let a, b, c = uniform g [| 3; 4 |] -1.0 1.0, uniform g [| 4; 5 |] -1.0 1.0, uniform g [| 5; 2 |] -1.0 1.0
@@ -350,7 +442,10 @@ let private secondOrderTests =
                   "lu", (fun xs -> let p, l, u = linalg.lu xs.[0] in l + u), [| a |]
                   "luSolve", (fun xs -> linalg.luSolve (linalg.luFactor xs.[0]) xs.[1].T), [| a; b |]
                   "einsum", (fun xs -> linalg.einsum "ij,kj,jj->ik" [ xs.[1]; xs.[1]; xs.[0] ]), [| a; b |]
-                  "choleskySolve", (fun xs -> linalg.choleskySolve xs.[1].T (linalg.cholesky xs.[0])), [| s; b |] ]
+                  "choleskySolve", (fun xs -> linalg.choleskySolve xs.[1].T (linalg.cholesky xs.[0])), [| s; b |]
+                  "svdvals", (fun xs -> linalg.svdvals xs.[1]), [| a; b |]
+                  "matrixNorm 2, -2, nuc", (fun xs -> linalg.matrixNorm "2" xs.[0] * linalg.matrixNorm "-2" xs.[1] + linalg.matrixNorm "nuc" xs.[1]), [| a; b |]
+                  "svd", (fun xs -> let u, s, vh = linalg.svd xs.[1] in u.Sin().Sum() + (s * s).Sum() + vh.Cos().Sum()), [| a; b |] ]
             for name, f, xs in cases do
                 try Check.gradientsWith (GradientOptions.forDType DType.Float64) f xs
                 with :? CheckFailedException as e -> failtestf "%s: %s" name e.Message

@@ -11,7 +11,7 @@ namespace FunctionalAD.Backends;
 /// The algorithms are blocked (block size <see cref="Block"/>): a panel is factored with plain loops and the O(n³)
 /// trailing updates run on the packed GEMM, so large factorizations go at the GEMM's speed.
 /// </summary>
-public static class LinalgKernels
+public static partial class LinalgKernels
 {
     /// <summary>Width of a panel; the trailing update of each panel is one GEMM.</summary>
     public const int Block = 64;

@@ -106,6 +106,15 @@ let primitiveCases : (string * Gen<Tensor[] * (Tensor[] -> Tensor)> * bool) list
           let! batch = genBatch
           let! seed = genSeed
           return [| separatedSvd (Generator seed) batch m n |], (fun (xs: Tensor[]) -> linalg.svdvals xs.[0]) }, true
+      "qr", gen {
+          let! n = genSize
+          let! extra = Gen.choose (0, 2)
+          let! batch = genBatch
+          let! seed = genSeed
+          let g = Generator seed
+          // full column rank, well conditioned: the identity's first n columns plus noise
+          let a = uniform g (Array.append batch [| n + extra; n |]) -0.5 0.5 + Tensor.Eye(n + extra, dtype = DType.Float64).Slice(-1, 0, n) * 2.0
+          return [| a |], (fun (xs: Tensor[]) -> let q, r = linalg.qr xs.[0] in Tensor.Concat([| q; r |], -2)) }, true
       "detSign", gen {
           let! n = genSize
           let! seed = genSeed
@@ -249,7 +258,8 @@ let private knownValueTests =
             near 0.0 (linalg.matrixExp (Tensor.Zeros([| 3; 3 |], DType.Float64))) (Tensor.Eye(3, dtype = DType.Float64)) "e^0 = I"
         testCase "qr: Q·R = A, QᵀQ = I, R upper triangular with a positive diagonal" <| fun () ->
             let g = Generator 16UL
-            for shape in [ [| 5; 3 |]; [| 2; 4; 4 |]; [| 70; 40 |] ] do
+            // 70×40 and 150×100 cross the Householder panel width (32): compact-WY trailing updates on the GEMM
+            for shape in [ [| 5; 3 |]; [| 2; 4; 4 |]; [| 70; 40 |]; [| 150; 100 |] ] do
                 let a = uniform g shape -1.0 1.0
                 let q, r = linalg.qr a
                 let n = shape.[shape.Length - 1]
@@ -257,6 +267,16 @@ let private knownValueTests =
                 near 1e-12 (q.Transpose(-1, -2).MatMul q) (Tensor.Eye(n, dtype = DType.Float64).BroadcastTo(r.Shape)) "orthonormal columns"
                 near 0.0 (linalg.tril (-1) r) (Tensor.ZerosLike r) "R upper triangular"
                 Expect.isTrue ((linalg.diagonal r).Min().item() > 0.0) "positive diagonal"
+            // rank-deficient (a zero column): Q stays orthonormal, R's diagonal has a zero
+            let z = m 3 2 [ 1.0; 0.0; 2.0; 0.0; 2.0; 0.0 ]
+            let qz, rz = linalg.qr z
+            near 1e-15 (qz.T.MatMul qz) (Tensor.Eye(2, dtype = DType.Float64)) "orthonormal for a rank-deficient A"
+            near 1e-15 (qz.MatMul rz) z "Q·R = A"
+            near 1e-15 rz (m 2 2 [ 3.0; 0.0; 0.0; 0.0 ]) "R"
+            let a32 = (uniform g [| 40; 35 |] -1.0 1.0).To DType.Float32
+            let q32, r32 = linalg.qr a32
+            Expect.equal q32.DType DType.Float32 "Float32 kept"
+            near 1e-5 (q32.MatMul r32) a32 "Float32: Q·R = A"
         testCase "eigh: A·V = V·diag(λ), VᵀV = I, ascending, known values" <| fun () ->
             let l, v = linalg.eigh (m 2 2 [ 2.0; 1.0; 1.0; 2.0 ])
             near 1e-14 l (vec [ 1.0; 3.0 ]) "eigenvalues of [[2,1],[1,2]]"

@@ -227,3 +227,30 @@ internal static partial class Primitives
             return (u * g.Unsqueeze(1)).MatMul(Mt(v));
         }]);
 }
+
+internal static partial class Primitives
+{
+    // A = Q·R [B, m, n], m ≥ n, packed [B, m + n, n] (Q, then R with a non-negative diagonal). With X = dA·R⁻¹,
+    // C = Qᵀ·X and U = triu(C) + tril(C, -1)ᵀ (Qᵀ·dQ is skew on the n×n block, dR·R⁻¹ upper triangular):
+    // dR = U·R, dQ = X - Q·U. Transpose: G = R̄·Rᵀ - Qᵀ·Q̄, M = triu(G) + tril(Gᵀ, -1), Ā = (Q̄ + Q·M)·R⁻ᵀ (PyTorch's
+    // linalg_qr_backward). Defined for full column rank (R invertible).
+    public static readonly Primitive Qr = new("qr",
+        (b, xs, _) => b.Qr(xs[0]),
+        [(dA, xs, y, _) =>
+        {
+            int m = xs[0].ShapeRef[^2];
+            Tensor q = y.Slice(1, 0, m), r = y.Slice(1, m);
+            var x = Mt(Triangular(Mt(r), Mt(dA), false, false));          // dA·R⁻¹
+            var c = Mt(q).MatMul(x);
+            var u = Linalg.Triu(c) + Mt(Linalg.Tril(c, -1));
+            return Tensor.Concat([x - q.MatMul(u), u.MatMul(r)], 1);
+        }],
+        [(g, xs, y, _) =>
+        {
+            int m = xs[0].ShapeRef[^2];
+            Tensor q = y.Slice(1, 0, m), r = y.Slice(1, m), gq = g.Slice(1, 0, m), gr = g.Slice(1, m);
+            var gm = gr.MatMul(Mt(r)) - Mt(q).MatMul(gq);
+            var mm = Linalg.Triu(gm) + Linalg.Tril(Mt(gm), -1);
+            return Mt(Triangular(r, Mt(gq + q.MatMul(mm)), true, false));  // (Q̄ + Q·M)·R⁻ᵀ
+        }]);
+}

@@ -46,4 +46,10 @@ public partial interface IBackend
     /// (uⱼ, vⱼ) signed so uⱼ's largest-magnitude entry is positive); without, only σ as [B, k]. The default is
     /// <see cref="LinalgKernels.Svd"/>: one-sided Jacobi on the host, in double (high relative accuracy).</summary>
     RawTensor Svd(RawTensor a, bool vectors) => LinalgKernels.Svd(this, a, vectors);
+
+    /// <summary>Reduced QR decompositions A = Q·R of [B, m, n] floating-point matrices with m ≥ n, packed as
+    /// [B, m + n, n]: rows 0..m-1 the matrix Q [m, n] with orthonormal columns, rows m.. the upper-triangular R [n, n]
+    /// with a non-negative diagonal. The default is <see cref="LinalgKernels.Qr"/>: blocked Householder with compact-WY
+    /// updates on the CPU's packed GEMM (on the host).</summary>
+    RawTensor Qr(RawTensor a) => LinalgKernels.Qr(this, a);
 }

@@ -284,7 +284,7 @@ let private knownValueTests =
             near 1e-14 (v.Abs()) (m 2 2 [ r; r; r; r ]) "eigenvectors (1, ±1)/√2"
             near 1e-14 (v.Slice(-1, 1)) (m 2 1 [ r; r ]) "the second, largest entry positive"
             let g = Generator 17UL
-            for n in [ 1; 5; 30 ] do
+            for n in [ 1; 2; 5; 30; 100 ] do
                 let a = spd g [| 2 |] n - Tensor.Eye(n, dtype = DType.Float64) * float n * 1.5
                 let l, v = linalg.eigh a
                 near 1e-11 (a.MatMul v) (v * l.Unsqueeze(-2)) (sprintf "A·V = V·diag(λ), n = %d" n)
@@ -292,6 +292,11 @@ let private knownValueTests =
                 let d = l.Slice(-1, 1) - l.Slice(-1, 0, n - 1)
                 Expect.isTrue (n = 1 || d.Min().item() >= 0.0) "ascending"
                 near 1e-10 (l.Sum(-1)) (linalg.trace a) "Σλ = trace"
+            // repeated eigenvalues (the identity, a rank-one update of it) and a zero matrix: still an orthonormal basis
+            for a in [ Tensor.Eye(4, dtype = DType.Float64); Tensor.Eye(4, dtype = DType.Float64) + (vec [ 1.0; 2.0; 0.0; 1.0 ]).Outer(vec [ 1.0; 2.0; 0.0; 1.0 ]); Tensor.Zeros([| 3; 3 |], DType.Float64) ] do
+                let l, v = linalg.eigh a
+                near 1e-13 (a.MatMul v) (v * l.Unsqueeze(-2)) "A·V = V·diag(λ) with a repeated eigenvalue"
+                near 1e-13 (v.T.MatMul v) (Tensor.Eye(a.Shape.[0], dtype = DType.Float64)) "orthonormal with a repeated eigenvalue"
         testCase "lstsq and pinv: normal equations, minimum norm, Moore-Penrose conditions" <| fun () ->
             let g = Generator 18UL
             let tall, wide = uniform g [| 2; 6; 3 |] -1.0 1.0, uniform g [| 3; 5 |] -1.0 1.0

@@ -37,7 +37,7 @@ public partial interface IBackend
     /// <summary>Eigenvalues and eigenvectors of symmetric [B, n, n] matrices (only the lower triangle is read), packed
     /// as [B, n + 1, n]: row 0 the eigenvalues in ascending order, rows 1..n the matrix V whose columns are the
     /// orthonormal eigenvectors (each with its largest-magnitude entry positive). The default is
-    /// <see cref="LinalgKernels.SymmetricEigen"/>: cyclic Jacobi rotations on the host.</summary>
+    /// <see cref="LinalgKernels.SymmetricEigen"/>: Householder tridiagonalization and implicit QL on the host.</summary>
     RawTensor SymmetricEigen(RawTensor a) => LinalgKernels.SymmetricEigen(this, a);
 
     /// <summary>Singular value decompositions A = U·diag(σ)·Vᵀ of [B, m, n] floating-point matrices, reduced (k =

@@ -400,14 +400,17 @@ public static partial class LinalgKernels
 
     /// <summary>
     /// Right-looking blocked Cholesky of the n×n row-major matrix at d[o..] (lower triangle read, L written there,
-    /// upper triangle zeroed). Returns 0, or the order of the first leading minor that is not positive.
+    /// upper triangle zeroed). Per panel of <see cref="Block"/> columns: the diagonal block L11 with dot products,
+    /// L21 = A21·L11⁻ᵀ as one GEMM against the small triangular inverse, then the trailing lower triangle loses
+    /// L21·L21ᵀ, one GEMM per block column (the upper triangle is never computed). Returns 0, or the order of the
+    /// first leading minor that is not positive.
     /// </summary>
     static int CholeskyInPlace<T>(T[] d, int o, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var inv = new T[Block * Block];
         for (int k0 = 0; k0 < n; k0 += Block)
         {
-            int kEnd = Math.Min(k0 + Block, n);
-            // the panel's columns, for every row below (L11 and L21 = A21·L11⁻ᵀ); earlier panels were subtracted already
+            int kEnd = Math.Min(k0 + Block, n), nb = kEnd - k0;
             for (int j = k0; j < kEnd; j++)
             {
                 int rj = o + j * n;
@@ -415,16 +418,36 @@ public static partial class LinalgKernels
                 if (!(s > T.Zero)) return j + 1;
                 T djj = T.Sqrt(s);
                 d[rj + j] = djj;
-                for (int i = j + 1; i < n; i++)
+                for (int i = j + 1; i < kEnd; i++)
                 {
                     int ri = o + i * n;
                     d[ri + j] = (d[ri + j] - TensorPrimitives.Dot<T>(d.AsSpan(ri + k0, j - k0), d.AsSpan(rj + k0, j - k0))) / djj;
                 }
             }
             int rest = n - kEnd;
-            if (rest > 0)
-                SubtractProduct(d, o + kEnd * n + kEnd, n, rest, rest, kEnd - k0,
-                    new GemmOperand<T>(d, o + kEnd * n + k0, 0, n, 1), new GemmOperand<T>(d, o + kEnd * n + k0, 0, 1, n));
+            if (rest == 0) break;
+            // inv = L11⁻¹ (lower triangular), column by column by forward substitution
+            Array.Clear(inv);
+            for (int j = 0; j < nb; j++)
+            {
+                inv[j * nb + j] = T.One / d[o + (k0 + j) * n + k0 + j];
+                for (int i = j + 1; i < nb; i++)
+                {
+                    T s = T.Zero;
+                    int ri = o + (k0 + i) * n + k0;
+                    for (int l = j; l < i; l++) s += d[ri + l] * inv[l * nb + j];
+                    inv[i * nb + j] = -s / d[ri + i];
+                }
+            }
+            var l21 = new T[rest * nb];
+            Gemm.Multiply(1, rest, nb, nb, new GemmOperand<T>(d, o + kEnd * n + k0, 0, n, 1), new GemmOperand<T>(inv, 0, 0, 1, nb), l21);
+            for (int i = 0; i < rest; i++) l21.AsSpan(i * nb, nb).CopyTo(d.AsSpan(o + (kEnd + i) * n + k0, nb));
+            for (int c0 = kEnd; c0 < n; c0 += Block)
+            {
+                int width = Math.Min(Block, n - c0);
+                SubtractProduct(d, o + c0 * n + c0, n, n - c0, width, nb,
+                    new GemmOperand<T>(d, o + c0 * n + k0, 0, n, 1), new GemmOperand<T>(d, o + c0 * n + k0, 0, 1, n));
+            }
         }
         for (int i = 0; i < n; i++) d.AsSpan(o + i * n + i + 1, n - i - 1).Clear();
         return 0;
@@ -476,15 +499,19 @@ public static partial class LinalgKernels
     }
 
     /// <summary>C -= A·B for the rows×cols block of d at offset c with row stride ld, A rows×depth and B depth×cols
-    /// (the product on the packed GEMM, into a scratch block).</summary>
+    /// (the product on the packed GEMM, into a pooled scratch block: fresh blocks of this size would live on the
+    /// large-object heap and cost a gen-2 collection every few panels).</summary>
     static void SubtractProduct<T>(T[] d, int c, int ld, int rows, int cols, int depth, GemmOperand<T> a, GemmOperand<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var product = new T[rows * cols];
+        int size = rows * cols;
+        var product = System.Buffers.ArrayPool<T>.Shared.Rent(size);
+        product.AsSpan(0, size).Clear();
         Gemm.Multiply(1, rows, cols, depth, a, b, product);
         for (int i = 0; i < rows; i++)
         {
             var row = d.AsSpan(c + i * ld, cols);
             TensorPrimitives.Subtract<T>(row, product.AsSpan(i * cols, cols), row);
         }
+        System.Buffers.ArrayPool<T>.Shared.Return(product);
     }
 }

@@ -315,7 +315,8 @@ let private knownValueTests =
                 near 1e-12 (p.MatMul a) (p.MatMul a).T "A⁺·A symmetric"
         testCase "svd: A = U·diag(S)·Vh, orthonormal columns and rows, descending S, tall, wide, batched, Float32" <| fun () ->
             let g = Generator 19UL
-            for shape in [ [| 1; 1 |]; [| 5; 3 |]; [| 3; 5 |]; [| 2; 4; 4 |]; [| 40; 40 |]; [| 3; 30; 7 |] ] do
+            // 30×7, 2×9 and 200×20 are elongated (max ≥ 2·min): QR first, then Jacobi on R
+            for shape in [ [| 1; 1 |]; [| 5; 3 |]; [| 3; 5 |]; [| 2; 4; 4 |]; [| 40; 40 |]; [| 3; 30; 7 |]; [| 2; 9 |]; [| 200; 20 |]; [| 3; 1 |] ] do
                 let a = uniform g shape -1.0 1.0
                 let u, s, vh = linalg.svd a
                 let k = min shape.[shape.Length - 2] shape.[shape.Length - 1]
@@ -348,7 +349,11 @@ let private knownValueTests =
             near 1e-14 s1 (vec [ 15.0; 0.0 ]) "σ = (‖x‖·‖y‖, 0)"
             near 1e-14 (u1.T.MatMul u1) (Tensor.Eye(2, dtype = DType.Float64)) "U still orthonormal"
             near 1e-14 ((u1 * s1.Unsqueeze(0)).MatMul vh1) r1 "reconstruction"
-            near 1e-14 (linalg.svd (Tensor.Zeros([| 3; 2 |], DType.Float64)) |> fun (u, _, _) -> u.T.MatMul u) (Tensor.Eye(2, dtype = DType.Float64)) "U of a zero matrix is orthonormal"
+            for rows, cols in [ 3, 2; 6, 2; 2, 6 ] do
+                let u, s, vh = linalg.svd (Tensor.Zeros([| rows; cols |], DType.Float64))
+                near 1e-14 (u.T.MatMul u) (Tensor.Eye(2, dtype = DType.Float64)) (sprintf "U of a zero %dx%d matrix is orthonormal" rows cols)
+                near 1e-14 (vh.MatMul vh.T) (Tensor.Eye(2, dtype = DType.Float64)) "and Vh"
+                near 0.0 s (Tensor.Zeros([| 2 |], DType.Float64)) "σ = 0"
             let a = m 2 2 [ 3.0; 0.0; 4.0; 5.0 ]
             near 1e-14 (linalg.matrixNorm "2" a) (scalar (3.0 * sqrt 5.0)) "spectral norm"
             near 1e-14 (linalg.matrixNorm "-2" a) (scalar (sqrt 5.0)) "smallest singular value"

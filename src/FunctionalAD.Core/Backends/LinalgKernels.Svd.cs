@@ -16,7 +16,10 @@ public static partial class LinalgKernels
             var d = backend.ToArray<T>(a);
             int size = vectors ? (m + 1 + n) * k : k;
             var r = new T[batch * size];
-            for (int bi = 0; bi < batch; bi++) OneSidedJacobi(d, bi * m * n, m, n, vectors, r, bi * size);
+            bool elongated = Math.Max(m, n) >= 2 * k && k > 0;
+            for (int bi = 0; bi < batch; bi++)
+                if (elongated) QrThenJacobi(d, bi * m * n, m, n, vectors, r, bi * size);
+                else OneSidedJacobi(d, bi * m * n, m, n, vectors, r, bi * size);
             return backend.FromArray(r, vectors ? [batch, m + 1 + n, k] : [batch, k]);
         }
         public RawTensor NotFloating() => throw LinalgKernels.NotFloating(vectors ? "svd" : "svdvals", a.DType);
@@ -120,6 +123,45 @@ public static partial class LinalgKernels
             for (int i = 0; i < m; i++) r[o + i * k + jj] = T.CreateTruncating(sign * uj[i]);
             r[o + m * k + jj] = T.CreateTruncating(sigma[j]);
             for (int i = 0; i < n; i++) r[vo + i * k + jj] = T.CreateTruncating(sign * vj[i]);
+        }
+    }
+
+    /// <summary>
+    /// The SVD of a clearly tall or wide matrix (l = max(m, n) ≥ 2k): Householder QR of the tall one of A and Aᵀ in
+    /// double, X = Q·R, then <see cref="OneSidedJacobi"/> on the small k×k R = U_R·Σ·V_Rᵀ, whose vectors are k long
+    /// instead of l; X's left vectors are Q·U_R (one GEMM). Same output layout and sign rule as OneSidedJacobi.
+    /// </summary>
+    static void QrThenJacobi<T>(T[] d, int io, int m, int n, bool vectors, T[] r, int o) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = Math.Min(m, n), l = Math.Max(m, n);
+        bool wide = m < n;
+        var x = new double[l * k];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                x[wide ? j * k + i : i * k + j] = double.CreateTruncating(d[io + i * n + j]);
+        var qr = new double[(l + k) * k];
+        HouseholderQr(x, 0, l, k, qr, 0);
+        var small = new double[vectors ? (2 * k + 1) * k : k];
+        OneSidedJacobi(qr, l * k, k, k, vectors, small, 0);
+        if (!vectors)
+        {
+            for (int j = 0; j < k; j++) r[o + j] = T.CreateTruncating(small[j]);
+            return;
+        }
+        var left = new double[l * k];
+        Gemm.Multiply(1, l, k, k, new GemmOperand<double>(qr, 0, 0, k, 1), new GemmOperand<double>(small, 0, 0, k, 1), left);
+        // tall: U = Q·U_R [m, k], V = V_R; wide (Aᵀ = Q·R): U = V_R, V = Q·U_R [n, k]
+        int vo = o + (m + 1) * k;
+        for (int j = 0; j < k; j++)
+        {
+            double Left(int i) => left[i * k + j];
+            double Right(int i) => small[(k + 1 + i) * k + j];
+            int big = 0;
+            for (int i = 1; i < m; i++) if (Math.Abs(wide ? Right(i) : Left(i)) > Math.Abs(wide ? Right(big) : Left(big))) big = i;
+            double sign = (wide ? Right(big) : Left(big)) < 0 ? -1 : 1;
+            for (int i = 0; i < m; i++) r[o + i * k + j] = T.CreateTruncating(sign * (wide ? Right(i) : Left(i)));
+            r[o + m * k + j] = T.CreateTruncating(small[k * k + j]);
+            for (int i = 0; i < n; i++) r[vo + i * k + j] = T.CreateTruncating(sign * (wide ? Left(i) : Right(i)));
         }
     }
 

@@ -21,7 +21,8 @@ public static partial class Linalg
     /// The reduced singular value decomposition of matrices A [..., m, n] (PyTorch's <c>linalg.svd</c> with
     /// full_matrices=False): U [..., m, k], S [..., k] descending and Vh [..., k, n], k = min(m, n), with
     /// A = U·diag(S)·Vh. One-sided Jacobi on the host in double precision (relative accuracy near machine precision,
-    /// also for small singular values); for zero singular values U's columns complete an orthonormal set. Signs: each
+    /// also for small singular values), after a Householder QR when A is at least twice as tall as wide (or wide as
+    /// tall), so the rotations act on min(m, n)-long vectors; for zero singular values U's columns complete an orthonormal set. Signs: each
     /// column of U has its largest-magnitude entry positive and the matching row of Vh follows (LAPACK, hence PyTorch,
     /// may return the opposite signs for some pairs). Derivatives of every order (Townsend 2016, PyTorch's
     /// svd_backward), written with differentiable ops. Caveat, as in PyTorch: U and Vh are not unique where singular

@@ -354,6 +354,9 @@ let private knownValueTests =
                 near 1e-14 (u.T.MatMul u) (Tensor.Eye(2, dtype = DType.Float64)) (sprintf "U of a zero %dx%d matrix is orthonormal" rows cols)
                 near 1e-14 (vh.MatMul vh.T) (Tensor.Eye(2, dtype = DType.Float64)) "and Vh"
                 near 0.0 s (Tensor.Zeros([| 2 |], DType.Float64)) "σ = 0"
+            let nanSvd = linalg.svdvals (Tensor.Stack([| m 2 2 [ nan; 1.0; 2.0; 3.0 ]; m 2 2 [ 3.0; 0.0; 4.0; 5.0 ] |]))
+            Expect.isTrue (nanSvd.[0].ToDoubleArray() |> Array.forall Double.IsNaN) "a NaN entry: NaN singular values, no partial answer"
+            near 1e-14 nanSvd.[1] (vec [ 3.0 * sqrt 5.0; sqrt 5.0 ]) "the other matrix of the batch unaffected"
             let a = m 2 2 [ 3.0; 0.0; 4.0; 5.0 ]
             near 1e-14 (linalg.matrixNorm "2" a) (scalar (3.0 * sqrt 5.0)) "spectral norm"
             near 1e-14 (linalg.matrixNorm "-2" a) (scalar (sqrt 5.0)) "smallest singular value"

@@ -43,7 +43,8 @@ public partial interface IBackend
     /// <summary>Singular value decompositions A = U·diag(σ)·Vᵀ of [B, m, n] floating-point matrices, reduced (k =
     /// min(m, n)). With <paramref name="vectors"/>, packed as [B, m + 1 + n, k]: rows 0..m-1 the matrix U [m, k], row
     /// m the singular values in descending order, rows m+1.. the matrix V [n, k] (orthonormal columns; each pair
-    /// (uⱼ, vⱼ) signed so uⱼ's largest-magnitude entry is positive); without, only σ as [B, k]. The default is
+    /// (uⱼ, vⱼ) signed so uⱼ's largest-magnitude entry is positive); without, only σ as [B, k]. A matrix with a NaN or
+    /// infinite entry gives NaN throughout. The default is
     /// <see cref="LinalgKernels.Svd"/>: one-sided Jacobi on the host, in double (high relative accuracy).</summary>
     RawTensor Svd(RawTensor a, bool vectors) => LinalgKernels.Svd(this, a, vectors);
 

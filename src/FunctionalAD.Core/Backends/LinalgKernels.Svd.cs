@@ -18,7 +18,8 @@ public static partial class LinalgKernels
             var r = new T[batch * size];
             bool elongated = Math.Max(m, n) >= 2 * k && k > 0;
             for (int bi = 0; bi < batch; bi++)
-                if (elongated) QrThenJacobi(d, bi * m * n, m, n, vectors, r, bi * size);
+                if (!AllFinite(d.AsSpan(bi * m * n, m * n))) r.AsSpan(bi * size, size).Fill(T.NaN); // as LAPACK, no partial answer
+                else if (elongated) QrThenJacobi(d, bi * m * n, m, n, vectors, r, bi * size);
                 else OneSidedJacobi(d, bi * m * n, m, n, vectors, r, bi * size);
             return backend.FromArray(r, vectors ? [batch, m + 1 + n, k] : [batch, k]);
         }
@@ -163,6 +164,12 @@ public static partial class LinalgKernels
             r[o + m * k + j] = T.CreateTruncating(small[k * k + j]);
             for (int i = 0; i < n; i++) r[vo + i * k + j] = T.CreateTruncating(sign * (wide ? Left(i) : Right(i)));
         }
+    }
+
+    static bool AllFinite<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var v in x) if (!T.IsFinite(v)) return false;
+        return true;
     }
 
     static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y) => System.Numerics.Tensors.TensorPrimitives.Dot(x, y);

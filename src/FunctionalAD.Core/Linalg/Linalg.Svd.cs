@@ -28,7 +28,7 @@ public static partial class Linalg
     /// svd_backward), written with differentiable ops. Caveat, as in PyTorch: U and Vh are not unique where singular
     /// values repeat (or, for non-square A, are zero), and there their derivatives are infinite or NaN; they are
     /// accurate only for well-separated, nonzero singular values. Derivatives of S alone are better taken with
-    /// <see cref="Svdvals"/>.
+    /// <see cref="Svdvals"/>. A matrix with a NaN or infinite entry gives NaN in all three (PyTorch raises instead).
     /// </summary>
     /// <exception cref="ShapeMismatchException">A has fewer than 2 dimensions.</exception>
     /// <exception cref="DTypeMismatchException">A is Bool.</exception>

@@ -3,7 +3,8 @@
 # (torch_X and fad_X are the same case X). See bench/RESULTS.md.
 #
 # Usage: bench/run-side-by-side.sh [--threads 1,2] [--filter a,b] [--reps N] [--warm-seconds S] [--quick]
-#   --filter takes case names without the prefix (matmul, matmul_f32_n1024, ew, sum, autograd, tape, mlp, linreg);
+#   --filter takes case names without the prefix (matmul, matmul_f32_n1024, ew, sum, autograd, tape, mlp, linreg,
+#   solve, cholesky, svd);
 #   each filter f selects torch_f* rows in the anchor and fad_f* rows here. Without --filter every torch_ and fad_
 #   row runs (the anchor's managed_* reference rows, minutes of naive matmul, are left out).
 # Environment: ANCHOR_DIR  the anchor (default ../shared/anchors/torchsharp beside the checkout); it is only read: it is copied to
@@ -31,6 +32,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cp -r "$anchor_src/Anchor" "$work/"; chmod -R u+w "$work"
+# extra torch rows kept in this repository (bench/anchor-linalg: cholesky, svd), added to the copy of the anchor
+# (a partial class Program) and called after its TorchSolve(t)
+cp "$root/bench/anchor-linalg/"*.cs "$work/Anchor/"
+sed -i 's/^\( *\)TorchSolve(t);$/&\n\1TorchLinalgExtra(t);/' "$work/Anchor/Program.cs"
+grep -q 'TorchLinalgExtra(t);' "$work/Anchor/Program.cs" || { echo "cannot hook bench/anchor-linalg into the anchor's Program.cs" >&2; exit 1; }
 echo "# building the anchor in $work and FunctionalAD.Bench (Release)" >&2
 dotnet build -c Release "$work/Anchor/Anchor.csproj" -nologo -v q >&2
 dotnet build -c Release "$root/bench/FunctionalAD.Bench/FunctionalAD.Bench.csproj" -nologo -v q >&2

@@ -57,7 +57,7 @@ module linalg =
     /// Contracts dimensions dimsA of a with dimsB of b, pairwise.
     let tensordotOver (dimsA: int[]) (dimsB: int[]) (a: Tensor) (b: Tensor) = Linalg.Tensordot(a, b, dimsA, dimsB)
 
-    /// The norm of each matrix: "fro", "1", "-1", "inf" or "-inf".
+    /// The norm of each matrix: "fro", "nuc", "1", "-1", "2", "-2", "inf" or "-inf" (nuc, 2 and -2 from the SVD).
     let matrixNorm (ord: string) (x: Tensor) = Linalg.MatrixNorm(x, ord)
 
     /// The p-norm of all elements (ord = infinity: max |x|).
@@ -99,8 +99,24 @@ module linalg =
     /// The eigenvalues of symmetric matrices, ascending.
     let eigvalsh (a: Tensor) = Linalg.Eigvalsh(a)
 
-    /// The least-squares (m >= n) or minimum-norm (m < n) solution of A·X ≈ B for full-rank A, via QR.
+    /// The least-squares (m >= n) or minimum-norm (m < n) solution of A·X ≈ B: via QR for full-rank A, else the
+    /// minimum-norm solution through the SVD (singular values <= eps·max(m, n)·σ_max count as zero, as PyTorch's).
     let lstsq (a: Tensor) (b: Tensor) = Linalg.Lstsq(a, b)
 
-    /// The pseudo-inverse of a full-rank matrix, via QR.
+    /// lstsq with an explicit rcond: singular values <= rcond·σ_max count as zero.
+    let lstsqWith (rcond: float) (a: Tensor) (b: Tensor) = Linalg.Lstsq(a, b, rcond)
+
+    /// The Moore-Penrose pseudo-inverse: via QR for full-rank A, else the truncated SVD (cutoff eps·max(m, n)·σ_max).
     let pinv (a: Tensor) = Linalg.Pinv(a)
+
+    /// pinv with an explicit relative cutoff: singular values <= rtol·σ_max count as zero.
+    let pinvWith (rtol: float) (a: Tensor) = Linalg.Pinv(a, rtol)
+
+    /// The reduced SVD (U, S, Vh) of A [..., m, n]: U [..., m, k], S [..., k] descending, Vh [..., k, n], k = min(m, n).
+    /// The vectors' derivatives need distinct, nonzero singular values (see Linalg.Svd).
+    let svd (a: Tensor) =
+        let r = Linalg.Svd(a)
+        r.U, r.S, r.Vh
+
+    /// The singular values of A [..., m, n], descending; their gradient U·diag(σ̄)·Vᵀ is well defined.
+    let svdvals (a: Tensor) = Linalg.Svdvals(a)

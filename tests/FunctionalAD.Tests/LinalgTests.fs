@@ -26,6 +26,16 @@ let spd (g: Generator) (batch: int[]) (n: int) =
     let b = uniform g (Array.append batch [| n; n |]) -1.0 1.0
     b.MatMul(b.Transpose(-1, -2)) + Tensor.Eye(n, dtype = DType.Float64) * float n
 
+/// Matrices [batch..., m, n] with well-separated singular values 1, 3, 5, ... in random orthonormal bases
+/// (Q₁·diag(σ)·Q₂ᵀ): the SVD's vectors are then differentiable.
+let separatedSvd (g: Generator) (batch: int[]) (m: int) (n: int) =
+    let k = min m n
+    let basis size =
+        let q, _ = linalg.qr (uniform g (Array.append batch [| size; size |]) -1.0 1.0 + Tensor.Eye(size, dtype = DType.Float64) * 2.0)
+        q.Slice(-1, 0, k)
+    let sigma = Tensor.Arange(1.0, float (2 * k + 1), 2.0, DType.Float64)
+    (basis m * sigma.Unsqueeze(0)).MatMul((basis n).Transpose(-1, -2))
+
 let private genSize = Gen.choose (1, 4)
 let private genBatch = Gen.elements [ [||]; [| 2 |] ]
 
@@ -82,6 +92,29 @@ let primitiveCases : (string * Gen<Tensor[] * (Tensor[] -> Tensor)> * bool) list
           let lam = Tensor.Arange(1.0, float (2 * n + 1), 2.0, DType.Float64)
           return [| q.MatMul(linalg.diag lam).MatMul(q.Transpose(-1, -2)) |],
                  (fun (xs: Tensor[]) -> let l, v = linalg.eigh xs.[0] in Tensor.Concat([| l.Unsqueeze(-2); v |], -2)) }, true
+      "svd", gen {
+          let! m = genSize
+          let! n = genSize
+          let! batch = genBatch
+          let! seed = genSeed
+          let a = separatedSvd (Generator seed) batch m n
+          let flat (t: Tensor) = t.Reshape(Array.append batch [| -1 |])
+          return [| a |], (fun (xs: Tensor[]) -> let u, s, vh = linalg.svd xs.[0] in Tensor.Concat([| flat u; s; flat vh |], -1)) }, true
+      "svdvals", gen {
+          let! m = genSize
+          let! n = genSize
+          let! batch = genBatch
+          let! seed = genSeed
+          return [| separatedSvd (Generator seed) batch m n |], (fun (xs: Tensor[]) -> linalg.svdvals xs.[0]) }, true
+      "qr", gen {
+          let! n = genSize
+          let! extra = Gen.choose (0, 2)
+          let! batch = genBatch
+          let! seed = genSeed
+          let g = Generator seed
+          // full column rank, well conditioned: the identity's first n columns plus noise
+          let a = uniform g (Array.append batch [| n + extra; n |]) -0.5 0.5 + Tensor.Eye(n + extra, dtype = DType.Float64).Slice(-1, 0, n) * 2.0
+          return [| a |], (fun (xs: Tensor[]) -> let q, r = linalg.qr xs.[0] in Tensor.Concat([| q; r |], -2)) }, true
       "detSign", gen {
           let! n = genSize
           let! seed = genSeed
@@ -225,7 +258,8 @@ let private knownValueTests =
             near 0.0 (linalg.matrixExp (Tensor.Zeros([| 3; 3 |], DType.Float64))) (Tensor.Eye(3, dtype = DType.Float64)) "e^0 = I"
         testCase "qr: Q·R = A, QᵀQ = I, R upper triangular with a positive diagonal" <| fun () ->
             let g = Generator 16UL
-            for shape in [ [| 5; 3 |]; [| 2; 4; 4 |]; [| 70; 40 |] ] do
+            // 70×40 and 150×100 cross the Householder panel width (32): compact-WY trailing updates on the GEMM
+            for shape in [ [| 5; 3 |]; [| 2; 4; 4 |]; [| 70; 40 |]; [| 150; 100 |] ] do
                 let a = uniform g shape -1.0 1.0
                 let q, r = linalg.qr a
                 let n = shape.[shape.Length - 1]
@@ -233,6 +267,16 @@ let private knownValueTests =
                 near 1e-12 (q.Transpose(-1, -2).MatMul q) (Tensor.Eye(n, dtype = DType.Float64).BroadcastTo(r.Shape)) "orthonormal columns"
                 near 0.0 (linalg.tril (-1) r) (Tensor.ZerosLike r) "R upper triangular"
                 Expect.isTrue ((linalg.diagonal r).Min().item() > 0.0) "positive diagonal"
+            // rank-deficient (a zero column): Q stays orthonormal, R's diagonal has a zero
+            let z = m 3 2 [ 1.0; 0.0; 2.0; 0.0; 2.0; 0.0 ]
+            let qz, rz = linalg.qr z
+            near 1e-15 (qz.T.MatMul qz) (Tensor.Eye(2, dtype = DType.Float64)) "orthonormal for a rank-deficient A"
+            near 1e-15 (qz.MatMul rz) z "Q·R = A"
+            near 1e-15 rz (m 2 2 [ 3.0; 0.0; 0.0; 0.0 ]) "R"
+            let a32 = (uniform g [| 40; 35 |] -1.0 1.0).To DType.Float32
+            let q32, r32 = linalg.qr a32
+            Expect.equal q32.DType DType.Float32 "Float32 kept"
+            near 1e-5 (q32.MatMul r32) a32 "Float32: Q·R = A"
         testCase "eigh: A·V = V·diag(λ), VᵀV = I, ascending, known values" <| fun () ->
             let l, v = linalg.eigh (m 2 2 [ 2.0; 1.0; 1.0; 2.0 ])
             near 1e-14 l (vec [ 1.0; 3.0 ]) "eigenvalues of [[2,1],[1,2]]"
@@ -240,7 +284,7 @@ let private knownValueTests =
             near 1e-14 (v.Abs()) (m 2 2 [ r; r; r; r ]) "eigenvectors (1, ±1)/√2"
             near 1e-14 (v.Slice(-1, 1)) (m 2 1 [ r; r ]) "the second, largest entry positive"
             let g = Generator 17UL
-            for n in [ 1; 5; 30 ] do
+            for n in [ 1; 2; 5; 30; 100 ] do
                 let a = spd g [| 2 |] n - Tensor.Eye(n, dtype = DType.Float64) * float n * 1.5
                 let l, v = linalg.eigh a
                 near 1e-11 (a.MatMul v) (v * l.Unsqueeze(-2)) (sprintf "A·V = V·diag(λ), n = %d" n)
@@ -248,6 +292,11 @@ let private knownValueTests =
                 let d = l.Slice(-1, 1) - l.Slice(-1, 0, n - 1)
                 Expect.isTrue (n = 1 || d.Min().item() >= 0.0) "ascending"
                 near 1e-10 (l.Sum(-1)) (linalg.trace a) "Σλ = trace"
+            // repeated eigenvalues (the identity, a rank-one update of it) and a zero matrix: still an orthonormal basis
+            for a in [ Tensor.Eye(4, dtype = DType.Float64); Tensor.Eye(4, dtype = DType.Float64) + (vec [ 1.0; 2.0; 0.0; 1.0 ]).Outer(vec [ 1.0; 2.0; 0.0; 1.0 ]); Tensor.Zeros([| 3; 3 |], DType.Float64) ] do
+                let l, v = linalg.eigh a
+                near 1e-13 (a.MatMul v) (v * l.Unsqueeze(-2)) "A·V = V·diag(λ) with a repeated eigenvalue"
+                near 1e-13 (v.T.MatMul v) (Tensor.Eye(a.Shape.[0], dtype = DType.Float64)) "orthonormal with a repeated eigenvalue"
         testCase "lstsq and pinv: normal equations, minimum norm, Moore-Penrose conditions" <| fun () ->
             let g = Generator 18UL
             let tall, wide = uniform g [| 2; 6; 3 |] -1.0 1.0, uniform g [| 3; 5 |] -1.0 1.0
@@ -264,6 +313,82 @@ let private knownValueTests =
                 near 1e-12 (p.MatMul(a).MatMul p) p "A⁺·A·A⁺ = A⁺"
                 near 1e-12 (a.MatMul p) (a.MatMul p).T "A·A⁺ symmetric"
                 near 1e-12 (p.MatMul a) (p.MatMul a).T "A⁺·A symmetric"
+        testCase "svd: A = U·diag(S)·Vh, orthonormal columns and rows, descending S, tall, wide, batched, Float32" <| fun () ->
+            let g = Generator 19UL
+            // 30×7, 2×9 and 200×20 are elongated (max ≥ 2·min): QR first, then Jacobi on R
+            for shape in [ [| 1; 1 |]; [| 5; 3 |]; [| 3; 5 |]; [| 2; 4; 4 |]; [| 40; 40 |]; [| 3; 30; 7 |]; [| 2; 9 |]; [| 200; 20 |]; [| 3; 1 |] ] do
+                let a = uniform g shape -1.0 1.0
+                let u, s, vh = linalg.svd a
+                let k = min shape.[shape.Length - 2] shape.[shape.Length - 1]
+                let eye = Tensor.Eye(k, dtype = DType.Float64)
+                near 1e-12 ((u * s.Unsqueeze(-2)).MatMul vh) a (sprintf "A = U·diag(S)·Vh for %A" shape)
+                near 1e-12 (u.Transpose(-1, -2).MatMul u) (eye.BroadcastTo(Array.append shape.[.. shape.Length - 3] [| k; k |])) "UᵀU = I"
+                near 1e-12 (vh.MatMul(vh.Transpose(-1, -2))) (eye.BroadcastTo(Array.append shape.[.. shape.Length - 3] [| k; k |])) "Vh·Vhᵀ = I"
+                Expect.isTrue (k = 1 || (s.Slice(-1, 0, k - 1) - s.Slice(-1, 1)).Min().item() >= 0.0) "descending"
+                near 1e-12 (linalg.svdvals a) s "svdvals = S"
+                near 1e-10 ((s * s).Sum(-1)) ((a * a).Sum([| -2; -1 |])) "Σσ² = ‖A‖²_F"
+            // relative accuracy of tiny singular values: diag(1, 1e-10, 1e-20) in random orthonormal bases
+            let q1, _ = linalg.qr (uniform g [| 3; 3 |] -1.0 1.0 + Tensor.Eye(3, dtype = DType.Float64))
+            let q2, _ = linalg.qr (uniform g [| 3; 3 |] -1.0 1.0 + Tensor.Eye(3, dtype = DType.Float64))
+            let graded = (q1 * (vec [ 1.0; 1e-10; 1e-20 ]).Unsqueeze(0)).MatMul(q2.T)
+            let sg = (linalg.svdvals graded).ToDoubleArray()
+            Expect.floatClose Accuracy.high sg.[0] 1.0 "σ₁ = 1"
+            Expect.isTrue (abs (sg.[1] / 1e-10 - 1.0) < 1e-5) (sprintf "σ₂ = 1e-10 to a relative 1e-5 (the input's rounding bounds it): %g" sg.[1])
+            Expect.isTrue (sg.[2] < 1e-15) (sprintf "σ₃ ≈ 0 (below the rounding of the input): %g" sg.[2])
+            let a32 = (uniform g [| 6; 4 |] -1.0 1.0).To DType.Float32
+            let u, s, vh = linalg.svd a32
+            Expect.equal s.DType DType.Float32 "Float32 kept"
+            near 1e-5 ((u * s.Unsqueeze(-2)).MatMul vh) a32 "Float32 reconstruction"
+            near 1e-5 (linalg.svdvals (a32.To DType.Float64)) (s.To DType.Float64) "Float32 values"
+        testCase "svd known values, rank-deficient input, norms 2, -2 and nuc" <| fun () ->
+            let u, s, vh = linalg.svd (m 2 2 [ 3.0; 0.0; 4.0; 5.0 ])
+            near 1e-14 s (vec [ 3.0 * sqrt 5.0; sqrt 5.0 ]) "σ of [[3,0],[4,5]]"
+            // rank 1: outer product; the zero singular value gets a completing orthonormal U column
+            let r1 = (vec [ 1.0; 2.0; 2.0 ]).Outer(vec [ 3.0; 4.0 ])
+            let u1, s1, vh1 = linalg.svd r1
+            near 1e-14 s1 (vec [ 15.0; 0.0 ]) "σ = (‖x‖·‖y‖, 0)"
+            near 1e-14 (u1.T.MatMul u1) (Tensor.Eye(2, dtype = DType.Float64)) "U still orthonormal"
+            near 1e-14 ((u1 * s1.Unsqueeze(0)).MatMul vh1) r1 "reconstruction"
+            for rows, cols in [ 3, 2; 6, 2; 2, 6 ] do
+                let u, s, vh = linalg.svd (Tensor.Zeros([| rows; cols |], DType.Float64))
+                near 1e-14 (u.T.MatMul u) (Tensor.Eye(2, dtype = DType.Float64)) (sprintf "U of a zero %dx%d matrix is orthonormal" rows cols)
+                near 1e-14 (vh.MatMul vh.T) (Tensor.Eye(2, dtype = DType.Float64)) "and Vh"
+                near 0.0 s (Tensor.Zeros([| 2 |], DType.Float64)) "σ = 0"
+            let nanSvd = linalg.svdvals (Tensor.Stack([| m 2 2 [ nan; 1.0; 2.0; 3.0 ]; m 2 2 [ 3.0; 0.0; 4.0; 5.0 ] |]))
+            Expect.isTrue (nanSvd.[0].ToDoubleArray() |> Array.forall Double.IsNaN) "a NaN entry: NaN singular values, no partial answer"
+            near 1e-14 nanSvd.[1] (vec [ 3.0 * sqrt 5.0; sqrt 5.0 ]) "the other matrix of the batch unaffected"
+            let a = m 2 2 [ 3.0; 0.0; 4.0; 5.0 ]
+            near 1e-14 (linalg.matrixNorm "2" a) (scalar (3.0 * sqrt 5.0)) "spectral norm"
+            near 1e-14 (linalg.matrixNorm "-2" a) (scalar (sqrt 5.0)) "smallest singular value"
+            near 1e-14 (linalg.matrixNorm "nuc" a) (scalar (4.0 * sqrt 5.0)) "nuclear norm"
+            Expect.sequenceEqual ((Linalg.MatrixNorm(Tensor.Zeros([| 2; 3; 4 |], DType.Float64), "nuc", true)).Shape) [| 2; 1; 1 |] "keepDim"
+            near 1e-12 (grad (linalg.matrixNorm "nuc") a) (let u, _, vh = linalg.svd a in u.MatMul vh) "∇‖A‖_* = U·Vh"
+        testCase "lstsq and pinv of rank-deficient matrices: minimum norm through the SVD, as PyTorch's" <| fun () ->
+            let g = Generator 20UL
+            // rank 2 in a 5×4: the pseudo-inverse satisfies the Moore-Penrose conditions
+            let a = (uniform g [| 5; 2 |] -1.0 1.0).MatMul(uniform g [| 2; 4 |] -1.0 1.0)
+            let p = linalg.pinvWith 1e-10 a
+            near 1e-12 (a.MatMul(p).MatMul a) a "A·A⁺·A = A"
+            near 1e-12 (p.MatMul(a).MatMul p) p "A⁺·A·A⁺ = A⁺"
+            near 1e-12 (a.MatMul p) (a.MatMul p).T "A·A⁺ symmetric"
+            near 1e-12 (p.MatMul a) (p.MatMul a).T "A⁺·A symmetric"
+            let b = uniform g [| 5 |] -1.0 1.0
+            let x = linalg.lstsqWith 1e-10 a b
+            near 1e-12 (a.T.MatMul(a.MatMul x - b)) (Tensor.Zeros([| 4 |], DType.Float64)) "normal equations"
+            near 1e-12 x (p.MatMul b) "the minimum-norm solution A⁺·b"
+            // the default cutoff (ε·max(m, n)·σ_max) on an exactly rank-deficient matrix: a zero column
+            let z = m 3 3 [ 1.0; 2.0; 0.0; 3.0; 4.0; 0.0; 5.0; 7.0; 0.0 ]
+            let pz = linalg.pinv z
+            near 1e-12 (z.MatMul(pz).MatMul z) z "A·A⁺·A = A (default cutoff)"
+            near 1e-12 (pz.Slice(0, 2)) (Tensor.Zeros([| 1; 3 |], DType.Float64)) "the zero column's row of A⁺ is zero"
+            near 1e-12 (linalg.lstsq z (vec [ 1.0; 1.0; 1.0 ])) (pz.MatMul(vec [ 1.0; 1.0; 1.0 ])) "lstsq = A⁺·b (default cutoff)"
+            // an explicit cutoff drops a small singular value
+            let d = linalg.diag (vec [ 2.0; 1e-3 ])
+            near 1e-12 (linalg.pinvWith 1e-2 d) (linalg.diag (vec [ 0.5; 0.0 ])) "rtol 1e-2 drops 1e-3"
+            near 1e-9 (linalg.pinv d) (linalg.diag (vec [ 0.5; 1000.0 ])) "default rtol keeps it"
+            near 1e-12 (linalg.lstsqWith 1e-2 d (vec [ 1.0; 1.0 ])) (vec [ 0.5; 0.0 ]) "lstsq with rcond"
+            // the gradient of a rank-deficient pinv is finite (kept singular values distinct)
+            Check.gradientsWith (GradientOptions.forDType DType.Float64) (fun xs -> linalg.pinvWith 1e-10 (xs.[0].MatMul xs.[1])) [| uniform g [| 4; 2 |] -1.0 1.0; uniform g [| 2; 3 |] -1.0 1.0 |]
         testCase "einsum: matmul, batched matmul, trace, diagonal, transpose, outer, implicit output, chains" <| fun () ->
             let g = Generator 9UL
             let a, b, c = uniform g [| 3; 4 |] -1.0 1.0, uniform g [| 4; 5 |] -1.0 1.0, uniform g [| 5; 2 |] -1.0 1.0
@@ -350,7 +475,10 @@ let private secondOrderTests =
                   "lu", (fun xs -> let p, l, u = linalg.lu xs.[0] in l + u), [| a |]
                   "luSolve", (fun xs -> linalg.luSolve (linalg.luFactor xs.[0]) xs.[1].T), [| a; b |]
                   "einsum", (fun xs -> linalg.einsum "ij,kj,jj->ik" [ xs.[1]; xs.[1]; xs.[0] ]), [| a; b |]
-                  "choleskySolve", (fun xs -> linalg.choleskySolve xs.[1].T (linalg.cholesky xs.[0])), [| s; b |] ]
+                  "choleskySolve", (fun xs -> linalg.choleskySolve xs.[1].T (linalg.cholesky xs.[0])), [| s; b |]
+                  "svdvals", (fun xs -> linalg.svdvals xs.[1]), [| a; b |]
+                  "matrixNorm 2, -2, nuc", (fun xs -> linalg.matrixNorm "2" xs.[0] * linalg.matrixNorm "-2" xs.[1] + linalg.matrixNorm "nuc" xs.[1]), [| a; b |]
+                  "svd", (fun xs -> let u, s, vh = linalg.svd xs.[1] in u.Sin().Sum() + (s * s).Sum() + vh.Cos().Sum()), [| a; b |] ]
             for name, f, xs in cases do
                 try Check.gradientsWith (GradientOptions.forDType DType.Float64) f xs
                 with :? CheckFailedException as e -> failtestf "%s: %s" name e.Message

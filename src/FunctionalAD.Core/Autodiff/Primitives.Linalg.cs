@@ -161,3 +161,96 @@ internal static partial class Primitives
             return Linalg.Tril(k) + Linalg.Tril(Mt(k), -1);
         }]);
 }
+
+internal static partial class Primitives
+{
+    static (Tensor U, Tensor S, Tensor V) SvdParts(Tensor packed, int m) =>
+        (packed.Slice(1, 0, m), packed.Slice(1, m, m + 1), packed.Slice(1, m + 1));
+
+    // A = U·diag(σ)·Vᵀ [B, m, n], reduced (k = min(m, n)), packed [B, m + 1 + n, k] (U, then σ as one row, then V).
+    // For a tall A (m ≥ n; a wide one is handled as Aᵀ = V·diag(σ)·Uᵀ) with dP = Uᵀ·dA·V and F[i, j] = 1/(σⱼ² - σᵢ²)
+    // (0 on the diagonal): dσ = diag(dP), dU = U·(F∘(dP·S + S·dPᵀ)) + (I - UUᵀ)·dA·V·S⁻¹, dV = V·(F∘(S·dP + dPᵀ·S))
+    // (Townsend 2016; PyTorch's linalg_svd_jvp). Transpose: with J = F∘(UᵀŪ), K = F∘(VᵀV̄),
+    // Ā = U·(diag(σ̄) + (J + Jᵀ)·S + S·(K + Kᵀ))·Vᵀ + (I - UUᵀ)·Ū·S⁻¹·Vᵀ. The (I - UUᵀ) term vanishes for square A
+    // and is left out there. Repeated singular values make F infinite (the singular vectors are not unique there),
+    // and a zero σ of a non-square A makes S⁻¹ infinite: the vectors' derivatives exist only for distinct, nonzero σ.
+    public static readonly Primitive Svd = new("svd",
+        (b, xs, _) => b.Svd(xs[0], vectors: true),
+        [(dA, xs, y, _) =>
+        {
+            int m = xs[0].ShapeRef[^2], n = xs[0].ShapeRef[^1];
+            var (u, s, v) = SvdParts(y, m);
+            bool wide = m < n;
+            if (wide) { (u, v) = (v, u); dA = Mt(dA); (m, n) = (n, m); }
+            var st = Mt(s);
+            var dP = Mt(u).MatMul(dA).MatMul(v);
+            var dPt = Mt(dP);
+            var f = EigenGaps(s * s);
+            var dU = u.MatMul(f * (dP * s + st * dPt));
+            if (m > n) dU += (dA.MatMul(v) - u.MatMul(dP)) / s;
+            var dV = v.MatMul(f * (st * dP + dPt * s));
+            var dS = Linalg.Diagonal(dP).Unsqueeze(1);
+            if (wide) (dU, dV) = (dV, dU);
+            return Tensor.Concat([dU, dS, dV], 1);
+        }],
+        [(g, xs, y, _) =>
+        {
+            int m = xs[0].ShapeRef[^2], n = xs[0].ShapeRef[^1];
+            var (u, s, v) = SvdParts(y, m);
+            var (gu, gs, gv) = SvdParts(g, m);
+            bool wide = m < n;
+            if (wide) { (u, v) = (v, u); (gu, gv) = (gv, gu); (m, n) = (n, m); }
+            var f = EigenGaps(s * s);
+            var utg = Mt(u).MatMul(gu);
+            var j = f * utg;
+            var k = f * Mt(v).MatMul(gv);
+            var inner = Tensor.Eye(s.ShapeRef[^1], null, s.DType, s.Device) * gs + (j + Mt(j)) * s + Mt(s) * (k + Mt(k));
+            var a = u.MatMul(inner);
+            if (m > n) a += (gu - u.MatMul(utg)) / s;
+            a = a.MatMul(Mt(v));
+            return wide ? Mt(a) : a;
+        }]);
+
+    // σ alone [B, k], descending: dσ = diag(Uᵀ·dA·V), Ā = U·diag(σ̄)·Vᵀ, with U and V from the svd primitive (so the
+    // second derivative goes through svd's rule). The first derivative is well defined wherever the σ are distinct
+    // or, for a repeated σ, in the sum of the repeated ones (uⱼvⱼᵀ summed over them does not depend on the basis).
+    public static readonly Primitive SvdVals = new("svdvals",
+        (b, xs, _) => b.Svd(xs[0], vectors: false),
+        [(dA, xs, _, _) =>
+        {
+            var (u, _, v) = SvdParts(Dispatch.Apply(Svd!, [xs[0]], null), xs[0].ShapeRef[^2]);
+            return (Mt(u).MatMul(dA) * Mt(v)).Sum([-1]);
+        }],
+        [(g, xs, _, _) =>
+        {
+            var (u, _, v) = SvdParts(Dispatch.Apply(Svd!, [xs[0]], null), xs[0].ShapeRef[^2]);
+            return (u * g.Unsqueeze(1)).MatMul(Mt(v));
+        }]);
+}
+
+internal static partial class Primitives
+{
+    // A = Q·R [B, m, n], m ≥ n, packed [B, m + n, n] (Q, then R with a non-negative diagonal). With X = dA·R⁻¹,
+    // C = Qᵀ·X and U = triu(C) + tril(C, -1)ᵀ (Qᵀ·dQ is skew on the n×n block, dR·R⁻¹ upper triangular):
+    // dR = U·R, dQ = X - Q·U. Transpose: G = R̄·Rᵀ - Qᵀ·Q̄, M = triu(G) + tril(Gᵀ, -1), Ā = (Q̄ + Q·M)·R⁻ᵀ (PyTorch's
+    // linalg_qr_backward). Defined for full column rank (R invertible).
+    public static readonly Primitive Qr = new("qr",
+        (b, xs, _) => b.Qr(xs[0]),
+        [(dA, xs, y, _) =>
+        {
+            int m = xs[0].ShapeRef[^2];
+            Tensor q = y.Slice(1, 0, m), r = y.Slice(1, m);
+            var x = Mt(Triangular(Mt(r), Mt(dA), false, false));          // dA·R⁻¹
+            var c = Mt(q).MatMul(x);
+            var u = Linalg.Triu(c) + Mt(Linalg.Tril(c, -1));
+            return Tensor.Concat([x - q.MatMul(u), u.MatMul(r)], 1);
+        }],
+        [(g, xs, y, _) =>
+        {
+            int m = xs[0].ShapeRef[^2];
+            Tensor q = y.Slice(1, 0, m), r = y.Slice(1, m), gq = g.Slice(1, 0, m), gr = g.Slice(1, m);
+            var gm = gr.MatMul(Mt(r)) - Mt(q).MatMul(gq);
+            var mm = Linalg.Triu(gm) + Linalg.Tril(Mt(gm), -1);
+            return Mt(Triangular(r, Mt(gq + q.MatMul(mm)), true, false));  // (Q̄ + Q·M)·R⁻ᵀ
+        }]);
+}

@@ -37,6 +37,20 @@ public partial interface IBackend
     /// <summary>Eigenvalues and eigenvectors of symmetric [B, n, n] matrices (only the lower triangle is read), packed
     /// as [B, n + 1, n]: row 0 the eigenvalues in ascending order, rows 1..n the matrix V whose columns are the
     /// orthonormal eigenvectors (each with its largest-magnitude entry positive). The default is
-    /// <see cref="LinalgKernels.SymmetricEigen"/>: cyclic Jacobi rotations on the host.</summary>
+    /// <see cref="LinalgKernels.SymmetricEigen"/>: Householder tridiagonalization and implicit QL on the host.</summary>
     RawTensor SymmetricEigen(RawTensor a) => LinalgKernels.SymmetricEigen(this, a);
+
+    /// <summary>Singular value decompositions A = U·diag(σ)·Vᵀ of [B, m, n] floating-point matrices, reduced (k =
+    /// min(m, n)). With <paramref name="vectors"/>, packed as [B, m + 1 + n, k]: rows 0..m-1 the matrix U [m, k], row
+    /// m the singular values in descending order, rows m+1.. the matrix V [n, k] (orthonormal columns; each pair
+    /// (uⱼ, vⱼ) signed so uⱼ's largest-magnitude entry is positive); without, only σ as [B, k]. A matrix with a NaN or
+    /// infinite entry gives NaN throughout. The default is
+    /// <see cref="LinalgKernels.Svd"/>: one-sided Jacobi on the host, in double (high relative accuracy).</summary>
+    RawTensor Svd(RawTensor a, bool vectors) => LinalgKernels.Svd(this, a, vectors);
+
+    /// <summary>Reduced QR decompositions A = Q·R of [B, m, n] floating-point matrices with m ≥ n, packed as
+    /// [B, m + n, n]: rows 0..m-1 the matrix Q [m, n] with orthonormal columns, rows m.. the upper-triangular R [n, n]
+    /// with a non-negative diagonal. The default is <see cref="LinalgKernels.Qr"/>: blocked Householder with compact-WY
+    /// updates on the CPU's packed GEMM (on the host).</summary>
+    RawTensor Qr(RawTensor a) => LinalgKernels.Qr(this, a);
 }

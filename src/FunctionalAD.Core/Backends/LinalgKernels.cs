@@ -11,7 +11,7 @@ namespace FunctionalAD.Backends;
 /// The algorithms are blocked (block size <see cref="Block"/>): a panel is factored with plain loops and the O(n³)
 /// trailing updates run on the packed GEMM, so large factorizations go at the GEMM's speed.
 /// </summary>
-public static class LinalgKernels
+public static partial class LinalgKernels
 {
     /// <summary>Width of a panel; the trailing update of each panel is one GEMM.</summary>
     public const int Block = 64;
@@ -45,68 +45,163 @@ public static class LinalgKernels
             int batch = a.Shape[0], n = a.Shape[1];
             var d = backend.ToArray<T>(a);
             var r = new T[batch * (n + 1) * n];
-            for (int bi = 0; bi < batch; bi++) Jacobi(d, bi * n * n, n, r, bi * (n + 1) * n);
+            for (int bi = 0; bi < batch; bi++) TridiagonalQl(d, bi * n * n, n, r, bi * (n + 1) * n);
             return backend.FromArray(r, [batch, n + 1, n]);
         }
         public RawTensor NotFloating() => throw LinalgKernels.NotFloating("eigh", a.DType);
     }
 
     /// <summary>
-    /// Cyclic Jacobi: rotations JᵀAJ zero one off-diagonal pair at a time until the off-diagonal mass is below
-    /// machine precision relative to the whole (quadratic convergence; computed in double). Writes the ascending
-    /// eigenvalues to r[o], then V row by row, each column signed so its largest-magnitude entry is positive.
+    /// Householder tridiagonalization followed by the implicit QL algorithm with Wilkinson-type shifts (EISPACK's
+    /// tred2 and tql2, as in JAMA), in double: O(n³) with a small constant, the eigenvectors accumulated from the
+    /// reflections and rotations (the rotations on contiguous rows, vectorized). Reads the lower triangle. Writes the
+    /// ascending eigenvalues to r[o], then V row by row, each column signed so its largest-magnitude entry is positive.
     /// </summary>
-    static void Jacobi<T>(T[] d, int io, int n, T[] r, int o) where T : unmanaged, IFloatingPointIeee754<T>
+    static void TridiagonalQl<T>(T[] src, int io, int n, T[] r, int o) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var a = new double[n * n];
+        if (n == 0) return;
         var v = new double[n * n];
         for (int i = 0; i < n; i++)
-        {
-            v[i * n + i] = 1;
-            for (int j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = double.CreateTruncating(d[io + i * n + j]);
-        }
-        for (int sweep = 0; sweep < 100; sweep++)
-        {
-            double off = 0, all = 0;
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++) { double x = a[i * n + j] * a[i * n + j]; all += x; if (i != j) off += x; }
-            if (off <= 1e-32 * all || off == 0 || !double.IsFinite(all)) break;
-            for (int p = 0; p < n - 1; p++)
-                for (int q = p + 1; q < n; q++)
-                {
-                    double apq = a[p * n + q];
-                    if (apq == 0) continue;
-                    double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-                    double t = Math.Sign(theta == 0 ? 1 : theta) / (Math.Abs(theta) + Math.Sqrt(theta * theta + 1));
-                    double c = 1 / Math.Sqrt(t * t + 1), s = t * c;
-                    for (int k = 0; k < n; k++)
-                    {
-                        double akp = a[k * n + p], akq = a[k * n + q];
-                        a[k * n + p] = c * akp - s * akq; a[k * n + q] = s * akp + c * akq;
-                    }
-                    for (int k = 0; k < n; k++)
-                    {
-                        double apk = a[p * n + k], aqk = a[q * n + k];
-                        a[p * n + k] = c * apk - s * aqk; a[q * n + k] = s * apk + c * aqk;
-                    }
-                    for (int k = 0; k < n; k++)
-                    {
-                        double vkp = v[k * n + p], vkq = v[k * n + q];
-                        v[k * n + p] = c * vkp - s * vkq; v[k * n + q] = s * vkp + c * vkq;
-                    }
-                }
-        }
+            for (int j = 0; j <= i; j++) v[i * n + j] = v[j * n + i] = double.CreateTruncating(src[io + i * n + j]);
+        var d = new double[n];
+        var e = new double[n];
+        Tred2(v, d, e, n);
+        // V transposed: row j holds eigenvector column j, so QL's rotations combine contiguous rows
+        var vt = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) vt[j * n + i] = v[i * n + j];
+        Tql2(vt, d, e, n);
         var order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
-        Array.Sort(order, (x, y) => a[x * n + x].CompareTo(a[y * n + y]));
+        Array.Sort(order, (x, y) => d[x].CompareTo(d[y]));
         for (int jj = 0; jj < n; jj++)
         {
             int j = order[jj];
-            r[o + jj] = T.CreateTruncating(a[j * n + j]);
+            r[o + jj] = T.CreateTruncating(d[j]);
+            var col = vt.AsSpan(j * n, n);
             int big = 0;
-            for (int k = 1; k < n; k++) if (Math.Abs(v[k * n + j]) > Math.Abs(v[big * n + j])) big = k;
-            double sign = v[big * n + j] < 0 ? -1 : 1;
-            for (int k = 0; k < n; k++) r[o + (k + 1) * n + jj] = T.CreateTruncating(sign * v[k * n + j]);
+            for (int k = 1; k < n; k++) if (Math.Abs(col[k]) > Math.Abs(col[big])) big = k;
+            double sign = col[big] < 0 ? -1 : 1;
+            for (int k = 0; k < n; k++) r[o + (k + 1) * n + jj] = T.CreateTruncating(sign * col[k]);
+        }
+    }
+
+    /// <summary>EISPACK tred2: the symmetric v (row-major, lower triangle used) becomes the orthogonal Q with
+    /// QᵀAQ tridiagonal, d its diagonal and e its subdiagonal (e[0] = 0).</summary>
+    static void Tred2(double[] v, double[] d, double[] e, int n)
+    {
+        for (int j = 0; j < n; j++) d[j] = v[(n - 1) * n + j];
+        for (int i = n - 1; i > 0; i--)
+        {
+            double scale = 0, h = 0;
+            for (int k = 0; k < i; k++) scale += Math.Abs(d[k]);
+            if (scale == 0)
+            {
+                e[i] = d[i - 1];
+                for (int j = 0; j < i; j++) { d[j] = v[(i - 1) * n + j]; v[i * n + j] = 0; v[j * n + i] = 0; }
+            }
+            else
+            {
+                for (int k = 0; k < i; k++) { d[k] /= scale; h += d[k] * d[k]; }
+                double f = d[i - 1], g = Math.Sqrt(h);
+                if (f > 0) g = -g;
+                e[i] = scale * g;
+                h -= f * g;
+                d[i - 1] = f - g;
+                for (int j = 0; j < i; j++) e[j] = 0;
+                for (int j = 0; j < i; j++)
+                {
+                    f = d[j];
+                    v[j * n + i] = f;
+                    g = e[j] + v[j * n + j] * f;
+                    for (int k = j + 1; k <= i - 1; k++) { g += v[k * n + j] * d[k]; e[k] += v[k * n + j] * f; }
+                    e[j] = g;
+                }
+                f = 0;
+                for (int j = 0; j < i; j++) { e[j] /= h; f += e[j] * d[j]; }
+                double hh = f / (h + h);
+                for (int j = 0; j < i; j++) e[j] -= hh * d[j];
+                for (int j = 0; j < i; j++)
+                {
+                    f = d[j]; g = e[j];
+                    for (int k = j; k <= i - 1; k++) v[k * n + j] -= f * e[k] + g * d[k];
+                    d[j] = v[(i - 1) * n + j];
+                    v[i * n + j] = 0;
+                }
+            }
+            d[i] = h;
+        }
+        for (int i = 0; i < n - 1; i++)
+        {
+            v[(n - 1) * n + i] = v[i * n + i];
+            v[i * n + i] = 1;
+            double h = d[i + 1];
+            if (h != 0)
+            {
+                for (int k = 0; k <= i; k++) d[k] = v[k * n + i + 1] / h;
+                for (int j = 0; j <= i; j++)
+                {
+                    double g = 0;
+                    for (int k = 0; k <= i; k++) g += v[k * n + i + 1] * v[k * n + j];
+                    for (int k = 0; k <= i; k++) v[k * n + j] -= g * d[k];
+                }
+            }
+            for (int k = 0; k <= i; k++) v[k * n + i + 1] = 0;
+        }
+        for (int j = 0; j < n; j++) { d[j] = v[(n - 1) * n + j]; v[(n - 1) * n + j] = 0; }
+        v[(n - 1) * n + n - 1] = 1;
+        e[0] = 0;
+    }
+
+    /// <summary>EISPACK tql2: implicit QL on the tridiagonal (d, e) from <see cref="Tred2"/>; d becomes the
+    /// eigenvalues (unsorted) and the rows of vt (Q transposed on entry) the eigenvectors.</summary>
+    static void Tql2(double[] vt, double[] d, double[] e, int n)
+    {
+        for (int i = 1; i < n; i++) e[i - 1] = e[i];
+        e[n - 1] = 0;
+        double f = 0, tst1 = 0, eps = Math.Pow(2, -52);
+        for (int l = 0; l < n; l++)
+        {
+            tst1 = Math.Max(tst1, Math.Abs(d[l]) + Math.Abs(e[l]));
+            int m = l;
+            while (m < n && !(Math.Abs(e[m]) <= eps * tst1)) m++;
+            if (m == n) m = n - 1; // e[n-1] = 0 ends the search; NaN input lands here
+            if (m > l)
+            {
+                for (int iter = 0; iter < 60; iter++)
+                {
+                    double g = d[l];
+                    double p = (d[l + 1] - g) / (2 * e[l]);
+                    double r = double.Hypot(p, 1);
+                    if (p < 0) r = -r;
+                    d[l] = e[l] / (p + r);
+                    d[l + 1] = e[l] * (p + r);
+                    double dl1 = d[l + 1], h = g - d[l];
+                    for (int i = l + 2; i < n; i++) d[i] -= h;
+                    f += h;
+                    p = d[m];
+                    double c = 1, c2 = 1, c3 = 1, el1 = e[l + 1], s = 0, s2 = 0;
+                    for (int i = m - 1; i >= l; i--)
+                    {
+                        c3 = c2; c2 = c; s2 = s;
+                        g = c * e[i];
+                        h = c * p;
+                        r = double.Hypot(p, e[i]);
+                        e[i + 1] = s * r;
+                        s = e[i] / r;
+                        c = p / r;
+                        p = c * d[i] - s * g;
+                        d[i + 1] = h + s * (c * g + s * d[i]);
+                        Rotate(vt.AsSpan(i * n, n), vt.AsSpan((i + 1) * n, n), c, s);
+                    }
+                    p = -s * s2 * c3 * el1 * e[l] / dl1;
+                    e[l] = s * p;
+                    d[l] = c * p;
+                    if (!(Math.Abs(e[l]) > eps * tst1)) break;
+                }
+            }
+            d[l] += f;
+            e[l] = 0;
         }
     }
 
@@ -305,14 +400,17 @@ public static class LinalgKernels
 
     /// <summary>
     /// Right-looking blocked Cholesky of the n×n row-major matrix at d[o..] (lower triangle read, L written there,
-    /// upper triangle zeroed). Returns 0, or the order of the first leading minor that is not positive.
+    /// upper triangle zeroed). Per panel of <see cref="Block"/> columns: the diagonal block L11 with dot products,
+    /// L21 = A21·L11⁻ᵀ as one GEMM against the small triangular inverse, then the trailing lower triangle loses
+    /// L21·L21ᵀ, one GEMM per block column (the upper triangle is never computed). Returns 0, or the order of the
+    /// first leading minor that is not positive.
     /// </summary>
     static int CholeskyInPlace<T>(T[] d, int o, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var inv = new T[Block * Block];
         for (int k0 = 0; k0 < n; k0 += Block)
         {
-            int kEnd = Math.Min(k0 + Block, n);
-            // the panel's columns, for every row below (L11 and L21 = A21·L11⁻ᵀ); earlier panels were subtracted already
+            int kEnd = Math.Min(k0 + Block, n), nb = kEnd - k0;
             for (int j = k0; j < kEnd; j++)
             {
                 int rj = o + j * n;
@@ -320,16 +418,36 @@ public static class LinalgKernels
                 if (!(s > T.Zero)) return j + 1;
                 T djj = T.Sqrt(s);
                 d[rj + j] = djj;
-                for (int i = j + 1; i < n; i++)
+                for (int i = j + 1; i < kEnd; i++)
                 {
                     int ri = o + i * n;
                     d[ri + j] = (d[ri + j] - TensorPrimitives.Dot<T>(d.AsSpan(ri + k0, j - k0), d.AsSpan(rj + k0, j - k0))) / djj;
                 }
             }
             int rest = n - kEnd;
-            if (rest > 0)
-                SubtractProduct(d, o + kEnd * n + kEnd, n, rest, rest, kEnd - k0,
-                    new GemmOperand<T>(d, o + kEnd * n + k0, 0, n, 1), new GemmOperand<T>(d, o + kEnd * n + k0, 0, 1, n));
+            if (rest == 0) break;
+            // inv = L11⁻¹ (lower triangular), column by column by forward substitution
+            Array.Clear(inv);
+            for (int j = 0; j < nb; j++)
+            {
+                inv[j * nb + j] = T.One / d[o + (k0 + j) * n + k0 + j];
+                for (int i = j + 1; i < nb; i++)
+                {
+                    T s = T.Zero;
+                    int ri = o + (k0 + i) * n + k0;
+                    for (int l = j; l < i; l++) s += d[ri + l] * inv[l * nb + j];
+                    inv[i * nb + j] = -s / d[ri + i];
+                }
+            }
+            var l21 = new T[rest * nb];
+            Gemm.Multiply(1, rest, nb, nb, new GemmOperand<T>(d, o + kEnd * n + k0, 0, n, 1), new GemmOperand<T>(inv, 0, 0, 1, nb), l21);
+            for (int i = 0; i < rest; i++) l21.AsSpan(i * nb, nb).CopyTo(d.AsSpan(o + (kEnd + i) * n + k0, nb));
+            for (int c0 = kEnd; c0 < n; c0 += Block)
+            {
+                int width = Math.Min(Block, n - c0);
+                SubtractProduct(d, o + c0 * n + c0, n, n - c0, width, nb,
+                    new GemmOperand<T>(d, o + c0 * n + k0, 0, n, 1), new GemmOperand<T>(d, o + c0 * n + k0, 0, 1, n));
+            }
         }
         for (int i = 0; i < n; i++) d.AsSpan(o + i * n + i + 1, n - i - 1).Clear();
         return 0;
@@ -381,15 +499,19 @@ public static class LinalgKernels
     }
 
     /// <summary>C -= A·B for the rows×cols block of d at offset c with row stride ld, A rows×depth and B depth×cols
-    /// (the product on the packed GEMM, into a scratch block).</summary>
+    /// (the product on the packed GEMM, into a pooled scratch block: fresh blocks of this size would live on the
+    /// large-object heap and cost a gen-2 collection every few panels).</summary>
     static void SubtractProduct<T>(T[] d, int c, int ld, int rows, int cols, int depth, GemmOperand<T> a, GemmOperand<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var product = new T[rows * cols];
+        int size = rows * cols;
+        var product = System.Buffers.ArrayPool<T>.Shared.Rent(size);
+        product.AsSpan(0, size).Clear();
         Gemm.Multiply(1, rows, cols, depth, a, b, product);
         for (int i = 0; i < rows; i++)
         {
             var row = d.AsSpan(c + i * ld, cols);
             TensorPrimitives.Subtract<T>(row, product.AsSpan(i * cols, cols), row);
         }
+        System.Buffers.ArrayPool<T>.Shared.Return(product);
     }
 }

@@ -12,8 +12,8 @@ public static partial class Linalg
 {
     /// <summary>
     /// Eigenvalues (ascending) and eigenvectors of symmetric matrices A [..., n, n] (PyTorch's <c>linalg.eigh</c>;
-    /// only A's lower triangle is read, like UPLO = "L"). Cyclic Jacobi on the host (accurate, O(n³) per sweep,
-    /// meant for small and moderate n). Derivatives (Giles 2008): dλ = diag(Vᵀ·dA·V), dV = V·(F∘(Vᵀ·dA·V)) with
+    /// only A's lower triangle is read, like UPLO = "L"). Householder tridiagonalization and implicit QL on the
+    /// host, in double (EISPACK's tred2 and tql2; backward stable, O(n³)). Derivatives (Giles 2008): dλ = diag(Vᵀ·dA·V), dV = V·(F∘(Vᵀ·dA·V)) with
     /// F[i, j] = 1/(λⱼ - λᵢ); they are written with differentiable ops, so second derivatives work. Caveat (the
     /// degenerate spectrum): with repeated eigenvalues the eigenvectors are not unique and the derivative is infinite
     /// or NaN, as in PyTorch; it is accurate only where the eigenvalues are well separated.

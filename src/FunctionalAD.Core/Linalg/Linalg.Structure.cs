@@ -129,7 +129,9 @@ public static partial class Linalg
 
     /// <summary>The norm of each matrix of x [..., m, n] (PyTorch's <c>linalg.matrix_norm</c>): "fro" (Frobenius,
     /// the default), "1" / "-1" (largest / smallest absolute column sum), "inf" / "-inf" (largest / smallest absolute
-    /// row sum). The spectral and nuclear norms ("2", "nuc") need the SVD, which is not available yet.</summary>
+    /// row sum), "2" / "-2" (largest / smallest singular value) and "nuc" (the sum of the singular values), the last
+    /// three from <see cref="Svdvals"/> (whose gradient is U·diag(σ̄)·Vᵀ; for "2" and "-2" only where that singular
+    /// value is simple).</summary>
     /// <exception cref="ShapeMismatchException">x has fewer than 2 dimensions.</exception>
     /// <exception cref="TensorException">an order not listed.</exception>
     public static Tensor MatrixNorm(Tensor x, string ord = "fro", bool keepDim = false)
@@ -137,6 +139,14 @@ public static partial class Linalg
         AtLeastMatrix("matrixNorm", x);
         ArgumentNullException.ThrowIfNull(ord);
         int[] both = [x.Rank - 2, x.Rank - 1];
+        if (ord is "2" or "-2" or "nuc")
+        {
+            var s = Svdvals(x);
+            int k = s.ShapeRef[^1];
+            if (k == 0) throw new ShapeMismatchException("matrixNorm", $"the {ord} norm of empty matrices is undefined, got shape {F(x.ShapeRef)}");
+            var v = ord == "nuc" ? s.Sum([-1], keepDim: true) : ord == "2" ? s.Slice(-1, 0, 1) : s.Slice(-1, k - 1, k);
+            return keepDim ? v.Unsqueeze(-1) : v.Squeeze(-1);
+        }
         var ax = x.DType.IsFloatingPoint() ? x.Abs() : x.To(DType.Float32).Abs();
         Tensor r = ord switch
         {
@@ -145,7 +155,7 @@ public static partial class Linalg
             "-1" => ax.Sum(-2, keepDim: true).Min([x.Rank - 1], keepDim: true),
             "inf" => ax.Sum(-1, keepDim: true).Max([x.Rank - 2], keepDim: true),
             "-inf" => ax.Sum(-1, keepDim: true).Min([x.Rank - 2], keepDim: true),
-            _ => throw new TensorException("matrixNorm", $"unsupported order '{ord}': expected fro, 1, -1, inf or -inf (2 and nuc need the SVD)"),
+            _ => throw new TensorException("matrixNorm", $"unsupported order '{ord}': expected fro, nuc, 1, -1, 2, -2, inf or -inf"),
         };
         return ord == "fro" || keepDim ? r : r.Reshape(x.ShapeRef[..^2]);
     }

@@ -75,14 +75,25 @@ module Fit =
         float hits / float (max 1 y.Length)
 
 
+/// How `TrainLoader.fitWith` computes gradients and shares results: the seam a data-parallel trainer
+/// (FunctionalAD.Distributed) plugs into; `TrainLoader.fit` uses the local defaults.
+type FitHooks<'P> =
+    { /// The loss value and the gradients at the parameters (local: `gradv`; data-parallel: averaged over ranks).
+      ValueAndGrad: ('P -> Tensor) -> 'P -> Tensor * 'P
+      /// A number averaged over the processes (the epoch's training loss, so early stopping decides the same
+      /// everywhere); the identity for one process.
+      MeanAcrossProcesses: float -> float
+      /// Whether this process writes checkpoints (data-parallel: rank 0 only).
+      WritesCheckpoints: bool }
+
 /// Training over data loaders (`Train.fitLoader` is this module's `fit`).
 module TrainLoader =
-    /// Trains `parameters` to minimise `loss parameters batch` over the loader's batches for `settings.Epochs`
-    /// epochs. Returns the parameters, the optimizer state and the log of each epoch (including epochs before a
-    /// resume). With CheckpointPath set, checkpoints hold everything needed so that a run stopped at any step and
-    /// resumed (Resume = true) ends with bit-identical parameters to an uninterrupted one.
-    /// Throws ArgumentException for bad settings; checkpoint errors as `Checkpoint.load`.
-    let fit (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>)
+    /// One process: `gradv`, no averaging, checkpoints written.
+    let localHooks<'P> : FitHooks<'P> = { ValueAndGrad = gradv; MeanAcrossProcesses = id; WritesCheckpoints = true }
+
+    /// `fit` with its gradient computation and its cross-process steps given by `hooks` (see FitHooks).
+    /// Throws as `fit`.
+    let fitWith (hooks: FitHooks<'P>) (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>)
         : 'P * OptimizerState * EpochLog list =
         if settings.Epochs < 0 then invalidArg "settings" "Train.fitLoader: Epochs must be >= 0"
         if settings.CheckpointEverySteps < 0 then invalidArg "settings" "Train.fitLoader: CheckpointEverySteps must be >= 0"
@@ -122,6 +133,7 @@ module TrainLoader =
         let checkpoint (pos: FunctionalAD.Data.LoaderPosition) =
             match settings.CheckpointPath with
             | None -> ()
+            | Some _ when not hooks.WritesCheckpoints -> ()
             | Some path ->
                 let hist =
                     [ for h in history -> String.Join(";", [ string h.Epoch; string h.Step; r h.TrainLoss; r h.LearningRate ] @ [ for n, v in h.Validation -> n + "=" + r v ]) ]
@@ -136,7 +148,7 @@ module TrainLoader =
         while epoch < settings.Epochs && not stopped do
             let mutable b = if epoch = epoch0 then batch0 else 0
             for batch in loader.Batches(epoch, b) do
-                let value, grads = gradv (fun q -> loss q batch) p
+                let value, grads = hooks.ValueAndGrad (fun q -> loss q batch) p
                 let p', s' = Optim.step settings.Optimizer state p grads
                 p <- p'
                 state <- s'
@@ -163,7 +175,7 @@ module TrainLoader =
                         settings.Metrics |> List.iteri (fun i (_, m) -> totals.[i + 1] <- totals.[i + 1] + m p batch)
                         n <- n + 1
                     ("loss" :: List.map fst settings.Metrics) |> List.mapi (fun i name -> name, totals.[i] / float (max 1 n))
-            let log = { Epoch = epoch; Step = state.Step; TrainLoss = sum / float (max 1 count)
+            let log = { Epoch = epoch; Step = state.Step; TrainLoss = hooks.MeanAcrossProcesses (sum / float (max 1 count))
                         LearningRate = Fit.learningRate settings.Optimizer (max 0 (state.Step - 1)); Validation = validation }
             history.Add log
             if interactive then Console.WriteLine()
@@ -189,6 +201,15 @@ module TrainLoader =
             count <- 0
             if settings.CheckpointEachEpoch then checkpoint (FunctionalAD.Data.LoaderPosition(epoch, 0))
         p, state, List.ofSeq history
+
+    /// Trains `parameters` to minimise `loss parameters batch` over the loader's batches for `settings.Epochs`
+    /// epochs. Returns the parameters, the optimizer state and the log of each epoch (including epochs before a
+    /// resume). With CheckpointPath set, checkpoints hold everything needed so that a run stopped at any step and
+    /// resumed (Resume = true) ends with bit-identical parameters to an uninterrupted one.
+    /// Throws ArgumentException for bad settings; checkpoint errors as `Checkpoint.load`.
+    let fit (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>)
+        : 'P * OptimizerState * EpochLog list =
+        fitWith localHooks settings loss parameters loader
 
 /// Training loops over mini-batches.
 module Train =

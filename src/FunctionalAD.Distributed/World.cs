@@ -153,6 +153,9 @@ public sealed unsafe class World : IDisposable
             Console.Error.Flush();
         }
         catch (Exception) { } // the message is best effort; ending the job is not
+        // MPI_Abort makes the launcher kill every process, its own forwarders of our stderr included: give them a
+        // moment to pass the message on first
+        if (mpi is not null) Thread.Sleep(200);
         // no lock: another thread may be inside a collective that will never complete
         if (mpi is not null && !finalized) mpi.Abort(Mpi.CommWorld, exitCode == 0 ? 1 : exitCode);
         Environment.Exit(exitCode == 0 ? 1 : exitCode);

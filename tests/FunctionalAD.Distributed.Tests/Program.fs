@@ -148,6 +148,29 @@ let fitTest (world: World) =
     if IO.File.Exists path then IO.File.Delete path
 
 // ---------------------------------------------------------------------------------------------------------------
+// hook: Core's gradient-completion callback (what the buckets start from)
+
+let hookTests (world: World) =
+    let p0, apply = Model.init 1UL mlp
+    let x, y = Tensor.Randn([| 6; 4 |], Generator 2UL), Tensor.FromArray(Array.init 6 (fun i -> int64 (i % 3)))
+    let leaves = Tree.leaves p0
+    let unused = Tensor.Ones [| 2 |]
+    let xs = Array.append leaves [| unused |]
+    let f (ts: Tensor[]) = Loss.crossEntropy (apply (Tree.unflatten p0 ts.[.. leaves.Length - 1]) x) y
+    let struct (v0, g0) = Transform.ValueAndGrad(Func<_, _> f, xs)
+    let seen = ResizeArray<int * Tensor>()
+    let struct (v1, g1) = Transform.ValueAndGrad(Func<_, _> f, xs, Action<int, Tensor>(fun i g -> seen.Add((i, g))))
+    let order = seen |> Seq.map fst |> Array.ofSeq
+    check world "gradient hook: each input reported once, with the gradient returned" (Array.sort order = Array.init xs.Length id && seen |> Seq.forall (fun (i, g) -> obj.ReferenceEquals(g, g1.[i])))
+    check world "gradient hook: the same value and gradients as without it" (v0.Item() = v1.Item() && maxAbsDiff g0 g1 = 0.0)
+    check world "gradient hook: an unused input is reported last, with zeros" (order.[order.Length - 1] = xs.Length - 1 && g1.[xs.Length - 1].Abs().Sum().Item() = 0.0)
+    // Params order: l0.b, l0.w, l1.b, l1.w, l2.b, l2.w; the last layer's gradients are final first
+    let pos name = Array.findIndex (fun i -> i = Array.findIndex ((=) name) (p0.Names)) order
+    check world "gradient hook: the last layer's gradients complete before the first layer's" (pos p0.Names.[p0.Names.Length - 1] < pos p0.Names.[0])
+    let threw = try Transform.ValueAndGrad(Func<_, _>(fun (ts: Tensor[]) -> ts.[0] * 2.0), [| Tensor.Ones [| 3 |] |], Action<int, Tensor>(fun _ _ -> ())) |> ignore; false with :? ShapeMismatchException -> true
+    check world "gradient hook: a non-scalar loss is refused" threw
+
+// ---------------------------------------------------------------------------------------------------------------
 // failure modes (run by the driver, which checks the exit code, the time and the processes left)
 
 let throwAt (world: World) (failStep: int) =
@@ -231,6 +254,7 @@ let main argv =
             | "allreduce" -> allReduceTests world
             | "loader" -> loaderTests world
             | "fit" -> fitTest world
+            | "hook" -> hookTests world
             | "bench" -> bench world
             | other -> failwithf "unknown mode '%s' (parity, allreduce, loader, fit, bench, world, throw N, stall)" other
             if world.IsMain then printfn "distributed %s: %d check(s) failed" mode failures

@@ -67,10 +67,12 @@ module Distributed =
     /// gradients are averaged in overlapped buckets, and every rank takes the same optimizer step; the epoch's
     /// training loss is averaged over ranks (so early stopping stops every rank together) and only rank 0 writes
     /// checkpoints (a resume reads CheckpointPath on every rank: use a shared file system). Validation runs on
-    /// every rank over the whole validation loader. Returns what `Train.fitLoader` returns, the same on every rank.
+    /// every rank over the whole validation loader. Kernels use `world.ThreadsPerRank` threads (the machine's cores
+    /// shared among its ranks). Returns what `Train.fitLoader` returns, the same on every rank.
     let fit (world: World) (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: DataLoader<'T, 'B>)
         : 'P * OptimizerState * EpochLog list =
         let parameters = broadcast world parameters
         let reducer = dataParallel world parameters
         let settings = if world.IsMain then settings else { settings with Progress = false }
+        use _ = FunctionalAD.Backends.Parallelism.Limit world.ThreadsPerRank
         TrainLoader.fitWith (hooks world reducer) settings loss parameters (shard world loader)

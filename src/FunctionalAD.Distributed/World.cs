@@ -57,6 +57,10 @@ public sealed unsafe class World : IDisposable
     public string ProcessorName { get; }
     /// <summary>The MPI library in use (its version line), or "none" for a single process without MPI.</summary>
     public string Library { get; }
+    /// <summary>The machine's cores shared out among its ranks (at least 1): the kernel thread limit for one rank
+    /// (<c>using (Parallelism.Limit(world.ThreadsPerRank))</c>), so that ranks on one machine do not oversubscribe
+    /// its cores (PyTorch's launcher sets OMP_NUM_THREADS likewise).</summary>
+    public int ThreadsPerRank => Math.Max(1, Environment.ProcessorCount / Math.Max(1, LocalSize));
     /// <summary>True on rank 0, the rank that writes checkpoints and logs.</summary>
     public bool IsMain => Rank == 0;
     /// <summary>True when MPI is in use (the process was started by an MPI launcher).</summary>

@@ -193,6 +193,7 @@ let stall (world: World) =
 // bench: training samples/s, all-reduce bandwidth, fraction of the all-reduce hidden behind backward
 
 let bench (world: World) =
+    use _ = FunctionalAD.Backends.Parallelism.Limit world.ThreadsPerRank
     let net = nn.mlp [ 64; 256; 256; 10 ] nn.relu
     let p0, apply = Model.init 1UL net
     let perRank = 64
@@ -224,15 +225,16 @@ let bench (world: World) =
             printfn "bench: all-reduce time exposed after backward: %.2f ms/step with overlap, %.2f ms/step without: %.0f%% hidden behind backward"
                 (1000.0 * exposedOn / float steps) (1000.0 * exposedOff / float steps) (100.0 * (1.0 - exposedOn / max 1e-12 exposedOff))
     let n = 1 <<< 20
-    let buffer = Array.create n 1.0f
-    world.AllReduce(Span buffer, ReduceOp.Sum)
-    let reps = 30
-    world.Barrier()
-    let sw = Stopwatch.StartNew()
-    for _ in 1 .. reps do world.AllReduce(Span buffer, ReduceOp.Sum)
-    let t = sw.Elapsed.TotalSeconds / float reps
-    if world.IsMain then
-        printfn "bench: all-reduce of 1M floats (4 MiB), np %d: %.3f ms, %.2f GB/s (message bytes / time)" world.Size (1000.0 * t) (4.0 * float n / t / 1e9)
+    if world.Size > 1 then
+        let buffer = Array.create n 1.0f
+        world.AllReduce(Span buffer, ReduceOp.Sum)
+        let reps = 30
+        world.Barrier()
+        let sw = Stopwatch.StartNew()
+        for _ in 1 .. reps do world.AllReduce(Span buffer, ReduceOp.Sum)
+        let t = sw.Elapsed.TotalSeconds / float reps
+        if world.IsMain then
+            printfn "bench: all-reduce of 1M floats (4 MiB), np %d: %.3f ms, %.2f GB/s (message bytes / time)" world.Size (1000.0 * t) (4.0 * float n / t / 1e9)
 
 [<EntryPoint>]
 let main argv =

@@ -91,7 +91,7 @@ public sealed unsafe class DataParallel
         for (int i = n - 1; i >= 0; i--)
         {
             long numel = parameters[i].Numel;
-            int size = current == DType.Float64 ? 8 : 4;
+            int size = dtypes[i] == DType.Float64 ? 8 : 4;
             if (members.Count > 0 && (dtypes[i] != current || (elements + numel) * size > bucketBytes)) Close();
             current = dtypes[i];
             bucketOf[i] = list.Count;

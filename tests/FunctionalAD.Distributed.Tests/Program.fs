@@ -105,6 +105,9 @@ let allReduceTests (world: World) =
     check world "allReduce refuses a Bool tensor by name" threw
     Distributed.barrier world
     check world "barrier returns" true
+    if world.Size > 1 then
+        let threw = try DataParallel(world, [| Tensor.Zeros [| world.Rank + 1 |] |]) |> ignore; false with :? DistributedException -> true
+        check world "ranks with different models are refused when the DataParallel is made" threw
     if not world.UsesMpi then
         let maps = IO.File.ReadAllText "/proc/self/maps"
         check world "a single process without mpirun loads no MPI library" (not (maps.Contains "libmpi"))

@@ -35,6 +35,20 @@ public static class Transform
         }
     }
 
+    /// <summary>The inputs as leaves on the reverse tag's tape, and the tracked tensors f receives.</summary>
+    static (Node[] Leaves, Tensor[] Inputs) Track(Tag tag, Tensor[] xs)
+    {
+        var leaves = new Node[xs.Length];
+        var inputs = new Tensor[xs.Length];
+        for (int i = 0; i < xs.Length; i++)
+        {
+            leaves[i] = new Node(xs[i], $"x{i}");
+            leaves[i].Index = tag.Record(leaves[i]);
+            inputs[i] = new Tensor(xs[i], null, leaves[i], tag);
+        }
+        return (leaves, inputs);
+    }
+
     /// <summary>Reverse mode: f's value at xs and its pullback (vector-Jacobian product).</summary>
     /// <exception cref="DTypeMismatchException">an input is not floating point.</exception>
     public static VjpResult Vjp(Func<Tensor[], Tensor> f, params Tensor[] xs) => VjpNamed("vjp", f, xs);
@@ -44,14 +58,7 @@ public static class Transform
         CheckInputs(op, xs);
         return Tag.Scope(Mode.Reverse, tag =>
         {
-            var leaves = new Node[xs.Length];
-            var inputs = new Tensor[xs.Length];
-            for (int i = 0; i < xs.Length; i++)
-            {
-                leaves[i] = new Node(xs[i], $"x{i}");
-                leaves[i].Index = tag.Record(leaves[i]);
-                inputs[i] = new Tensor(xs[i], null, leaves[i], tag);
-            }
+            var (leaves, inputs) = Track(tag, xs);
             var y = f(inputs) ?? throw new InvalidOperationException($"{op}: the function returned null");
             bool tracked = ReferenceEquals(y.tag, tag);
             var value = tracked ? y.primal! : y;
@@ -94,14 +101,7 @@ public static class Transform
         CheckInputs("grad", xs);
         return Tag.Scope(Mode.Reverse, tag =>
         {
-            var leaves = new Node[xs.Length];
-            var inputs = new Tensor[xs.Length];
-            for (int i = 0; i < xs.Length; i++)
-            {
-                leaves[i] = new Node(xs[i], $"x{i}");
-                leaves[i].Index = tag.Record(leaves[i]);
-                inputs[i] = new Tensor(xs[i], null, leaves[i], tag);
-            }
+            var (leaves, inputs) = Track(tag, xs);
             var y = f(inputs) ?? throw new InvalidOperationException("grad: the function returned null");
             bool tracked = ReferenceEquals(y.tag, tag);
             var value = tracked ? y.primal! : y;

@@ -108,6 +108,7 @@ let distributedTests () =
         |> Array.map (fun d -> Path.Combine(d, "mpirun.mpich")) |> Array.tryFind File.Exists
     // a process whose command line holds token: one left behind by a failed job
     let leftBehind (token: string) =
+        Directory.Exists "/proc" &&
         Directory.GetDirectories "/proc"
         |> Array.exists (fun d ->
             try Char.IsDigit(Path.GetFileName(d).[0]) && File.ReadAllText(Path.Combine(d, "cmdline")).Contains token with _ -> false)

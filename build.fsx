@@ -1,5 +1,5 @@
 // FunctionalAD build script (FAKE 5 targets):  dotnet fsi build.fsx -- -t <Target>
-// Targets: Clean, Build, Test (default), Tour, Examples, Bench, Pack.
+// Targets: Clean, Build, Test (default), Tour, Examples, Bench, Pack, Distributed (the MPI tests alone).
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.DotNet.Cli, 5.20.3"
 // FAKE 5's own dependencies ask for versions the package source does not have (Microsoft.Build >= 16.4.0, ...), so a clean
@@ -164,6 +164,66 @@ let packageTest () =
             if Directory.Exists versioned then Directory.Delete(versioned, true)
     result, fsiScript, csChecks
 
+/// The MPI tests (tests/FunctionalAD.Distributed.Tests, built by Build; needs MPICH: apt-get install mpich libmpich12).
+/// Runs each mode of the test program alone (a world of one process, no MPI loaded) and under `mpirun.mpich -np N`,
+/// counting its "check: ...: ok|FAILED" lines, then checks the failure modes from outside: a rank that throws, a rank
+/// that stalls past the collective timeout, a world-size mismatch (exit code, time, message, processes left).
+/// Returns (passed, failed).
+let distributedTests () =
+    let dll = sprintf "tests/FunctionalAD.Distributed.Tests/bin/%s/net10.0/FunctionalAD.Distributed.Tests.dll" configuration
+    let mutable passed, failed = 0, 0
+    let record name ok =
+        printfn "check: %s: %s" name (if ok then "ok" else "FAILED")
+        if ok then passed <- passed + 1 else failed <- failed + 1
+    let count (what: string) (code: int, out: string) =
+        let checks = Regex.Matches(out, @"^check: .*: (ok|FAILED)", RegexOptions.Multiline) |> Seq.map (fun m -> m.Groups.[1].Value) |> List.ofSeq
+        let bad = checks |> List.filter ((<>) "ok") |> List.length
+        passed <- passed + checks.Length - bad
+        failed <- failed + bad
+        if code <> 0 && bad = 0 then record (sprintf "%s exits with code 0 (it exited with %d)" what code) false
+    let mpirun =
+        Environment.GetEnvironmentVariable("PATH").Split(':')
+        |> Array.map (fun d -> Path.Combine(d, "mpirun.mpich")) |> Array.tryFind File.Exists
+    // a process whose command line holds token: one left behind by a failed job
+    let leftBehind (token: string) =
+        Directory.Exists "/proc" &&
+        Directory.GetDirectories "/proc"
+        |> Array.exists (fun d ->
+            try Char.IsDigit(Path.GetFileName(d).[0]) && File.ReadAllText(Path.Combine(d, "cmdline")).Contains token with _ -> false)
+    let timed f =
+        let sw = Diagnostics.Stopwatch.StartNew()
+        let r = f ()
+        r, sw.Elapsed.TotalSeconds
+    for mode in [ "allreduce"; "hook"; "loader" ] do count mode (run "dotnet" (sprintf "%s %s" dll mode))
+    match mpirun with
+    | None -> record "MPICH is installed (mpirun.mpich on PATH; Debian: apt-get install mpich libmpich12)" false
+    | Some mpirun ->
+        for np in [ 1; 2; 3 ] do count (sprintf "allreduce -np %d" np) (run mpirun (sprintf "-np %d dotnet %s allreduce" np dll))
+        count "parity -np 2" (run mpirun (sprintf "-np 2 dotnet %s parity" dll))
+        count "fit -np 2" (run mpirun (sprintf "-np 2 dotnet %s fit" dll))
+        let token = Guid.NewGuid().ToString "N"
+        let (code, out), seconds = timed (fun () -> run mpirun (sprintf "-np 2 dotnet %s throw 10 %s" dll token))
+        record "a rank that throws at step 10 makes mpirun exit non-zero" (code <> 0)
+        record (sprintf "... within 10 seconds (%.1f s)" seconds) (seconds < 10.0)
+        record "... with the failing rank's message on stderr" (out.Contains "rank 1 of 2" && out.Contains "injected failure at step 10")
+        Threading.Thread.Sleep 500
+        record "... and no process left behind" (not (leftBehind token))
+        let token = Guid.NewGuid().ToString "N"
+        let (code, out), seconds = timed (fun () -> run mpirun (sprintf "-np 2 dotnet %s stall %s" dll token))
+        record (sprintf "a rank stalled past the 2 s collective timeout aborts the job (exit code %d, %.1f s)" code seconds)
+            (code <> 0 && seconds < 30.0 && out.Contains "barrier did not complete within 2 s")
+        Threading.Thread.Sleep 500
+        record "... and no process left behind" (not (leftBehind token))
+        // Open MPI's launcher starting an MPICH program: the environment says 2, MPI says 1
+        let code, out = run "env" (sprintf "OMPI_COMM_WORLD_SIZE=2 dotnet %s world" dll)
+        record "a world-size mismatch (launcher 2, MPI 1) is an error" (code <> 0 && out.Contains "sees a world of 1")
+    passed, failed
+
+Target.create "Distributed" (fun _ ->
+    let passed, failed = distributedTests ()
+    printfn "%d passed, %d failed" passed failed
+    if failed > 0 then failwith "distributed tests failed")
+
 Target.create "Test" (fun _ ->
     // F# property suite (Expecto) then the C# facade suite (xunit); one summary line for CI.
     let fsCode, fsOut = run "dotnet" (sprintf "run --project tests/FunctionalAD.Tests -c %s --no-build -- --summary" configuration)
@@ -177,6 +237,7 @@ Target.create "Test" (fun _ ->
     for name, ok in csPkgChecks do printfn "check: %s: %s" name (if ok then "ok" else "FAILED")
     let csPkgPassed = csPkgChecks |> List.filter snd |> List.length
     let csPkgFailed = csPkgChecks.Length - csPkgPassed
+    let distPassed, distFailed = distributedTests ()
     let checks = Regex.Matches(tourOut + kitOut, @"^check: .*: (ok|FAILED)$", RegexOptions.Multiline) |> Seq.map (fun m -> m.Groups.[1].Value) |> List.ofSeq
     let examplesPassed = (checks |> List.filter ((=) "ok") |> List.length) + (if csExCode = 0 then 1 else 0)
     let tourFailed = checks |> List.filter ((=) "FAILED") |> List.length
@@ -188,11 +249,11 @@ Target.create "Test" (fun _ ->
     let xunit = Regex.Match(csOut, @"Failed:\s+(\d+), Passed:\s+(\d+), Skipped:\s+(\d+), Total:\s+(\d+)")
     let packaged = Regex.Match(stripAnsi pkgOut, @"EXPECTO!\s+(\d+) tests run.*?(\d+) passed, (\d+) ignored, (\d+) failed, (\d+) errored")
     let num (m: Match) (i: int) = if m.Success then int m.Groups.[i].Value else 0
-    let passed = num expecto 2 + num xunit 2 + examplesPassed + num packaged 2 + csPkgPassed + (if fsiOk then 1 else 0)
+    let passed = num expecto 2 + num xunit 2 + examplesPassed + num packaged 2 + csPkgPassed + (if fsiOk then 1 else 0) + distPassed
     // a suite that crashed before reporting counts as one failure
     let failed =
         num expecto 4 + num expecto 5 + num xunit 1 + examplesFailed
-        + num packaged 4 + num packaged 5 + csPkgFailed
+        + num packaged 4 + num packaged 5 + csPkgFailed + distFailed
         + (if expecto.Success then 0 else 1) + (if xunit.Success then 0 else 1) + (if packaged.Success && pkgCode = 0 then 0 else 1)
         + (if fsiOk then 0 else 1)
     printfn "F#: %s" (if expecto.Success then expecto.Value else sprintf "no Expecto summary (exit code %d)" fsCode)
@@ -201,6 +262,7 @@ Target.create "Test" (fun _ ->
     printfn "package script (F#, the README's snippet in dotnet fsi): %s" (if fsiOk then "ok: " + fsiDetail else "FAILED: " + fsiDetail)
     printfn "C# package: %d checks passed, %d failed" csPkgPassed csPkgFailed
     printfn "examples: %d checks passed, %d failed (tour exit code %d, C# example exit code %d)" examplesPassed examplesFailed tourCode csExCode
+    printfn "distributed (MPI): %d checks passed, %d failed" distPassed distFailed
     printfn "%d passed, %d failed" passed failed
     if failed > 0 || fsCode <> 0 || csCode <> 0 || pkgCode <> 0 then failwith "tests failed")
 
@@ -230,5 +292,6 @@ Target.create "Pack" (fun _ -> pack (Path.Combine(root, "artifacts")) None)
 "Build" ==> "Examples" |> ignore
 "Build" ==> "Pack" |> ignore
 "Build" ==> "Bench" |> ignore
+"Build" ==> "Distributed" |> ignore
 
 Target.runOrDefaultWithArguments "Test"

@@ -75,14 +75,28 @@ module Fit =
         float hits / float (max 1 y.Length)
 
 
+/// How `TrainLoader.fitWith` computes gradients and shares results: the seam a data-parallel trainer
+/// (FunctionalAD.Distributed) plugs into; `TrainLoader.fit` uses the local defaults.
+type FitHooks<'P> =
+    { /// The loss value and the gradients at the parameters (local: `gradv`; data-parallel: averaged over ranks).
+      ValueAndGrad: ('P -> Tensor) -> 'P -> Tensor * 'P
+      /// A number averaged over the processes (the epoch's training loss, so early stopping decides the same
+      /// everywhere); the identity for one process.
+      MeanAcrossProcesses: float -> float
+      /// Whether this process writes checkpoints (data-parallel: rank 0 only).
+      WritesCheckpoints: bool }
+
 /// Training over data loaders (`Train.fitLoader` is this module's `fit`).
 module TrainLoader =
+    /// One process: `Tree.gradv`, no averaging, checkpoints written.
+    let localHooks<'P> : FitHooks<'P> = { ValueAndGrad = Tree.gradv; MeanAcrossProcesses = id; WritesCheckpoints = true }
+
     /// Trains `parameters` to minimise `loss parameters batch` over the loader's batches for `settings.Epochs`
     /// epochs. Returns the parameters, the optimizer state and the log of each epoch (including epochs before a
     /// resume). With CheckpointPath set, checkpoints hold everything needed so that a run stopped at any step and
     /// resumed (Resume = true) ends with bit-identical parameters to an uninterrupted one.
     /// Throws ArgumentException for bad settings; checkpoint errors as `Checkpoint.load`.
-    let private run (settings: FitSettings<'P * 'S, 'B>) (loss: 'P -> 'S -> Mode -> 'B -> Tensor * 'S) (parameters: 'P) (modelState: 'S)
+    let private run (hooks: FitHooks<'P>) (settings: FitSettings<'P * 'S, 'B>) (loss: 'P -> 'S -> Mode -> 'B -> Tensor * 'S) (parameters: 'P) (modelState: 'S)
                     (stateLeaves: 'S -> Tensor[]) (restoreState: 'S -> Tensor[] -> 'S) (loader: FunctionalAD.Data.IBatchSource<'B>)
         : 'P * 'S * OptimizerState * EpochLog list =
         if settings.Epochs < 0 then invalidArg "settings" "Train.fitLoader: Epochs must be >= 0"
@@ -128,6 +142,7 @@ module TrainLoader =
         let checkpoint (pos: FunctionalAD.Data.LoaderPosition) =
             match settings.CheckpointPath with
             | None -> ()
+            | Some _ when not hooks.WritesCheckpoints -> ()
             | Some path ->
                 let hist =
                     [ for h in history -> String.Join(";", [ string h.Epoch; string h.Step; r h.TrainLoss; r h.LearningRate ] @ [ for n, v in h.Validation -> n + "=" + r v ]) ]
@@ -144,7 +159,7 @@ module TrainLoader =
             for batch in loader.Batches(epoch, b) do
                 let mode = Mode.TrainStep(0UL, state.Step)
                 let next = ref ms
-                let value, grads = Tree.gradv (fun q -> let l, s' = loss q ms mode batch in next.Value <- s'; l) p
+                let value, grads = hooks.ValueAndGrad (fun q -> let l, s' = loss q ms mode batch in next.Value <- s'; l) p
                 let p', s' = Optim.step settings.Optimizer state p grads
                 p <- p'
                 ms <- next.Value
@@ -172,7 +187,7 @@ module TrainLoader =
                         settings.Metrics |> List.iteri (fun i (_, m) -> totals.[i + 1] <- totals.[i + 1] + m (p, ms) batch)
                         n <- n + 1
                     ("loss" :: List.map fst settings.Metrics) |> List.mapi (fun i name -> name, totals.[i] / float (max 1 n))
-            let log = { Epoch = epoch; Step = state.Step; TrainLoss = sum / float (max 1 count)
+            let log = { Epoch = epoch; Step = state.Step; TrainLoss = hooks.MeanAcrossProcesses (sum / float (max 1 count))
                         LearningRate = Fit.learningRate settings.Optimizer (max 0 (state.Step - 1)); Validation = validation }
             history.Add log
             if interactive then Console.WriteLine()
@@ -199,12 +214,9 @@ module TrainLoader =
             if settings.CheckpointEachEpoch then checkpoint (FunctionalAD.Data.LoaderPosition(epoch, 0))
         p, ms, state, List.ofSeq history
 
-    /// Trains `parameters` to minimise `loss parameters batch` over the loader's batches for `settings.Epochs`
-    /// epochs. Returns the parameters, the optimizer state and the log of each epoch (including epochs before a
-    /// resume). With CheckpointPath set, checkpoints hold everything needed so that a run stopped at any step and
-    /// resumed (Resume = true) ends with bit-identical parameters to an uninterrupted one.
-    /// Throws ArgumentException for bad settings; checkpoint errors as `Checkpoint.load`.
-    let fit (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>)
+    /// `fit` with its gradient computation and its cross-process steps given by `hooks` (see FitHooks; the
+    /// data-parallel trainer of FunctionalAD.Distributed plugs in here). Throws as `fit`.
+    let fitWith (hooks: FitHooks<'P>) (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>)
         : 'P * OptimizerState * EpochLog list =
         let lifted : FitSettings<'P * unit, 'B> =
             { Epochs = settings.Epochs; Optimizer = settings.Optimizer; Progress = settings.Progress
@@ -217,7 +229,7 @@ module TrainLoader =
                     | EverySteps(n, f) -> EverySteps(n, fun step v (p, ()) -> f step v p) ]
               CheckpointPath = settings.CheckpointPath; CheckpointEverySteps = settings.CheckpointEverySteps
               CheckpointEachEpoch = settings.CheckpointEachEpoch; Resume = settings.Resume }
-        let p, (), opt, log = run lifted (fun q () _ batch -> loss q batch, ()) parameters () (fun () -> [||]) (fun () _ -> ()) loader
+        let p, (), opt, log = run hooks lifted (fun q () _ batch -> loss q batch, ()) parameters () (fun () -> [||]) (fun () _ -> ()) loader
         p, opt, log
 
     /// Trains a model with state and mode (batch norm, dropout) over the loader's batches: as `fit`, but the loss gets
@@ -227,7 +239,16 @@ module TrainLoader =
     /// the state too. Returns the parameters, the state, the optimizer state and the log of each epoch.
     let fitWithState (settings: FitSettings<'P * 'S, 'B>) (loss: 'P -> 'S -> Mode -> 'B -> Tensor * 'S) (parameters: 'P) (modelState: 'S)
                      (loader: FunctionalAD.Data.IBatchSource<'B>) : 'P * 'S * OptimizerState * EpochLog list =
-        run settings loss parameters modelState Tree.leaves Tree.unflatten loader
+        run localHooks settings loss parameters modelState Tree.leaves Tree.unflatten loader
+
+    /// Trains `parameters` to minimise `loss parameters batch` over the loader's batches for `settings.Epochs`
+    /// epochs. Returns the parameters, the optimizer state and the log of each epoch (including epochs before a
+    /// resume). With CheckpointPath set, checkpoints hold everything needed so that a run stopped at any step and
+    /// resumed (Resume = true) ends with bit-identical parameters to an uninterrupted one.
+    /// Throws ArgumentException for bad settings; checkpoint errors as `Checkpoint.load`.
+    let fit (settings: FitSettings<'P, 'B>) (loss: 'P -> 'B -> Tensor) (parameters: 'P) (loader: FunctionalAD.Data.IBatchSource<'B>)
+        : 'P * OptimizerState * EpochLog list =
+        fitWith localHooks settings loss parameters loader
 
 /// Training loops over mini-batches.
 module Train =

@@ -8,9 +8,13 @@ namespace FunctionalAD.Autodiff;
 internal static class Backprop
 {
     /// <summary>The adjoints of <paramref name="leaves"/> (inputs of a transformation, on <paramref name="tag"/>'s
-    /// tape) given cotangent <paramref name="seed"/> of <paramref name="root"/>. Null entries mean a zero adjoint.</summary>
-    public static Tensor?[] Run(Tag tag, Node root, Tensor seed, Node[] leaves) =>
-        Walk(tag.Tape!, (int)root.Index, n => (int)n.Index, seed, leaves);
+    /// tape) given cotangent <paramref name="seed"/> of <paramref name="root"/>. Null entries mean a zero adjoint.
+    /// <paramref name="ready"/>, when given, is called with (k, adjoint of leaves[k]) as soon as that adjoint is final
+    /// (right after its first consumer on the tape has been processed), while the walk goes on: a data-parallel
+    /// trainer starts reducing a bucket of gradients before the rest are computed. Leaves no node consumed are
+    /// reported at the end with null. The adjoint must not be changed by the callback.</summary>
+    public static Tensor?[] Run(Tag tag, Node root, Tensor seed, Node[] leaves, Action<int, Tensor?>? ready = null) =>
+        Walk(tag.Tape!, (int)root.Index, n => (int)n.Index, seed, leaves, ready);
 
     /// <summary>For the untaped imperative tag: the leaves <paramref name="root"/> was computed from and their
     /// adjoints, from one walk over the graph (ordered by creation stamp). Null entries mean a zero adjoint.</summary>
@@ -28,8 +32,9 @@ internal static class Backprop
         return (found, Walk(order, order.Count - 1, n => slots.TryGetValue(n, out var s) ? s : -1, seed, found));
     }
 
-    static Tensor?[] Walk(List<Node> order, int rootSlot, Func<Node, int> slotOf, Tensor seed, Node[] leaves)
+    static Tensor?[] Walk(List<Node> order, int rootSlot, Func<Node, int> slotOf, Tensor seed, Node[] leaves, Action<int, Tensor?>? ready = null)
     {
+        var readyAfter = ready is null ? null : FirstConsumers(order, rootSlot, slotOf, leaves);
         var adjoint = new Tensor?[rootSlot + 1];
         adjoint[rootSlot] = seed;
         // owned[s]: adjoint[s] is a sum this walk allocated and has not handed to anyone (a node's adjoint is only
@@ -39,9 +44,15 @@ internal static class Backprop
         foreach (var l in leaves) { int s = slotOf(l); if (s >= 0 && s <= rootSlot) keep.Add(s); }
         for (int i = rootSlot; i >= 0; i--)
         {
+            Step(i);
+            if (readyAfter is not null && readyAfter.TryGetValue(i, out var done))
+                foreach (int k in done) ready!(k, adjoint[slotOf(leaves[k])]);
+        }
+        void Step(int i)
+        {
             var g = adjoint[i];
             var node = order[i];
-            if (g is null || node.Op is null) continue;
+            if (g is null || node.Op is null) return;
             if (!keep.Contains(i)) adjoint[i] = null;
             for (int j = 0; j < node.Parents.Length; j++)
             {
@@ -60,7 +71,41 @@ internal static class Backprop
         }
         var result = new Tensor?[leaves.Length];
         for (int k = 0; k < leaves.Length; k++) { int s = slotOf(leaves[k]); result[k] = s >= 0 && s <= rootSlot ? adjoint[s] : null; }
+        if (readyAfter is not null)
+            foreach (int k in readyAfter[-1]) ready!(k, result[k]); // consumed by no node the walk reached: a zero adjoint
         return result;
+    }
+
+    /// <summary>For the ready callback: tape slot i -> the leaves whose adjoint is final once node i is processed (the
+    /// smallest slot consuming them, since every contribution comes from a consumer). Leaves no node consumes sit
+    /// under slot -1, reported after the walk.</summary>
+    static Dictionary<int, List<int>> FirstConsumers(List<Node> order, int rootSlot, Func<Node, int> slotOf, Node[] leaves)
+    {
+        var leafOf = new Dictionary<int, List<int>>();
+        for (int k = 0; k < leaves.Length; k++)
+        {
+            int s = slotOf(leaves[k]);
+            if (!leafOf.TryGetValue(s, out var ks)) leafOf[s] = ks = [];
+            ks.Add(k);
+        }
+        var first = new Dictionary<int, List<int>>();
+        var unconsumed = new List<int>();
+        foreach (var (s, ks) in leafOf)
+            if (s < 0 || s > rootSlot) unconsumed.AddRange(ks);
+        var pending = new HashSet<int>(leafOf.Keys.Where(s => s >= 0 && s <= rootSlot));
+        if (pending.Contains(rootSlot)) { first[rootSlot] = [.. leafOf[rootSlot]]; pending.Remove(rootSlot); } // f returned an input
+        for (int i = 0; i <= rootSlot && pending.Count > 0; i++)
+            foreach (var parent in order[i].Parents)
+            {
+                if (parent is null) continue;
+                int s = slotOf(parent);
+                if (!pending.Remove(s)) continue;
+                if (!first.TryGetValue(i, out var ks)) first[i] = ks = [];
+                ks.AddRange(leafOf[s]);
+            }
+        foreach (int s in pending) unconsumed.AddRange(leafOf[s]);
+        first[-1] = unconsumed;
+        return first;
     }
 
     /// <summary>acc += g in acc's own storage (acc is an owned, hence constant, sum), where g carries no derivative

@@ -35,6 +35,20 @@ public static class Transform
         }
     }
 
+    /// <summary>The inputs as leaves on the reverse tag's tape, and the tracked tensors f receives.</summary>
+    static (Node[] Leaves, Tensor[] Inputs) Track(Tag tag, Tensor[] xs)
+    {
+        var leaves = new Node[xs.Length];
+        var inputs = new Tensor[xs.Length];
+        for (int i = 0; i < xs.Length; i++)
+        {
+            leaves[i] = new Node(xs[i], $"x{i}");
+            leaves[i].Index = tag.Record(leaves[i]);
+            inputs[i] = new Tensor(xs[i], null, leaves[i], tag);
+        }
+        return (leaves, inputs);
+    }
+
     /// <summary>Reverse mode: f's value at xs and its pullback (vector-Jacobian product).</summary>
     /// <exception cref="DTypeMismatchException">an input is not floating point.</exception>
     public static VjpResult Vjp(Func<Tensor[], Tensor> f, params Tensor[] xs) => VjpNamed("vjp", f, xs);
@@ -44,14 +58,7 @@ public static class Transform
         CheckInputs(op, xs);
         return Tag.Scope(Mode.Reverse, tag =>
         {
-            var leaves = new Node[xs.Length];
-            var inputs = new Tensor[xs.Length];
-            for (int i = 0; i < xs.Length; i++)
-            {
-                leaves[i] = new Node(xs[i], $"x{i}");
-                leaves[i].Index = tag.Record(leaves[i]);
-                inputs[i] = new Tensor(xs[i], null, leaves[i], tag);
-            }
+            var (leaves, inputs) = Track(tag, xs);
             var y = f(inputs) ?? throw new InvalidOperationException($"{op}: the function returned null");
             bool tracked = ReferenceEquals(y.tag, tag);
             var value = tracked ? y.primal! : y;
@@ -77,6 +84,39 @@ public static class Transform
         if (r.Value.Numel != 1)
             throw new ShapeMismatchException("grad", $"the function returned a tensor of shape {Shape.Format(r.Value.ShapeRef)}; grad needs a scalar (one-element) result. Use jacobian or vjp for non-scalar outputs");
         return (r.Value, r.Pullback(Tensor.OnesLike(r.Value)));
+    }
+
+    /// <summary>
+    /// As <see cref="ValueAndGrad(Func{Tensor[], Tensor}, Tensor[])"/>, and calls <paramref name="onGradient"/>(i,
+    /// gradient of xs[i]) as soon as that gradient is final, during the backward pass (a data-parallel trainer starts
+    /// all-reducing a bucket of gradients while the earlier layers' are still being computed). Called once per input,
+    /// on the calling thread, in the order the gradients complete (roughly the reverse of first use); an input the
+    /// value does not depend on is reported last, with a zero gradient. The tensors passed are the ones returned.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">f does not return a one-element tensor.</exception>
+    /// <exception cref="DTypeMismatchException">an input is not floating point.</exception>
+    public static (Tensor Value, Tensor[] Gradients) ValueAndGrad(Func<Tensor[], Tensor> f, Tensor[] xs, Action<int, Tensor> onGradient)
+    {
+        ArgumentNullException.ThrowIfNull(onGradient);
+        CheckInputs("grad", xs);
+        return Tag.Scope(Mode.Reverse, tag =>
+        {
+            var (leaves, inputs) = Track(tag, xs);
+            var y = f(inputs) ?? throw new InvalidOperationException("grad: the function returned null");
+            bool tracked = ReferenceEquals(y.tag, tag);
+            var value = tracked ? y.primal! : y;
+            if (value.Numel != 1)
+                throw new ShapeMismatchException("grad", $"the function returned a tensor of shape {Shape.Format(value.ShapeRef)}; grad needs a scalar (one-element) result. Use jacobian or vjp for non-scalar outputs");
+            var grads = new Tensor[xs.Length];
+            void Report(int i, Tensor? g)
+            {
+                grads[i] = g ?? Tensor.ZerosView(xs[i]);
+                onGradient(i, grads[i]);
+            }
+            if (tracked) Backprop.Run(tag, y.node!, Tensor.OnesLike(value), leaves, Report);
+            else for (int i = 0; i < xs.Length; i++) Report(i, null);
+            return (value, grads);
+        });
     }
 
     /// <summary>The gradient of a scalar-valued f at x (same shape as x).</summary>

@@ -101,6 +101,17 @@ public sealed class DataLoader<T, TBatch> : IBatchSource<TBatch>
         return order[start..end];
     }
 
+    /// <summary>The batch of the examples at <paramref name="indices"/> (in that order), built as the loader builds
+    /// its batches (the dataset's own batching, else the collate function). A distributed loader takes its rank's
+    /// share of <see cref="Order"/> and builds its batches with this.</summary>
+    /// <exception cref="ArgumentException">indices is empty.</exception>
+    public TBatch Batch(int[] indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        if (indices.Length == 0) throw new ArgumentException("DataLoader.Batch: no indices", nameof(indices));
+        return Build(indices);
+    }
+
     TBatch Build(int[] indices)
     {
         if (Data is IBatchedDataset<T, TBatch> batched) return batched.GetBatch(indices);

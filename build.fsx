@@ -195,6 +195,7 @@ Target.create "Pack" (fun _ -> pack (Path.Combine(root, "artifacts")) None)
 "Build" ==> "Test" |> ignore
 "Build" ==> "Tour" |> ignore
 "Data" ==> "Tour" |> ignore
+"Data" ==> "Examples" |> ignore
 "Build" ==> "Examples" |> ignore
 "Build" ==> "Pack" |> ignore
 "Build" ==> "Bench" |> ignore

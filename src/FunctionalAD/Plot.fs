@@ -1,5 +1,6 @@
 namespace FunctionalAD
 
+open System
 open System.IO
 open Plotly.NET
 
@@ -40,6 +41,16 @@ module Plot =
         [ Chart.Point(values x, values y, Name = "data")
           Chart.Line(xs, fitted, Name = "fit") ]
         |> Chart.combine
+
+    /// A heatmap of a matrix (values.[row].[column]), each cell annotated with its value, row 0 at the top (a
+    /// confusion matrix: true classes as rows, predictions as columns). Throws ArgumentException when the labels do
+    /// not match the matrix's rows and columns.
+    let heatmap (rowLabels: string[]) (columnLabels: string[]) (values: float[][]) : GenericChart =
+        if values.Length <> rowLabels.Length || values |> Array.exists (fun row -> row.Length <> columnLabels.Length) then
+            invalidArg "values" (sprintf "Plot.heatmap: %d row labels and %d column labels for a matrix of %d rows of lengths %A"
+                                     rowLabels.Length columnLabels.Length values.Length (values |> Array.map Array.length |> Array.distinct))
+        let text = values |> Array.map (Array.map (fun v -> v.ToString("G4", Globalization.CultureInfo.InvariantCulture)))
+        Chart.AnnotatedHeatmap(values, text, X = columnLabels, Y = rowLabels, ReverseYAxis = true)
 
     /// Writes the chart as a self-contained HTML file (plotly.js embedded) and returns the full path.
     let save (path: string) (chart: GenericChart) : string =

@@ -1,5 +1,5 @@
 // FunctionalAD build script (FAKE 5 targets):  dotnet fsi build.fsx -- -t <Target>
-// Targets: Clean, Build, Test (default), Tour, Examples, Bench, Pack, Distributed (the MPI tests alone).
+// Targets: Clean, Build, Test (default), Data, Tour, Examples, Bench, Pack, Distributed (the MPI tests alone).
 #r "nuget: Fake.Core.Target, 5.20.3"
 #r "nuget: Fake.DotNet.Cli, 5.20.3"
 // FAKE 5's own dependencies ask for versions the package source does not have (Microsoft.Build >= 16.4.0, ...), so a clean
@@ -271,6 +271,58 @@ let scripts () =
     |> Array.filter (fun f -> let n = Path.GetFileName f in not (n.StartsWith "_") && n <> "tour.fsx")
     |> Array.sort
 
+/// Fashion-MNIST's four IDX files, as the examples read them (data/ is git-ignored).
+let fashionMnistFolder = Path.Combine(root, "data", "fashion-mnist")
+let fashionMnistFiles =
+    [ "train-images-idx3-ubyte.gz"; "train-labels-idx1-ubyte.gz"; "t10k-images-idx3-ubyte.gz"; "t10k-labels-idx1-ubyte.gz" ]
+
+/// Runs a program quietly in a folder; returns (exit code, output) or None when the program does not exist.
+let tryRunIn (dir: string) (exe: string) (arguments: string) =
+    try
+        let psi = Diagnostics.ProcessStartInfo(exe, arguments, WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true)
+        use p = Diagnostics.Process.Start psi
+        let out = p.StandardOutput.ReadToEndAsync()
+        let err = p.StandardError.ReadToEnd()
+        p.WaitForExit()
+        Some(p.ExitCode, out.Result + err)
+    with :? ComponentModel.Win32Exception -> None
+
+Target.create "Data" (fun _ ->
+    // Debian and Ubuntu package Fashion-MNIST (dataset-fashion-mnist): `apt-get download` fetches the .deb without
+    // root and dpkg-deb unpacks it; the four files land in usr/share/datasets/fashion-mnist.
+    let missing () = fashionMnistFiles |> List.filter (fun f -> not (File.Exists(Path.Combine(fashionMnistFolder, f))))
+    if List.isEmpty (missing ()) then printfn "Fashion-MNIST: data/fashion-mnist holds the four files"
+    else
+        let manual =
+            sprintf "Put the four Fashion-MNIST files (%s) into %s: from https://github.com/zalandoresearch/fashion-mnist (data/fashion), or on Debian/Ubuntu `apt-get download dataset-fashion-mnist` and `dpkg-deb -x` the package (they are in usr/share/datasets/fashion-mnist)."
+                (String.concat ", " fashionMnistFiles) fashionMnistFolder
+        let work = Path.Combine(Path.GetTempPath(), sprintf "functionalad-data-%d" (Diagnostics.Process.GetCurrentProcess().Id))
+        Directory.CreateDirectory work |> ignore
+        try
+            let download () = tryRunIn work "apt-get" "download dataset-fashion-mnist"
+            printfn "Fashion-MNIST: fetching the Debian package dataset-fashion-mnist (about 30 MB) into data/fashion-mnist"
+            let fetched =
+                match download () with
+                | None -> failwithf "Fashion-MNIST: this machine has no apt-get. %s" manual
+                | Some(0, _) -> true
+                | Some _ ->
+                    // the package lists may predate the package (or be empty, as in containers): refresh them (needs root)
+                    match tryRunIn work "apt-get" "update -qq" with
+                    | Some(0, _) -> (match download () with Some(0, _) -> true | _ -> false)
+                    | _ -> false
+            if not fetched then failwithf "Fashion-MNIST: `apt-get download dataset-fashion-mnist` failed (no such package in the apt sources, or no network; `apt-get update` needs root). %s" manual
+            let deb = Directory.GetFiles(work, "dataset-fashion-mnist_*.deb") |> Array.exactlyOne
+            match tryRunIn work "dpkg-deb" (sprintf "-x \"%s\" unpacked" deb) with
+            | Some(0, _) -> ()
+            | other -> failwithf "Fashion-MNIST: dpkg-deb could not unpack %s (%A). %s" deb (Option.map snd other) manual
+            Directory.CreateDirectory fashionMnistFolder |> ignore
+            for f in fashionMnistFiles do
+                File.Copy(Path.Combine(work, "unpacked", "usr", "share", "datasets", "fashion-mnist", f), Path.Combine(fashionMnistFolder, f), true)
+            printfn "Fashion-MNIST: %s" fashionMnistFolder
+        finally
+            Directory.Delete(work, true)
+        if not (List.isEmpty (missing ())) then failwithf "Fashion-MNIST: still missing %A. %s" (missing ()) manual)
+
 Target.create "Tour" (fun _ -> dotnet "fsi examples/tour.fsx")
 
 Target.create "Examples" (fun _ ->
@@ -289,6 +341,8 @@ Target.create "Pack" (fun _ -> pack (Path.Combine(root, "artifacts")) None)
 
 "Build" ==> "Test" |> ignore
 "Build" ==> "Tour" |> ignore
+"Data" ==> "Tour" |> ignore
+"Data" ==> "Examples" |> ignore
 "Build" ==> "Examples" |> ignore
 "Build" ==> "Pack" |> ignore
 "Build" ==> "Bench" |> ignore

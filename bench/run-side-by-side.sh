@@ -4,7 +4,7 @@
 #
 # Usage: bench/run-side-by-side.sh [--threads 1,2] [--filter a,b] [--reps N] [--warm-seconds S] [--quick]
 #   --filter takes case names without the prefix (matmul, matmul_f32_n1024, ew, sum, autograd, tape, mlp, linreg,
-#   solve, cholesky, svd);
+#   solve, cholesky, svd, conv2d, cnn, attention);
 #   each filter f selects torch_f* rows in the anchor and fad_f* rows here. Without --filter every torch_ and fad_
 #   row runs (the anchor's managed_* reference rows, minutes of naive matmul, are left out).
 # Environment: ANCHOR_DIR  the anchor (default ../shared/anchors/torchsharp beside the checkout); it is only read: it is copied to

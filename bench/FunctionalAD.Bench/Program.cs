@@ -40,6 +40,7 @@ foreach (int t in threadCounts)
     ElementwiseCases.Run(h, t);
     AutogradCases.Run(h, t);
     TrainingCases.Run(h, t);
+    LayerCases.Run(h, t);
     DualCases.Run(h, t);
     LinalgCases.Run(h, t);
 }

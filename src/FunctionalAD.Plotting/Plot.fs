@@ -87,6 +87,18 @@ module Plot =
         |> Chart.combine
         |> styled "data and fit" "x" "y"
 
+    /// A heatmap of a matrix (values.[row].[column]), each cell annotated with its value, row 0 at the top (a
+    /// confusion matrix: true classes as rows, predictions as columns), titled "heatmap" with axes "column" and "row"
+    /// (change them with `Plot.title` and `Plot.axes`). Throws ArgumentException when the labels do not match the
+    /// matrix's rows and columns.
+    let heatmap (rowLabels: string[]) (columnLabels: string[]) (values: float[][]) : GenericChart =
+        if values.Length <> rowLabels.Length || values |> Array.exists (fun row -> row.Length <> columnLabels.Length) then
+            invalidArg "values" (sprintf "Plot.heatmap: %d row labels and %d column labels for a matrix of %d rows of lengths %A"
+                                     rowLabels.Length columnLabels.Length values.Length (values |> Array.map Array.length |> Array.distinct))
+        let text = values |> Array.map (Array.map (fun v -> v.ToString("G4", Globalization.CultureInfo.InvariantCulture)))
+        Chart.AnnotatedHeatmap(values, text, X = columnLabels, Y = rowLabels, ReverseYAxis = true)
+        |> styled "heatmap" "column" "row"
+
     /// The chart as a complete HTML page with plotly.js embedded (no network needed to render it).
     let toHtml (chart: GenericChart) : string =
         chart

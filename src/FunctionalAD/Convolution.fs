@@ -22,6 +22,18 @@ type ConvOptions =
     /// Stride 1, no padding, no dilation, one group, with a bias (PyTorch's defaults).
     static member Default = { Stride = 1; Padding = Padding.Valid; Dilation = 1; Groups = 1; Bias = true }
 
+/// How a transposed convolution slides: stride, padding (cropped from each side of the output), output padding
+/// (added at the bottom and right), dilation, channel groups, and (for layers) whether it has a bias.
+type ConvTransposeOptions =
+    { Stride: int
+      Padding: int
+      OutputPadding: int
+      Dilation: int
+      Groups: int
+      Bias: bool }
+    /// Stride 1, no padding or output padding, no dilation, one group, with a bias (PyTorch's defaults).
+    static member Default = { Stride = 1; Padding = 0; OutputPadding = 0; Dilation = 1; Groups = 1; Bias = true }
+
 /// Convolution, pooling, padding, triangles and attention: lowercase members with optional arguments and
 /// pipe-friendly functions (tensor last) over the Core's Tensor methods.
 [<AutoOpen>]
@@ -55,6 +67,21 @@ module NetworkOps =
         /// 1-D convolution (PyTorch's conv1d): x [N, C, L], weight [O, C/groups, k], bias [O] -> [N, O, L'].
         member x.conv1d(weight: Tensor, ?bias: Tensor, ?stride: int, ?padding: Padding, ?dilation: int, ?groups: int) =
             conv1dWith x weight bias (options stride padding dilation groups)
+        /// 2-D transposed convolution (PyTorch's conv_transpose2d): x [N, C, H, W], weight [C, O/groups, kh, kw],
+        /// bias [O] -> [N, O, H', W'] with H' = (H - 1)·stride - 2·padding + dilation·(kh - 1) + outputPadding + 1.
+        /// Throws ShapeMismatchException for a channel mismatch or non-4-D operands, TensorException for bad settings.
+        member x.convTranspose2d(weight: Tensor, ?bias: Tensor, ?stride: int, ?padding: int, ?outputPadding: int, ?dilation: int, ?groups: int) =
+            x.ConvTranspose2d(weight, Option.toObj bias, [| defaultArg stride 1 |], [| defaultArg padding 0 |],
+                              [| defaultArg outputPadding 0 |], [| defaultArg dilation 1 |], defaultArg groups 1)
+        /// Resizes the last two dimensions of [N, C, H, W] (PyTorch's interpolate): to `size` (height, width) or by
+        /// `scaleFactor`, nearest (default) or bilinear (`alignCorners` false by default). Throws ArgumentException
+        /// unless exactly one of size and scaleFactor is given; the Core's errors for bad shapes.
+        member x.upsample(?size: int * int, ?scaleFactor: float, ?mode: UpsampleMode, ?alignCorners: bool) =
+            let mode, corners = defaultArg mode UpsampleMode.Nearest, defaultArg alignCorners false
+            match size, scaleFactor with
+            | Some(h, w), None -> x.Upsample([| h; w |], mode, corners)
+            | None, Some s -> x.Upsample([| s |], mode, corners)
+            | _ -> invalidArg "size" "upsample: give either size or scaleFactor (exactly one)"
         /// 2-D max pooling over kernel x kernel windows (stride defaults to the kernel; padding counts as -inf).
         member x.maxPool2d(kernel: int, ?stride: int, ?padding: int) =
             x.MaxPool2d([| kernel |], [| defaultArg stride kernel |], [| defaultArg padding 0 |])
@@ -80,6 +107,10 @@ module NetworkOps =
     let conv2d (weight: Tensor) (x: Tensor) = x.Conv2d(weight)
     /// 1-D convolution with default options (no bias).
     let conv1d (weight: Tensor) (x: Tensor) = x.Conv1d(weight)
+    /// 2-D transposed convolution with default options (stride 1, no padding, no bias): `x |> convTranspose2d w`.
+    let convTranspose2d (weight: Tensor) (x: Tensor) = x.ConvTranspose2d(weight)
+    /// Nearest-neighbour upsampling of [N, C, H, W] by a scale factor (x.upsample(...) for bilinear or a size).
+    let upsample (scaleFactor: float) (x: Tensor) = x.Upsample([| scaleFactor |])
     /// 2-D max pooling with a square kernel, stride = kernel.
     let maxPool2d (kernel: int) (x: Tensor) = x.maxPool2d kernel
     /// 1-D max pooling, stride = kernel.

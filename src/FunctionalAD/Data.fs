@@ -98,3 +98,17 @@ module Transforms =
         let top = int (g.NextInt64(0L, int64 (h - height + 1)))
         let left = int (g.NextInt64(0L, int64 (w - width + 1)))
         x.Narrow(x.Rank - 2, top, height).Narrow(x.Rank - 1, left, width)
+
+/// Ready-made datasets read from files.
+module Datasets =
+    /// Fashion-MNIST (or MNIST: same files) from a folder holding the four IDX files (raw or .gz), as
+    /// ((train images, train labels), (test images, test labels)): images Float32 [N, 1, 28, 28] scaled to [0, 1],
+    /// labels Int64 [N] (60,000 training and 10,000 test examples). `dotnet fsi build.fsx -- -t Data` fetches
+    /// Fashion-MNIST into the repository's data/fashion-mnist. Throws FileNotFoundException naming the missing file
+    /// and where to get it, CorruptFileException for a damaged file.
+    let fashionMnist (folder: string) : (Tensor * Tensor) * (Tensor * Tensor) =
+        let load train = let struct (images, labels) = FunctionalAD.Data.Mnist.Load(folder, train) in images, labels
+        load true, load false
+
+    /// The names of the ten Fashion-MNIST classes, in label order ("T-shirt/top", "Trouser", ... "Ankle boot").
+    let fashionMnistClasses : string[] = Seq.toArray FunctionalAD.Data.Mnist.FashionClasses

@@ -43,6 +43,21 @@ module internal Layers =
         convLayer "conv1d" o inChannels outChannels [ kernel ] (fun x w b ->
             x.conv1d(w, ?bias = b, stride = o.Stride, padding = o.Padding, dilation = o.Dilation, groups = o.Groups))
 
+    let convTranspose2d (o: ConvTransposeOptions) (inChannels: int) (outChannels: int) (kernel: int) =
+        if o.Groups <= 0 || inChannels % o.Groups <> 0 || outChannels % o.Groups <> 0 then
+            raise (ArgumentException(sprintf "nn.convTranspose2d: groups = %d must divide the input channels (%d) and the output channels (%d)" o.Groups inChannels outChannels))
+        // PyTorch computes the fan-in from the weight [in, out/groups, k, k] as dimension 1 times the kernel
+        let fanIn = outChannels / o.Groups * kernel * kernel
+        model {
+            let! w = param "weight" (fanInUniform fanIn [ inChannels; outChannels / o.Groups; kernel; kernel ])
+            let! b =
+                if o.Bias then model { let! b = param "bias" (fanInUniform fanIn [ outChannels ]) in return Some b }
+                else model { return None }
+            return fun (x: Tensor) ->
+                x.convTranspose2d(w, ?bias = b, stride = o.Stride, padding = o.Padding, outputPadding = o.OutputPadding,
+                                  dilation = o.Dilation, groups = o.Groups)
+        }
+
     let multiHeadAttention (embedDim: int) (heads: int) (causal: bool) : Model<Tensor -> Tensor -> Tensor -> Tensor> =
         if heads <= 0 || embedDim % heads <> 0 then
             raise (ArgumentException(sprintf "nn.multiHeadAttention: the embedding size %d is not divisible by the number of heads %d" embedDim heads))

@@ -88,6 +88,18 @@ module nn =
     let conv1d (inChannels: int) (outChannels: int) (kernel: int) = Layers.conv1d ConvOptions.Default inChannels outChannels kernel
     /// conv1d with options (stride, padding, dilation, groups, bias).
     let conv1dWith (options: ConvOptions) (inChannels: int) (outChannels: int) (kernel: int) = Layers.conv1d options inChannels outChannels kernel
+    /// 2-D transposed convolution layer (PyTorch's nn.ConvTranspose2d): [N, inChannels, H, W] -> [N, outChannels,
+    /// H + kernel - 1, W + kernel - 1] (stride 1, no padding); parameters "weight" [in, out, k, k] and "bias" [out],
+    /// both U(±1/√(out·k·k)) as PyTorch.
+    let convTranspose2d (inChannels: int) (outChannels: int) (kernel: int) =
+        Layers.convTranspose2d ConvTransposeOptions.Default inChannels outChannels kernel
+    /// convTranspose2d with options: `nn.convTranspose2dWith { ConvTransposeOptions.Default with Stride = 2; Padding = 1;
+    /// OutputPadding = 1 } 64 32 3` doubles the height and width. Groups must divide both channel counts
+    /// (ArgumentException otherwise); the weight is [in, out/groups, k, k].
+    let convTranspose2dWith (options: ConvTransposeOptions) (inChannels: int) (outChannels: int) (kernel: int) =
+        Layers.convTranspose2d options inChannels outChannels kernel
+    /// Nearest-neighbour upsampling by an integer factor (PyTorch's nn.Upsample(scale_factor, mode="nearest")).
+    let upsample (scaleFactor: int) : Model<Tensor -> Tensor> = fn (fun x -> x.Upsample([| float scaleFactor |]))
     /// 2-D max pooling with a square kernel and stride = kernel (no parameters).
     let maxPool2d (kernel: int) : Model<Tensor -> Tensor> = fn (fun x -> x.maxPool2d kernel)
     /// 2-D average pooling with a square kernel and stride = kernel (no parameters).

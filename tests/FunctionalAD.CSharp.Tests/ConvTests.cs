@@ -19,6 +19,17 @@ public class ConvTests
     }
 
     [Fact]
+    public void TransposedConvolutionAndUpsamplingAreReachableFromCSharp()
+    {
+        var x = Tensor.Rand([2, 4, 5, 7], new Generator(6));
+        var w = Tensor.Rand([4, 3, 3, 3], new Generator(7));
+        Assert.Equal(new[] { 2, 6, 10, 14 }, x.ConvTranspose2d(w, stride: [2], padding: [1], outputPadding: [1], groups: 2).Shape);
+        Assert.Equal(new[] { 2, 4, 10, 14 }, x.Upsample([2.0]).Shape);
+        Assert.Equal(new[] { 2, 4, 3, 9 }, x.Upsample([3, 9], UpsampleMode.Bilinear, alignCorners: true).Shape);
+        Assert.Throws<ShapeMismatchException>(() => x.ConvTranspose2d(Tensor.Rand([3, 3, 3, 3], new Generator(8))));
+    }
+
+    [Fact]
     public void ConvLayersComposeInSequential()
     {
         var net = new Sequential(

@@ -20,6 +20,7 @@ let all =
         DataTests.tests
         ReaderTests.tests
         ConvTests.tests
+        ResamplingTests.tests
         LinalgTests.tests
         ChartTests.tests
         InteractiveTests.tests

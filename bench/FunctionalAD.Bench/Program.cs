@@ -41,6 +41,7 @@ foreach (int t in threadCounts)
     AutogradCases.Run(h, t);
     TrainingCases.Run(h, t);
     DualCases.Run(h, t);
+    MemoryCases.Run(h, t);
 }
 Console.Error.WriteLine($"# total wall time {total.Elapsed.TotalSeconds:F1} s");
 return 0;

@@ -43,6 +43,7 @@ foreach (int t in threadCounts)
     LayerCases.Run(h, t);
     DualCases.Run(h, t);
     LinalgCases.Run(h, t);
+    MemoryCases.Run(h, t);
 }
 Console.Error.WriteLine($"# total wall time {total.Elapsed.TotalSeconds:F1} s");
 return 0;

@@ -369,18 +369,6 @@ let private ptx =
         let failures = KernelCheck.CompileAllToPtx()
         if failures.Count > 0 then failtestf "%d kernels do not compile for CUDA:\n%s" failures.Count (String.Join("\n", failures))
 
-let private realGpu =
-    if Gpu.IsAvailable then
-        testList "real GPU (gpu:0) matches the CPU" (backendTests (fun () -> Gpu.BackendFor(Device.Gpu 0) :> IBackend))
-    else
-        testList "real GPU (gpu:0) matches the CPU" [
-            testCase "every backend method" <| fun () ->
-                let reason = "no CUDA or OpenCL GPU on this machine (ILGPU found none); the same checks ran on gpu-emulated"
-                // Expecto logs an ignored test's reason only at debug level, so say it here too.
-                printfn "skipped real-GPU tests: %s" reason
-                skiptest reason
-        ]
-
 /// The primitive property table run on a device: every primitive's value, reverse gradient, forward tangent and
 /// (where defined) Hessian-vector product computed on the device equal the CPU's, and stay on the device.
 let private primitivesOn (device: Device) =
@@ -409,6 +397,28 @@ let private primitivesOn (device: Device) =
     let fewer = { config with maxTest = 8 }
     [ for sp in PrimitiveTests.specs ->
         testPropertyWithConfig fewer sp.Name (Prop.forAll (Arb.fromGen (Gen.zip sp.Draw genSeed)) (compare sp)) ]
+
+/// Everything the suite checks on a real device: the primitive property table and every backend method, each against
+/// the CPU.
+let deviceSuite (device: Device) =
+    testList (sprintf "real GPU (%O) matches the CPU" device) [
+        testList "every primitive's derivatives" (primitivesOn device)
+        testList "every backend method" (backendTests (fun () -> Gpu.BackendFor device :> IBackend)) ]
+
+/// Runs `deviceSuite` with Expecto's command-line arguments: gpu/FunctionalAD.GpuBench --check calls this on the device
+/// machine, where there is no .NET SDK to run this project. Returns the exit code (0: every check held).
+let runOnDevice (device: Device) (args: string[]) = runTestsWithCLIArgs [] args (deviceSuite device)
+
+let private realGpu =
+    if Gpu.IsAvailable then deviceSuite (Device.Gpu 0)
+    else
+        testList "real GPU (gpu:0) matches the CPU" [
+            testCase "every backend method" <| fun () ->
+                let reason = "no CUDA or OpenCL GPU on this machine (ILGPU found none); the same checks ran on gpu-emulated"
+                // Expecto logs an ignored test's reason only at debug level, so say it here too.
+                printfn "skipped real-GPU tests: %s" reason
+                skiptest reason
+        ]
 
 let tests =
     testList "GPU backend (ILGPU)" [

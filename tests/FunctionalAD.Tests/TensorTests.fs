@@ -352,6 +352,26 @@ let parallelism =
             let x = Tensor.Rand([| 400_000 |], Generator 2UL, DType.Float64)
             let expected = (x.Sin() * x).Sum().Item()
             let results = Array.Parallel.init 8 (fun _ -> (x.Sin() * x).Sum().Item())
-            for r in results do Expect.floatClose Accuracy.high r expected "same sum on every thread" ]
+            for r in results do Expect.floatClose Accuracy.high r expected "same sum on every thread"
+        // Sequenced: the process's CPU time must be this loop's alone.
+        testSequenced <| testCase "workers do not spin through the caller's serial work" (fun () ->
+            if Environment.ProcessorCount >= 2 then
+                // 100 us of serial work between small split kernels (2 pieces of 64K floats: ~10 us each): a worker
+                // that spun through every gap would double the CPU time
+                let x = Tensor.Rand([| 4 * FunctionalAD.Backends.Parallelism.Grain |], Generator 3UL, DType.Float32)
+                let serial () =
+                    let until = Diagnostics.Stopwatch.GetTimestamp() + Diagnostics.Stopwatch.Frequency / 10_000L
+                    while Diagnostics.Stopwatch.GetTimestamp() < until do ()
+                let loop (seconds: float) =
+                    let p = Diagnostics.Process.GetCurrentProcess()
+                    let cpu0, wall = p.TotalProcessorTime, Diagnostics.Stopwatch.StartNew()
+                    while wall.Elapsed.TotalSeconds < seconds do
+                        serial ()
+                        (x + x) |> ignore
+                    p.Refresh()
+                    (p.TotalProcessorTime - cpu0).TotalSeconds / wall.Elapsed.TotalSeconds
+                loop 0.2 |> ignore // the workers learn the gaps
+                let ratio = loop 1.0
+                Expect.isLessThanOrEqual ratio 1.3 (sprintf "process CPU seconds per wall second: %.2f" ratio)) ]
 
 let tests = testList "tensor core" [ creation; views; elementwise; reductions; structure; printing; parallelism ]

@@ -38,7 +38,7 @@ let parity (world: World) (name: string) (net: Model<Tensor -> Tensor>) (inputSh
     // one process, the whole global batch
     let mutable pRef, sRef = p0, Optim.init opt p0
     for _ in 1 .. 50 do
-        let _, gr = gradv (loss x y) pRef
+        let _, gr = Tree.gradv (loss x y) pRef
         let p', s' = Optim.step opt sRef pRef gr
         pRef <- p'
         sRef <- s'

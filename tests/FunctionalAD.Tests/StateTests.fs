@@ -131,13 +131,13 @@ let private batchNorm =
             Expect.stringContains e.Message "running_mean" "names the state"
             Expect.stringContains e.Message "applyWithState" "says what to use"
         testCase "the imperative Module hides the state: Train() / Eval()" <| fun () ->
-            let m = Imperative.Module(nn.batchNorm1d 2, 1UL)
+            let m = Imperative.ModelModule(nn.batchNorm1d 2, 1UL)
             Expect.isTrue m.Training "training by default"
             let x = tensor [ [ 1.0f; 2.0f ]; [ 3.0f; 6.0f ] ]
             let y = m.Forward x
             expectClose 1e-3 y (tensor [ [ -1.0f; -1.0f ]; [ 1.0f; 1.0f ] ]) "batch statistics"
             expectClose 1e-6 (get "running_mean" m.State) (tensor [ 0.2f; 0.4f ]) "running mean updated"
-            m.Eval()
+            m.Eval() |> ignore
             let y2 = m.Forward x
             let rm, rv = arr (get "running_mean" m.State), arr (get "running_var" m.State)
             expectClose 1e-5 y2 (tensor [ [ for c in 0 .. 1 -> (float32 [| 1.0; 2.0 |].[c] - float32 rm.[c]) / sqrt (float32 rv.[c] + 1e-5f) ]

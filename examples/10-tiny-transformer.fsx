@@ -44,7 +44,7 @@ let mutable p, state = p0, Optim.init optimizer p0
 let losses = ResizeArray<float>()
 for step in 1 .. steps do
     let x, y = batch 32
-    let value, grads = gradv (fun q -> loss q x y) p
+    let value, grads = Tree.gradv (fun q -> loss q x y) p
     let p', s' = Optim.step optimizer state p grads
     p <- p'
     state <- s'

@@ -13,21 +13,17 @@ open _load.Example
 
 section "13. VAE on Fashion-MNIST"
 let dataDir = Path.Combine(__SOURCE_DIRECTORY__, "..", "data", "fashion-mnist")
-let file name = Path.Combine(dataDir, name)
-let needed = [ "train-images-idx3-ubyte.gz"; "t10k-images-idx3-ubyte.gz" ]
-match needed |> List.filter (file >> File.Exists >> not) with
-| [] -> ()
-| missing ->
-    eprintfn "Fashion-MNIST is missing from %s (%s).\nFetch it with: dotnet fsi build.fsx -- -t Data" (Path.GetFullPath dataDir) (String.Join(", ", missing))
-    exit 1
+let (trainImages, _), (testImages, _) =
+    try Datasets.fashionMnist dataDir
+    with :? FileNotFoundException as e ->
+        eprintfn "%s" e.Message
+        exit 1
 
-/// Images as Float32 rows of 784 pixels in [0, 1].
-let images (name: string) (count: int) =
-    let raw = Idx.Load(file name)
-    raw.Narrow(0, 0, min count raw.Shape.[0]).Reshape(-1, 784).To(DType.Float32) / 255.0
+/// The first `count` images as Float32 rows of 784 pixels in [0, 1].
+let images (all: Tensor) (count: int) = all.Narrow(0, 0, min count all.Shape.[0]).Reshape(-1, 784)
 
-let train = images "train-images-idx3-ubyte.gz" 12000 // a subset keeps the run to a few minutes on a laptop CPU
-let test = images "t10k-images-idx3-ubyte.gz" 1000
+let train = images trainImages 12000 // a subset keeps the run to a few minutes on a laptop CPU
+let test = images testImages 1000
 printfn "train %A, test %A" train.Shape test.Shape
 
 let latent = 16
@@ -74,7 +70,7 @@ for epoch in 1 .. epochs do
     for start in 0 .. batch .. train.Shape.[0] - batch do
         let xb = train.IndexSelect(0, perm.Narrow(0, start, batch))
         let noise = Generator(uint64 step)
-        let loss, grads = gradv (fun p -> negativeElbo p xb noise) p
+        let loss, grads = Tree.gradv (fun p -> negativeElbo p xb noise) p
         let p', s' = Optim.step opt s p grads
         p <- p'; s <- s'
         step <- step + 1

@@ -129,8 +129,9 @@ public static class Loss
         // ignored targets pick class 0, then get weight 0
         var safe = Tensor.Where(keep, classes, classes * 0L);
         var kept = keep.To(logits.DType);
+        var picked = Pick("crossEntropy", logProbs, safe); // checks the classes before the weights are gathered
         var wt = w.Gather(0, safe.Reshape(-1)).Reshape(safe.Shape) * kept;
-        var nll = Pick("crossEntropy", logProbs, safe) * wt;
+        var nll = picked * wt;
         var perSample = labelSmoothing == 0 ? nll
             : (1.0 - labelSmoothing) * nll + (labelSmoothing / c) * (-(logProbs * w).Sum(-1)) * kept;
         return reduction switch

@@ -38,6 +38,9 @@ let hasGitRemote =
         p.ExitCode = 0 && out.Trim() <> ""
     with _ -> false
 
+/// The text without ANSI escape sequences (colours, cursor moves).
+let stripAnsi (s: string) = Regex.Replace(s, @"\x1B\[[0-9;?]*[A-Za-z]", "")
+
 /// Runs a program in `directory`, echoing its output; returns (exit code, captured output).
 let runIn (directory: string) (exe: string) (arguments: string) =
     let psi = Diagnostics.ProcessStartInfo(exe, arguments, WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true)
@@ -55,7 +58,8 @@ let runIn (directory: string) (exe: string) (arguments: string) =
     let sink (e: Diagnostics.DataReceivedEventArgs) =
         if not (isNull e.Data) then
             lock out (fun () -> out.AppendLine e.Data |> ignore)
-            Console.WriteLine e.Data
+            // a log or pipe gets the text without the colour codes test runners and compilers write
+            Console.WriteLine(if Console.IsOutputRedirected then stripAnsi e.Data else e.Data)
     p.OutputDataReceived.Add sink
     p.ErrorDataReceived.Add sink
     p.Start() |> ignore
@@ -71,7 +75,6 @@ let dotnet arguments =
     let code, _ = run "dotnet" arguments
     if code <> 0 then failwithf "dotnet %s failed with exit code %d" arguments code
 
-let stripAnsi (s: string) = Regex.Replace(s, @"\x1B\[[0-9;?]*[A-Za-z]", "")
 
 Target.create "Clean" (fun _ ->
     for dir in [ "src"; "tests"; "examples"; "bench"; "gpu" ] do

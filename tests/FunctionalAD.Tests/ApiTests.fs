@@ -260,6 +260,11 @@ let optimizers =
 
 let training =
     testList "training" [
+        testCase "referencing FunctionalAD leaves the application's GC settings alone (they are opt-in)" <| fun () ->
+            // the test program does not set FunctionalADTunedGC, so its runtimeconfig.json carries none of the
+            // tuned settings (build.fsx may still set DOTNET_gc* variables; they do not reach AppContext)
+            for setting in [ "System.GC.Server"; "System.GC.HeapCount"; "System.GC.Name"; "System.GC.LOHThreshold" ] do
+                Expect.isNull (AppContext.GetData setting) (sprintf "%s is not in the application's runtimeconfig" setting)
         testCase "functional and imperative linear regression give the same parameters" <| fun () ->
             let x, y = data ()
             // functional: grad + Optim

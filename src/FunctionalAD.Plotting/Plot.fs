@@ -113,5 +113,6 @@ module Plot =
         File.WriteAllText(full, toHtml chart)
         full
 
-    /// Opens the chart in the default browser.
-    let show (chart: GenericChart) = chart |> Chart.show
+    /// Opens the chart in the default browser (a temporary page with plotly.js embedded, as `toHtml`).
+    let show (chart: GenericChart) =
+        chart |> Chart.withDisplayOptions (DisplayOptions.init (PlotlyJSReference = PlotlyJSReference.Full)) |> Chart.show

@@ -112,7 +112,8 @@ module Html =
                     shownRow <- shownRow + 1
                 add "</tr>"
             add "</table>"
-        | _ -> add (sprintf "<pre>%s</pre>" (escape (string t)))
+        // a multi-row tensor's text starts on a new line (for FSI's "val t: Tensor =" prefix); not in a <pre>
+        | _ -> add (sprintf "<pre>%s</pre>" (escape ((string t).TrimStart([| '\r'; '\n' |]))))
         add "</div>"
         sb.ToString()
 

@@ -27,6 +27,7 @@ public abstract class Module
 {
     readonly List<(string Name, Parameter Parameter)> parameters = [];
     readonly List<(string Name, Module Module)> children = [];
+    readonly List<(string Name, Buffer Buffer)> buffers = [];
 
     /// <summary>A module with no parameters and no children yet; register them in the subclass's constructor.</summary>
     protected Module() { }
@@ -39,7 +40,7 @@ public abstract class Module
     {
         if (string.IsNullOrWhiteSpace(name) || name.Contains('.'))
             throw new ArgumentException($"{GetType().Name}: '{name}' is not a valid {what} name (non-empty, no '.')", nameof(name));
-        if (parameters.Exists(p => p.Name == name) || children.Exists(c => c.Name == name))
+        if (parameters.Exists(p => p.Name == name) || children.Exists(c => c.Name == name) || buffers.Exists(b => b.Name == name))
             throw new ArgumentException($"{GetType().Name}: the name '{name}' is registered twice", nameof(name));
     }
 
@@ -69,6 +70,32 @@ public abstract class Module
         CheckName(name, "module");
         children.Add((name, module));
         return module;
+    }
+
+    /// <summary>Registers state that is not a parameter (PyTorch's register_buffer: running statistics) under
+    /// <paramref name="name"/> and returns its cell; it is saved and loaded with the parameters.</summary>
+    /// <exception cref="ArgumentException">the name is empty, contains '.', or is already registered.</exception>
+    protected Buffer RegisterBuffer(string name, Tensor value)
+    {
+        CheckName(name, "buffer");
+        var b = new Buffer(name, value);
+        buffers.Add((name, b));
+        return b;
+    }
+
+    /// <summary>(path, buffer) pairs of this module's buffers, then of each child's, in registration order:
+    /// PyTorch's named_buffers().</summary>
+    public IReadOnlyList<(string Name, Buffer Buffer)> NamedBuffers()
+    {
+        var result = new List<(string, Buffer)>();
+        CollectBuffers("", result);
+        return result;
+    }
+
+    void CollectBuffers(string prefix, List<(string, Buffer)> into)
+    {
+        foreach (var (name, b) in buffers) into.Add((prefix + name, b));
+        foreach (var (name, child) in children) child.CollectBuffers(prefix + name + ".", into);
     }
 
     /// <summary>The module's output for <paramref name="input"/>.</summary>
@@ -118,15 +145,17 @@ public abstract class Module
     /// <summary>Evaluation mode for this module and every descendant (<c>Train(false)</c>); returns this module.</summary>
     public Module Eval() => Train(false);
 
-    /// <summary>The current values by path, in <see cref="NamedParameters"/> order (PyTorch's state_dict()).</summary>
+    /// <summary>The current values by path, in <see cref="NamedParameters"/> order, then the buffers' (PyTorch's
+    /// state_dict()).</summary>
     public IReadOnlyDictionary<string, Tensor> StateDict()
     {
         var d = new Dictionary<string, Tensor>();
         foreach (var (name, p) in NamedParameters()) d[name] = p.Value;
+        foreach (var (name, b) in NamedBuffers()) d[name] = b.Value;
         return d;
     }
 
-    /// <summary>Replaces parameter values from named tensors (PyTorch's load_state_dict). With
+    /// <summary>Replaces parameter and buffer values from named tensors (PyTorch's load_state_dict). With
     /// <paramref name="strict"/> every path, shape and dtype must match, else nothing changes; otherwise what
     /// matches is loaded and the rest kept. Tensors move to each parameter's device. Returns the differences.</summary>
     /// <exception cref="ModuleLoadException">strict, and something differs (all differences listed).</exception>
@@ -136,26 +165,29 @@ public abstract class Module
     LoadDifferences Load(IReadOnlyDictionary<string, Tensor> values, bool strict, string source)
     {
         ArgumentNullException.ThrowIfNull(values);
-        var named = NamedParameters();
+        // every cell by path: the parameters', then the buffers' (current value, and how to replace it)
+        var cells = NamedParameters().Select(n => (n.Name, Current: n.Parameter.Value, Set: (Action<Tensor>)(t => n.Parameter.Value = t)))
+            .Concat(NamedBuffers().Select(n => (n.Name, Current: n.Buffer.Value, Set: (Action<Tensor>)(t => n.Buffer.Value = t))))
+            .ToList();
         var missing = new List<string>();
         var mismatched = new List<(string, string)>();
-        var updates = new List<(Parameter, Tensor)>();
-        foreach (var (name, p) in named)
+        var updates = new List<(Action<Tensor>, Tensor)>();
+        foreach (var (name, current, set) in cells)
         {
             if (!values.TryGetValue(name, out var t)) { missing.Add(name); continue; }
-            if (t.DType != p.Value.DType || !t.Shape.AsSpan().SequenceEqual(p.Value.Shape))
-                mismatched.Add((name, $"the source has {t.DType} {Shape.Format(t.Shape)}, the module {p.Value.DType} {Shape.Format(p.Value.Shape)}"));
-            else updates.Add((p, t));
+            if (t.DType != current.DType || !t.Shape.AsSpan().SequenceEqual(current.Shape))
+                mismatched.Add((name, $"the source has {t.DType} {Shape.Format(t.Shape)}, the module {current.DType} {Shape.Format(current.Shape)}"));
+            else updates.Add((set, t.ToDevice(current.Device)));
         }
-        var known = named.Select(n => n.Name).ToHashSet();
+        var known = cells.Select(n => n.Name).ToHashSet();
         var unexpected = values.Keys.Where(k => !known.Contains(k)).ToList();
         var differences = new LoadDifferences(missing, unexpected, mismatched);
         if (strict && !differences.IsExact) throw new ModuleLoadException(source, differences);
-        foreach (var (p, t) in updates) p.Value = t.ToDevice(p.Value.Device);
+        foreach (var (set, t) in updates) set(t);
         return differences;
     }
 
-    /// <summary>Writes the parameters to a safetensors file (names = paths), atomically and with a checksum;
+    /// <summary>Writes the parameters and buffers to a safetensors file (names = paths), atomically and with a checksum;
     /// PyTorch's <c>safetensors.torch.load_file</c> reads it, and the F# <c>Params.load</c> too.</summary>
     /// <exception cref="IOException">the file could not be written.</exception>
     public void Save(string path) => SafeTensors.Save(path, StateDict());

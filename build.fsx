@@ -343,6 +343,7 @@ Target.create "Bench" (fun _ ->
 Target.create "Pack" (fun _ -> pack (Path.Combine(root, "artifacts")) None)
 
 "Build" ==> "Test" |> ignore
+"Data" ==> "Test" |> ignore
 "Build" ==> "Tour" |> ignore
 "Data" ==> "Tour" |> ignore
 "Data" ==> "Examples" |> ignore

@@ -28,14 +28,16 @@ Context.setExecutionContext (Context.RuntimeContext.Fake(Context.FakeExecutionCo
 let root = __SOURCE_DIRECTORY__
 let configuration = "Release"
 
-/// SourceLink needs the repository's remote URL (see Directory.Build.props): on when `git remote` names one.
+/// SourceLink needs the repository's hosted URL (see Directory.Build.props): on when a remote's URL is a web or ssh
+/// address. A clone of a local folder (CI clones one) has a path for a remote, which SourceLink warns about on
+/// every build.
 let hasGitRemote =
     try
-        let psi = Diagnostics.ProcessStartInfo("git", "remote", WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true)
+        let psi = Diagnostics.ProcessStartInfo("git", "remote -v", WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true)
         use p = Diagnostics.Process.Start psi
         let out = p.StandardOutput.ReadToEnd()
         p.WaitForExit()
-        p.ExitCode = 0 && out.Trim() <> ""
+        p.ExitCode = 0 && Regex.IsMatch(out, @"^\S+\s+(https?://|ssh://|git@)", RegexOptions.Multiline)
     with _ -> false
 
 /// The text without ANSI escape sequences (colours, cursor moves).

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FunctionalAD.Backends;
 
 namespace FunctionalAD.Autodiff;
@@ -25,16 +26,63 @@ internal static partial class Primitives
     static Tensor BatchTrace(Tensor x) => Linalg.Diagonal(x).Sum([-1]);
     static Tensor PerMatrix(Tensor v) => v.Reshape(-1, 1, 1);
 
+    /// <summary>The LU factors a solve's forward computed, kept as long as its result lives (PyTorch keeps them too).</summary>
+    static readonly ConditionalWeakTable<RawTensor, FactorsOf> SolveFactors = new();
+    sealed class FactorsOf(LuFactors factors) { public readonly LuFactors Factors = factors; }
+
     // X = A⁻¹B. dX = A⁻¹(dB - dA·X); cotangents Ḃ = A⁻ᵀḠ and Ā = -Ḃ·Xᵀ.
     public static readonly Primitive Solve = new("solve",
         (b, xs, attr) =>
         {
             var f = b.LuFactor(xs[0]);
             if (LinalgKernels.FirstZeroPivot(b, f.Lu) is { } zero) { var a = (LinalgAttr)attr!; throw new SingularMatrixException(a.Op, a.Shape, zero.Batch, zero.Pivot); }
-            return b.LuSolve(f.Lu, f.Pivots, xs[1]);
+            var x = b.LuSolve(f.Lu, f.Pivots, xs[1]);
+            SolveFactors.AddOrUpdate(x, new(f));
+            return x;
         },
         [(dA, xs, y, attr) => -SolveBy(xs[0], dA.MatMul(y), attr), (dB, xs, _, attr) => SolveBy(xs[0], dB, attr)],
-        [(g, xs, y, attr) => -SolveBy(Mt(xs[0]), g, attr).MatMul(Mt(y)), (g, xs, _, attr) => SolveBy(Mt(xs[0]), g, attr)]);
+        [(g, xs, y, attr) => -SolveAdjoint(g, xs, y, attr).MatMul(Mt(y)), (g, xs, y, attr) => SolveAdjoint(g, xs, y, attr)]);
+
+    /// <summary>
+    /// Ḃ = A⁻ᵀḠ. When A carries no derivative of an outer transformation (first order), from the forward's factors
+    /// PA = LU: Aᵀ = UᵀLᵀP, so two triangular solves with the packed factors and the row swaps undone (O(n²k),
+    /// instead of factorizing Aᵀ again). Otherwise as a solve with Aᵀ, so that higher orders see A.
+    /// </summary>
+    static Tensor SolveAdjoint(Tensor g, Tensor[] xs, Tensor y, object? attr)
+    {
+        // both inputs' rules need Ḃ for the same cotangent, one after the other: the second reuses the first's
+        if (lastAdjoint is { } last && ReferenceEquals(last.G, g) && ReferenceEquals(last.Y, y) && ReferenceEquals(last.A, xs[0]))
+        {
+            lastAdjoint = null; // used: nothing of this solve stays referenced
+            return last.Result;
+        }
+        var result = SolveAdjointOf(g, xs, y, attr);
+        lastAdjoint = (g, y, xs[0], result);
+        return result;
+    }
+
+    [ThreadStatic] static (Tensor G, Tensor Y, Tensor A, Tensor Result)? lastAdjoint;
+
+    static Tensor SolveAdjointOf(Tensor g, Tensor[] xs, Tensor y, object? attr)
+    {
+        if (xs[0].tag is not null || !SolveFactors.TryGetValue(y.Value, out var kept)) return SolveBy(Mt(xs[0]), g, attr);
+        var lu = Mt(new Tensor(kept.Factors.Lu));
+        var w = Triangular(lu, Triangular(lu, g, upper: false, unit: false), upper: true, unit: true);
+        // the forward applied the swaps r ↔ piv[r] in order, so (P·b)[r] = b[p[r]]; x = Pᵀw puts w[r] at row p[r]
+        var backend = Backend.For(kept.Factors.Pivots.Device);
+        var piv = backend.ToArray<int>(kept.Factors.Pivots);
+        int batch = w.ShapeRef[0], n = w.ShapeRef[1], k = w.ShapeRef[2];
+        var rows = new long[batch * n];
+        var p = new int[n];
+        for (int bi = 0; bi < batch; bi++)
+        {
+            for (int r = 0; r < n; r++) p[r] = r;
+            for (int r = 0; r < n; r++) (p[r], p[piv[bi * n + r]]) = (p[piv[bi * n + r]], p[r]);
+            for (int r = 0; r < n; r++) rows[bi * n + p[r]] = r;
+        }
+        var index = Tensor.FromArray(rows, [batch, n, 1]).ToDevice(w.Device).Expand([batch, n, k]);
+        return w.Gather(1, index);
+    }
 
     /// <summary>The entries of a triangular solve's matrix that it reads (the others have no derivative).</summary>
     static Tensor ReadPart(Tensor x, TriangularAttr t) =>

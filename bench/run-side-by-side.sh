@@ -4,7 +4,8 @@
 #
 # Usage: bench/run-side-by-side.sh [--threads 1,2] [--filter a,b] [--reps N] [--warm-seconds S] [--quick]
 #                                   [--isa avx2] [--default-gc] [--memory]
-#   --isa avx2     both sides restricted to 256-bit AVX2 (on an AVX-512 machine): DOTNET_EnableAVX512F=0 for .NET,
+#   --isa avx2     both sides restricted to 256-bit AVX2 (on an AVX-512 machine): DOTNET_EnableAVX512=0 for .NET 10
+#                  (its knob; DOTNET_EnableAVX512F=0, set too, is the one of .NET 8 and 9 and is ignored by .NET 10),
 #                  ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 for libtorch.
 #   --default-gc   FunctionalAD.Bench runs a second time under .NET's default GC (its runtimeconfig without the
 #                  tuned GC settings the bench opts into); the table gains fad_default_gc_s and gc_cost
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
     --quick) pass+=("$1"); shift ;;
     --isa)
       [ "$2" = avx2 ] || { echo "--isa: only avx2 is known (got $2)" >&2; exit 2; }
-      export DOTNET_EnableAVX512F=0 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
+      export DOTNET_EnableAVX512=0 DOTNET_EnableAVX512F=0 ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
       shift 2 ;;
     --default-gc) default_gc=1; shift ;;
     --memory) memory=1; shift ;;

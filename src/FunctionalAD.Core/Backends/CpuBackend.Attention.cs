@@ -8,8 +8,9 @@ public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
     /// <remarks>One head at a time, heads spread over the threads: the head's [Lq, Lk] scores (a per-thread scratch that
-    /// stays in L2 for Lq = Lk = 256) from the packed GEMM reading k transposed in place, the softmax row by row in
-    /// place, then P·v into the head's slice of the result.</remarks>
+    /// stays in L2 for Lq = Lk = 256) from the packed GEMM reading k transposed in place, then row by row in place the
+    /// maximum and exp(score − max) with its sum in one pass, then P·v into the head's slice of the result, whose rows
+    /// are divided by the sums (Lq·Ev divisions instead of Lq·Lk). Nothing of [B, Lq, Lk] size is allocated.</remarks>
     public RawTensor Attention(RawTensor q, RawTensor k, RawTensor v, double scale, bool causal) =>
         DTypeDispatch.Floating<AttentionKernel, RawTensor>(q.DType, new(this, q, k, v, scale, causal));
 
@@ -65,12 +66,23 @@ public sealed partial class CpuBackend
             Parallelism.For(batch, Grain, (b0, count) =>
             {
                 var p = ArrayPool<T>.Shared.Rent(lq * lk);
+                var inv = ArrayPool<T>.Shared.Rent(lq);
+                var ot = ArrayPool<T>.Shared.Rent(ev * lq);
                 for (int bi = b0; bi < b0 + count; bi++)
                 {
-                    Probabilities(bi, p);
-                    Gemm.MultiplyHere(lq, ev, lk, Matrix(p, 0, 0, lq, lk), Matrix(va, vo, bi, lk, ev), o, bi * lq * ev);
+                    Exponentials(bi, p, inv);
+                    int head = bi * lq * ev;
+                    Product(lq, ev, lk, Matrix(p, 0, 0, lq, lk), Matrix(va, vo, bi, lk, ev), o, head, ot);
+                    // the softmax's division, on the [Lq, Ev] result rather than the [Lq, Lk] exponentials
+                    for (int i = 0; i < lq; i++)
+                    {
+                        var row = o.AsSpan(head + i * ev, ev);
+                        TensorPrimitives.Multiply(row, inv[i], row);
+                    }
                 }
                 ArrayPool<T>.Shared.Return(p);
+                ArrayPool<T>.Shared.Return(inv);
+                ArrayPool<T>.Shared.Return(ot);
             });
             return Wrap(o, [batch, lq, ev]);
         }
@@ -84,11 +96,18 @@ public sealed partial class CpuBackend
             {
                 var p = ArrayPool<T>.Shared.Rent(lq * lk);
                 var ds = ArrayPool<T>.Shared.Rent(lq * lk);
+                var inv = ArrayPool<T>.Shared.Rent(lq);
+                var ct = ArrayPool<T>.Shared.Rent(Math.Max(lq, lk) * Math.Max(e, ev));
                 for (int bi = b0; bi < b0 + count; bi++)
                 {
-                    Probabilities(bi, p);
+                    Exponentials(bi, p, inv);
+                    for (int i = 0; i < lq; i++)
+                    {
+                        var row = p.AsSpan(i * lk, Keys(i));
+                        TensorPrimitives.Multiply(row, inv[i], row);
+                    }
                     var gHead = Matrix(ga, go, bi, lq, ev);
-                    Gemm.MultiplyHere(lk, ev, lq, Matrix(p, 0, 0, lq, lk, transposed: true), gHead, dv, bi * lk * ev);
+                    Product(lk, ev, lq, Matrix(p, 0, 0, lq, lk, transposed: true), gHead, dv, bi * lk * ev, ct);
                     Array.Clear(ds, 0, lq * lk);
                     Gemm.MultiplyHere(lq, lk, ev, gHead, Matrix(va, vo, bi, lk, ev, transposed: true), ds, 0);
                     for (int i = 0; i < lq; i++)
@@ -97,36 +116,53 @@ public sealed partial class CpuBackend
                         int n = Keys(i);
                         var row = ds.AsSpan(i * lk, n);
                         T d = TensorPrimitives.Dot<T>(ga.AsSpan(go + (bi * lq + i) * ev, ev), oa.AsSpan(oo + (bi * lq + i) * ev, ev));
-                        TensorPrimitives.Subtract(row, d, row);
-                        TensorPrimitives.Multiply(row, p.AsSpan(i * lk, n), row);
-                        TensorPrimitives.Multiply(row, scale, row);
+                        AttentionRows.ScoresCotangent(row, p.AsSpan(i * lk, n), d, scale);
                         ds.AsSpan(i * lk + n, lk - n).Clear();
                     }
-                    Gemm.MultiplyHere(lq, e, lk, Matrix(ds, 0, 0, lq, lk), Matrix(ka, ko, bi, lk, e), dq, bi * lq * e);
-                    Gemm.MultiplyHere(lk, e, lq, Matrix(ds, 0, 0, lq, lk, transposed: true), Matrix(qa, qo, bi, lq, e), dk, bi * lk * e);
+                    Product(lq, e, lk, Matrix(ds, 0, 0, lq, lk), Matrix(ka, ko, bi, lk, e), dq, bi * lq * e, ct);
+                    Product(lk, e, lq, Matrix(ds, 0, 0, lq, lk, transposed: true), Matrix(qa, qo, bi, lq, e), dk, bi * lk * e, ct);
                 }
                 ArrayPool<T>.Shared.Return(p);
                 ArrayPool<T>.Shared.Return(ds);
+                ArrayPool<T>.Shared.Return(inv);
+                ArrayPool<T>.Shared.Return(ct);
             });
             return new(Wrap(dq, [batch, lq, e]), Wrap(dk, [batch, lk, e]), Wrap(dv, [batch, lk, ev]));
         }
 
+        /// <summary>
+        /// c[cOffset ..] (m×n, zeros) = a·b. Where the GEMM's kernel has 6-row panels (256-bit), as cᵀ = bᵀ·aᵀ into
+        /// <paramref name="scratch"/>, transposed into place: the products here have one [Lq, Lk] operand and one
+        /// [L, E], and packing the large one as B transposes 8×8 blocks, while 6-row A panels are packed element by
+        /// element (the forward's P·v spent more time packing than multiplying that way).
+        /// </summary>
+        static void Product(int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cOffset, T[] scratch)
+        {
+            if (Gemm.Best == GemmKernelKind.Vector512 || m == 0 || n == 0)
+            {
+                Gemm.MultiplyHere(m, n, k, a, b, c, cOffset);
+                return;
+            }
+            Array.Clear(scratch, 0, m * n);
+            Gemm.MultiplyHere(n, m, k, Transposed(b), Transposed(a), scratch, 0);
+            GemmPacking.Transpose(ref scratch[0], m, n, m, ref c[cOffset], n);
+        }
+
+        static GemmOperand<T> Transposed(GemmOperand<T> x) => x with { RowStride = x.ColStride, ColStride = x.RowStride };
+
         /// <summary>How many keys query row i attends to.</summary>
         int Keys(int i) => causal ? Math.Min(i + 1, lk) : lk;
 
-        /// <summary>p[0 .. Lq·Lk) = softmax(q·kᵀ·scale) of head bi, row by row, zeros past each row's last key.</summary>
-        void Probabilities(int bi, T[] p)
+        /// <summary>p[0 .. Lq·Lk) = exp(q·kᵀ·scale − each row's maximum) of head bi, zeros past each row's last key,
+        /// and inv[i] = 1 / row i's sum: the softmax is p[i, ·]·inv[i].</summary>
+        void Exponentials(int bi, T[] p, T[] inv)
         {
             Array.Clear(p, 0, lq * lk);
             Gemm.MultiplyHere(lq, lk, e, Matrix(qa, qo, bi, lq, e), Matrix(ka, ko, bi, lk, e, transposed: true), p, 0);
             for (int i = 0; i < lq; i++)
             {
                 int n = Keys(i);
-                var row = p.AsSpan(i * lk, n);
-                TensorPrimitives.Multiply(row, scale, row);
-                TensorPrimitives.Subtract(row, TensorPrimitives.Max<T>(row), row);
-                TensorPrimitives.Exp<T>(row, row);
-                TensorPrimitives.Multiply(row, T.One / TensorPrimitives.Sum<T>(row), row);
+                inv[i] = T.One / AttentionRows.ExpShifted(p.AsSpan(i * lk, n), scale);
                 p.AsSpan(i * lk + n, lk - n).Clear();
             }
         }

@@ -66,6 +66,16 @@ let tests =
                 let a = Tensor(cpu.Attention(raw q, raw k, raw v, 0.4, causal))
                 let b = Tensor(AttentionKernels.Attention(cpu, raw q, raw k, raw v, 0.4, causal))
                 expectClose 1e-13 a b (sprintf "causal %b" causal)
+        testCase "a gradient in one input only (the fused backward computes all three)" <| fun () ->
+            let g = Generator 24UL
+            let q, k, v = uniform g [| 3; 6; 4 |] -1.0 1.0, uniform g [| 3; 5; 4 |] -1.0 1.0, uniform g [| 3; 5; 2 |] -1.0 1.0
+            let w = uniform g [| 3; 6; 2 |] -1.0 1.0
+            for i in 0 .. 2 do
+                let at (x: Tensor) = Array.init 3 (fun j -> if j = i then x else [| q; k; v |].[j])
+                let fast (x: Tensor) = let xs = at x in (Tensor.ScaledDotProductAttention(xs.[0], xs.[1], xs.[2]) * w).Sum()
+                let slow (x: Tensor) = let xs = at x in (composite xs.[0] xs.[1] xs.[2] false (Nullable()) * w).Sum()
+                let x = [| q; k; v |].[i]
+                expectClose 1e-12 (Transform.Grad(Func<_, _> fast, x)) (Transform.Grad(Func<_, _> slow, x)) (sprintf "input %d" i)
         testCase "large logits stay finite in value and gradient (Float32)" <| fun () ->
             let g = Generator 23UL
             let q = (uniform g [| 2; 6; 8 |] -1.0 1.0 * 1e4).To DType.Float32

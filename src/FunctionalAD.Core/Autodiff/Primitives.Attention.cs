@@ -92,8 +92,9 @@ internal static partial class Primitives
                     new Tensor(Unheads(r.Value, xs[2].ShapeRef, xs[2].ShapeRef[^2], xs[2].ShapeRef[^1])),
                 ];
                 var mine = grads[input]!;
-                grads[input] = null;
-                lastAttention = (g, y, grads);
+                // the walk asks for a node's cotangents in input order: keep only the ones still to come
+                for (int j = 0; j <= input; j++) grads[j] = null;
+                lastAttention = input < 2 ? (g, y, grads) : null;
                 return mine;
             }
         }

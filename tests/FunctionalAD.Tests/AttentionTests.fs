@@ -34,8 +34,8 @@ let private fastEqualsComposite threads dtype =
         let g = Generator 21UL
         let tol = if dtype = DType.Float32 then 2e-5 else 1e-12
         for lq_lead, kv_lead, lq, lk, e, ev in shapes do
-            for causal in [ false; true ] do
-                let scale = if causal then Nullable 0.3 else Nullable()
+            // the default 1/√E, another scale with causal, and a negative one (the row's shift is then its minimum)
+            for causal, scale in [ false, Nullable(); true, Nullable 0.3; false, Nullable -0.7 ] do
                 let draw lead rows cols = (uniform g (Array.append lead [| rows; cols |]) -2.0 2.0).To dtype
                 let q, k, v = draw lq_lead lq e, draw kv_lead lk e, draw kv_lead lk ev
                 let what = sprintf "q %A k %A v %A causal %b" q.Shape k.Shape v.Shape causal

@@ -28,6 +28,7 @@ let all =
         ScatterTests.tests
         DistributionTests.tests
         LbfgsTests.tests
+        AttentionTests.tests
     ]
 
 /// Console text without ANSI escape sequences: Expecto writes colour resets even with `--colours 0`.

@@ -153,7 +153,18 @@ let specs : Spec list =
           [| cols |], (fun xs -> sin (Tensor.Fold(xs.[0], [| c.H; c.W |], c.Kernel, c.Stride, c.Padding, c.Dilation)))))
       spec "conv2d" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
           let g = Generator seed
-          [| uniform g c.XShape -1.0 1.0; uniform g c.WShape -1.0 1.0 |], (fun xs -> sin (c.Conv xs.[0] xs.[1] null)))) ]
+          [| uniform g c.XShape -1.0 1.0; uniform g c.WShape -1.0 1.0 |], (fun xs -> sin (c.Conv xs.[0] xs.[1] null))))
+      spec "attention" (gen {
+          let! lead = Gen.elements [ [||]; [| 2 |]; [| 2; 1 |] ]
+          let! lq, lk = Gen.zip (Gen.choose (1, 4)) (Gen.choose (1, 4))
+          let! e, ev = Gen.zip (Gen.choose (1, 3)) (Gen.choose (1, 3))
+          let! causal = Gen.elements [ false; true ]
+          let! seed = genSeed
+          let g = Generator seed
+          let kvLead = if lead.Length = 2 then [| 3 |] else lead // [2, 1] and [3] broadcast to [2, 3]
+          return [| uniform g (Array.append lead [| lq; e |]) -1.5 1.5; uniform g (Array.append kvLead [| lk; e |]) -1.5 1.5
+                    uniform g (Array.append kvLead [| lk; ev |]) -1.5 1.5 |],
+                 (fun (xs: Tensor[]) -> Tensor.ScaledDotProductAttention(xs.[0], xs.[1], xs.[2], null, causal, Nullable 0.8)) }) ]
 
 /// Names of every primitive the engine defines (static fields of the table, concat, and every elementwise op).
 let primitiveNames () =

@@ -104,7 +104,7 @@ internal static class Gemm
         int threads = Parallelism.MaxThreads;
         if (threads == 1 || (long)m * n * k * batch < ParallelWork)
         {
-            for (int bi = 0; bi < batch; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c);
+            for (int bi = 0; bi < batch; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n);
             return;
         }
         if (batch >= threads) SplitBatch<T, TKernel>(batch, m, n, k, a, b, c);
@@ -116,7 +116,7 @@ internal static class Gemm
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T> =>
         Parallelism.For(batch, 1, (b0, count) =>
         {
-            for (int bi = b0; bi < b0 + count; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c);
+            for (int bi = b0; bi < b0 + count; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n);
         });
 
     /// <summary>Fewer products than threads: each product cut into strips of whole register tiles, along the longer side.</summary>
@@ -135,8 +135,8 @@ internal static class Gemm
                 int bi = t / strips, s = t % strips;
                 int lo = Math.Min(extent, (int)((long)tiles * s / strips) * unit);
                 int hi = Math.Min(extent, (int)((long)tiles * (s + 1) / strips) * unit);
-                if (byRows) Block<T, TKernel>(bi, lo, hi, 0, n, m, n, k, a, b, c);
-                else Block<T, TKernel>(bi, 0, m, lo, hi, m, n, k, a, b, c);
+                if (byRows) Block<T, TKernel>(bi, lo, hi, 0, n, m, n, k, a, b, c, bi * m * n);
+                else Block<T, TKernel>(bi, 0, m, lo, hi, m, n, k, a, b, c, bi * m * n);
             }
         });
     }
@@ -149,8 +149,24 @@ internal static class Gemm
     static int SliceColumns<T, TKernel>() where T : unmanaged where TKernel : struct, IGemmKernel<T> =>
         (2 * 1024 * 1024 / Unsafe.SizeOf<T>() / KC) / TKernel.NR * TKernel.NR;
 
-    /// <summary>C[bi][i0..i1, j0..j1] += A[bi][i0..i1, :]·B[bi][:, j0..j1] on the calling thread (C is [m, n]).</summary>
-    static void Block<T, TKernel>(int bi, int i0, int i1, int j0, int j1, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
+    /// <summary>
+    /// C += A·B for one product on the calling thread (no split, for kernels that already run one piece per thread):
+    /// A and B are batch 0 of their operands, C is [m, n] row-major at <paramref name="cOffset"/> in c.
+    /// </summary>
+    internal static void MultiplyHere<T>(int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cOffset)
+        where T : unmanaged, INumber<T>
+    {
+        if (m == 0 || n == 0 || k == 0) return;
+        switch (Best)
+        {
+            case GemmKernelKind.Vector512: Block<T, Vector512Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset); break;
+            case GemmKernelKind.Vector256: Block<T, Vector256Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset); break;
+            default: Block<T, Vector128Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset); break;
+        }
+    }
+
+    /// <summary>C[i0..i1, j0..j1] += A[bi][i0..i1, :]·B[bi][:, j0..j1] on the calling thread, C [m, n] at cBatch in c.</summary>
+    static void Block<T, TKernel>(int bi, int i0, int i1, int j0, int j1, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cBatch)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
         int mr = TKernel.MR, nr = TKernel.NR;
@@ -161,7 +177,6 @@ internal static class Gemm
         var bPack = ArrayPool<T>.Shared.Rent(ncMax * kcMax);
         Span<T> edge = stackalloc T[mr * nr];
         ref T c0 = ref MemoryMarshal.GetArrayDataReference(c);
-        int cBatch = bi * m * n;
         for (int jc = j0; jc < j1; jc += ncMax)
         {
             int nc = Math.Min(ncMax, j1 - jc);

@@ -1,3 +1,5 @@
+using FunctionalAD.Autodiff;
+
 namespace FunctionalAD;
 
 public sealed partial class Tensor
@@ -25,6 +27,8 @@ public sealed partial class Tensor
         if (key.shape[^2] != value.shape[^2])
             throw new ShapeMismatchException(op, $"key {F(key.shape)} and value {F(value.shape)} have different lengths ({key.shape[^2]} and {value.shape[^2]})");
         SameDevice(op, query, key); SameDevice(op, query, value);
+        if (mask is null && key.shape[^2] > 0 && query.DType.IsFloatingPoint() && key.DType == query.DType && value.DType == query.DType)
+            return Attention(query, key, value, causal, scale ?? 1.0 / Math.Sqrt(query.shape[^1]));
         var scores = query.MatMul(key.Transpose(-2, -1)) * (scale ?? 1.0 / Math.Sqrt(query.shape[^1]));
         if (mask is null && !causal) return scores.Softmax(-1).MatMul(value);
         if (mask is not null)
@@ -41,5 +45,15 @@ public sealed partial class Tensor
         var zero = ScalarLike(0, scores);
         var p = Where(dead, zero, Where(dead, zero, scores).Softmax(-1));
         return p.MatMul(value);
+    }
+
+    /// <summary>The attention primitive (one tape node, the backend's kernel) on operands whose leading dimensions are
+    /// broadcast to one shape first; Lk ≥ 1, so no row is dead.</summary>
+    static Tensor Attention(Tensor query, Tensor key, Tensor value, bool causal, double scale)
+    {
+        const string op = "scaledDotProductAttention";
+        var lead = FunctionalAD.Shape.Broadcast(op, query.shape[..^2], FunctionalAD.Shape.Broadcast(op, key.shape[..^2], value.shape[..^2]));
+        Tensor Lead(Tensor x) => x.BroadcastTo([.. lead, x.shape[^2], x.shape[^1]]);
+        return Dispatch.Apply(Primitives.Attention, [Lead(query), Lead(key), Lead(value)], new AttentionAttr(scale, causal));
     }
 }

@@ -56,3 +56,8 @@ let genGeometry : Gen<Geometry> =
         let w = max 1 (dw * (kw - 1) + 1 - 2 * pw) + extraW
         return { N = n; Groups = groups; Cg = cg; Og = og; H = h; W = w; Kh = kh; Kw = kw; Sh = sh; Sw = sw; Ph = ph; Pw = pw; Dh = dh; Dw = dw; Same = same }
     }
+
+/// The Core's geometry record for g (its padding as PyTorch applies it, groups included).
+let convGeometry (g: Geometry) =
+    let top, bottom, left, right = g.Pads
+    Backends.ConvGeometry(g.C, g.H, g.W, g.Kh, g.Kw, g.Sh, g.Sw, top, bottom, left, right, g.Dh, g.Dw, g.Groups)

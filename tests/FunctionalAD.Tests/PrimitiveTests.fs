@@ -153,7 +153,16 @@ let specs : Spec list =
           [| cols |], (fun xs -> sin (Tensor.Fold(xs.[0], [| c.H; c.W |], c.Kernel, c.Stride, c.Padding, c.Dilation)))))
       spec "conv2d" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
           let g = Generator seed
-          [| uniform g c.XShape -1.0 1.0; uniform g c.WShape -1.0 1.0 |], (fun xs -> sin (c.Conv xs.[0] xs.[1] null)))) ]
+          [| uniform g c.XShape -1.0 1.0; uniform g c.WShape -1.0 1.0 |], (fun xs -> sin (c.Conv xs.[0] xs.[1] null))))
+      // conv2d's cotangents as functions of their own: (dy, w) -> dx and (dy, x) -> dw
+      spec "conv2dInputGrad" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
+          let g = Generator seed
+          [| uniform g [| c.N; c.O; c.OutH; c.OutW |] -1.0 1.0; uniform g c.WShape -1.0 1.0 |],
+          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.Conv2dInputGrad, xs, ConvGen.convGeometry c)))))
+      spec "conv2dWeightGrad" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
+          let g = Generator seed
+          [| uniform g [| c.N; c.O; c.OutH; c.OutW |] -1.0 1.0; uniform g c.XShape -1.0 1.0 |],
+          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.Conv2dWeightGrad, xs, ConvGen.convGeometry c))))) ]
 
 /// Names of every primitive the engine defines (static fields of the table, concat, and every elementwise op).
 let primitiveNames () =

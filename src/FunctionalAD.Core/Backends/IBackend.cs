@@ -70,6 +70,14 @@ public partial interface IBackend
     /// <summary>2-D convolution without bias: x [N, C, H, W], w [O, C/groups, kh, kw] to [N, O, OutHeight, OutWidth]
     /// (floating point). Default: <see cref="ConvolutionKernels.Conv2d"/> (unfold + batched MatMul).</summary>
     RawTensor Conv2d(RawTensor x, RawTensor w, ConvGeometry geometry) => ConvolutionKernels.Conv2d(this, x, w, geometry);
+    /// <summary>The input gradient of <see cref="Conv2d"/> (the transposed convolution): dy [N, O, OutHeight, OutWidth]
+    /// and w [O, C/groups, kh, kw] to [N, C, H, W], Σ over output channels and taps of w · dy placed where the forward
+    /// read. Default: <see cref="ConvolutionKernels.Conv2dInputGrad"/> (batched MatMul by wᵀ, then Fold).</summary>
+    RawTensor Conv2dInputGrad(RawTensor dy, RawTensor w, ConvGeometry geometry) => ConvolutionKernels.Conv2dInputGrad(this, dy, w, geometry);
+    /// <summary>The weight gradient of <see cref="Conv2d"/>: dy [N, O, OutHeight, OutWidth] and x [N, C, H, W] to
+    /// [O, C/groups, kh, kw], Σ over images and output positions of dy · the input the tap read. Default:
+    /// <see cref="ConvolutionKernels.Conv2dWeightGrad"/> (Unfold, batched MatMul, sum over images).</summary>
+    RawTensor Conv2dWeightGrad(RawTensor dy, RawTensor x, ConvGeometry geometry) => ConvolutionKernels.Conv2dWeightGrad(this, dy, x, geometry);
     /// <summary>
     /// g·f'(x) elementwise, where f is <typeparamref name="TOp"/> and y = f(x): the first-order vjp (and jvp) of an
     /// elementwise primitive in one pass, from the op's own derivative formula, instead of computing f'(x) and then

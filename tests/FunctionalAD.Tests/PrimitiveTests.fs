@@ -162,7 +162,16 @@ let specs : Spec list =
       spec "conv2dWeightGrad" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
           let g = Generator seed
           [| uniform g [| c.N; c.O; c.OutH; c.OutW |] -1.0 1.0; uniform g c.XShape -1.0 1.0 |],
-          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.Conv2dWeightGrad, xs, ConvGen.convGeometry c))))) ]
+          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.Conv2dWeightGrad, xs, ConvGen.convGeometry c)))))
+      // max pooling (stride, -inf padding, dilation) and its cotangent as a function of dy at a fixed input
+      spec "maxPool2d" (Gen.zip ConvGen.genPool genSeed |> Gen.map (fun ((k, s, p, d, shape), seed) ->
+          [| uniform (Generator seed) shape -2.0 2.0 |], (fun xs -> sin (xs.[0].MaxPool2d(k, s, p, d)))))
+      spec "maxPool2dGrad" (Gen.zip ConvGen.genPool genSeed |> Gen.map (fun ((k, s, _, d, shape), seed) ->
+          let g = Generator seed
+          let geo = Backends.ConvGeometry(shape.[1], shape.[2], shape.[3], k.[0], k.[1], s.[0], s.[1], 0, 0, 0, 0, d.[0], d.[1])
+          let x = uniform g shape -2.0 2.0
+          [| uniform g [| shape.[0]; shape.[1]; geo.OutHeight; geo.OutWidth |] -1.0 1.0 |],
+          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.MaxPool2dGrad, [| xs.[0]; x |], geo))))) ]
 
 /// Names of every primitive the engine defines (static fields of the table, concat, and every elementwise op).
 let primitiveNames () =

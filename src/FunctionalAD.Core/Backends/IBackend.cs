@@ -78,6 +78,12 @@ public partial interface IBackend
     /// [O, C/groups, kh, kw], Σ over images and output positions of dy · the input the tap read. Default:
     /// <see cref="ConvolutionKernels.Conv2dWeightGrad"/> (Unfold, batched MatMul, sum over images).</summary>
     RawTensor Conv2dWeightGrad(RawTensor dy, RawTensor x, ConvGeometry geometry) => ConvolutionKernels.Conv2dWeightGrad(this, dy, x, geometry);
+    /// <summary>Max pooling without padding (the caller pads with -∞): x [N, C, H, W] to [N, C, OutHeight, OutWidth].
+    /// Default: <see cref="PoolingKernels.MaxPool2d"/> (Unfold, then a max over each window).</summary>
+    RawTensor MaxPool2d(RawTensor x, ConvGeometry geometry) => PoolingKernels.MaxPool2d(this, x, geometry);
+    /// <summary>The input cotangent of <see cref="MaxPool2d"/>: dy [N, C, OutHeight, OutWidth], x [N, C, H, W] to
+    /// [N, C, H, W], ties sharing equally. Default: <see cref="PoolingKernels.MaxPool2dGrad"/>.</summary>
+    RawTensor MaxPool2dGrad(RawTensor dy, RawTensor x, ConvGeometry geometry) => PoolingKernels.MaxPool2dGrad(this, dy, x, geometry);
     /// <summary>
     /// g·f'(x) elementwise, where f is <typeparamref name="TOp"/> and y = f(x): the first-order vjp (and jvp) of an
     /// elementwise primitive in one pass, from the op's own derivative formula, instead of computing f'(x) and then

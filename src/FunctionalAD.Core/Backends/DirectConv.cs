@@ -76,14 +76,16 @@ internal static class DirectConv
     }
 
     /// <summary>Image <paramref name="image"/> of x, zero-padded, into dst (whose tail past the image is zeroed too).</summary>
-    static void Pad<T>(T[] x, int xOffset, int image, ConvGeometry g, T[] dst) where T : unmanaged
+    static void Pad<T>(T[] x, int xOffset, int image, ConvGeometry g, T[] dst) where T : unmanaged => PadInto(x, xOffset, image, g, dst);
+
+    static void PadInto<T>(T[] x, int xOffset, int image, ConvGeometry g, Span<T> dst) where T : unmanaged
     {
         int c = g.Channels, h = g.Height, w = g.Width, hp = g.PaddedHeight, wp = g.PaddedWidth;
-        Array.Clear(dst);
+        dst.Clear();
         for (int ci = 0; ci < c; ci++)
         {
             int src = xOffset + (image * c + ci) * h * w, plane = ci * hp * wp + g.PadTop * wp + g.PadLeft;
-            for (int y = 0; y < h; y++) Array.Copy(x, src + y * w, dst, plane + y * wp, w);
+            for (int y = 0; y < h; y++) x.AsSpan(src + y * w, w).CopyTo(dst.Slice(plane + y * wp, w));
         }
     }
 
@@ -106,7 +108,7 @@ internal static class DirectConv
         for (int co = 0; co < o; co++)
             for (int t = 0; t < taps; t++)
                 packed[(co / mr * taps + t) * mr + co % mr] = w[wOffset + co * taps + t];
-        var y = new T[n * o * oh * ow];
+        var y = GC.AllocateUninitializedArray<T>(n * o * oh * ow); // every element is copied out of a tile
         // split output-channel blocks too when there are fewer images than threads
         int split = n >= Parallelism.MaxThreads ? 1 : Math.Min(blocks, (Parallelism.MaxThreads + n - 1) / n);
         int units = n * split, pieces = Pieces(units, (long)blocks / split * taps * mr * positions);
@@ -139,22 +141,28 @@ internal static class DirectConv
         var offsets = TapOffsets(g, columns); // the padding taps read offset 0 and land in dropped columns
         int length = Math.Max(c * g.PaddedHeight * wp, offsets[taps - 1] + positions);
         int pieces = Pieces(n, (long)o * taps * positions);
+        // images per kernel call: enough output positions (~1k) that the horizontal sums at the end of a call are cheap
+        int group = Math.Max(1, Math.Min(n, 1024 / positions));
         var partial = new T[pieces][];
         Parallelism.Pieces(pieces, piece =>
         {
             int first = (int)((long)n * piece / pieces), last = (int)((long)n * (piece + 1) / pieces);
             var acc = new T[rows * columns];
-            var padded = new T[length];
-            var cotangent = new T[rows * positions]; // junk columns and rows past o stay zero
-            for (int image = first; image < last; image++)
+            var padded = new T[group * length];
+            var cotangent = new T[group * rows * positions]; // junk columns and rows past o stay zero
+            for (int image = first; image < last; image += group)
             {
-                Pad(x, xOffset, image, g, padded);
-                for (int co = 0; co < o; co++)
-                    for (int oy = 0; oy < oh; oy++)
-                        Array.Copy(dy, dyOffset + ((image * o + co) * oh + oy) * ow, cotangent, co * positions + oy * wp, ow);
+                int images = Math.Min(group, last - image);
+                for (int m = 0; m < images; m++)
+                {
+                    PadInto(x, xOffset, image + m, g, padded.AsSpan(m * length, length));
+                    for (int co = 0; co < o; co++)
+                        for (int oy = 0; oy < oh; oy++)
+                            Array.Copy(dy, dyOffset + (((image + m) * o + co) * oh + oy) * ow, cotangent, (m * rows + co) * positions + oy * wp, ow);
+                }
                 for (int r = 0; r < rows; r += rowsPer)
                     for (int t = 0; t < columns; t += tapsPer)
-                        K.WeightGrad(positions, ref cotangent[r * positions], positions, ref padded[0], ref offsets[t], ref acc[r * columns + t], columns);
+                        K.WeightGrad(positions, images, ref cotangent[r * positions], positions, rows * positions, ref padded[0], length, ref offsets[t], ref acc[r * columns + t], columns);
             }
             partial[piece] = acc;
         });

@@ -34,10 +34,11 @@ internal interface IDirectConvKernel<T> where T : unmanaged
     static abstract void Forward(int taps, ref T w, ref T x, ref int offsets, ref T y, nint ldy);
 
     /// <summary>
-    /// dw[r·ldw + t] += Σ_q g[r·ldg + q] · x[offsets[t] + q] for r &lt; GradRows, t &lt; GradTaps, q &lt; length (a
-    /// multiple of <see cref="Lanes"/>).
+    /// dw[r·ldw + t] += Σ_m Σ_q g[m·gImage + r·ldg + q] · x[m·xImage + offsets[t] + q] for r &lt; GradRows, t &lt;
+    /// GradTaps, m &lt; images, q &lt; length (a multiple of <see cref="Lanes"/>): the sums stay in registers across a group
+    /// of small images, so the horizontal adds at the end are paid once per group.
     /// </summary>
-    static abstract void WeightGrad(int length, ref T g, nint ldg, ref T x, ref int offsets, ref T dw, nint ldw);
+    static abstract void WeightGrad(int length, int images, ref T g, nint ldg, nint gImage, ref T x, nint xImage, ref int offsets, ref T dw, nint ldw);
 }
 
 /// <summary>Vector512 tiles: forward 8 channels × 3 vectors (24 accumulators, 3 input vectors, one broadcast of AVX-512's
@@ -110,32 +111,36 @@ internal readonly struct DirectConv512<T> : IDirectConvKernel<T> where T : unman
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGrad(int length, ref T g, nint ldg, ref T x, ref int offsets, ref T dw, nint ldw)
+    public static void WeightGrad(int length, int images, ref T g, nint ldg, nint gImage, ref T x, nint xImage, ref int offsets, ref T dw, nint ldw)
     {
-        ref T g0 = ref g; ref T g1 = ref Unsafe.Add(ref g, ldg); ref T g2 = ref Unsafe.Add(ref g, 2 * ldg); ref T g3 = ref Unsafe.Add(ref g, 3 * ldg);
-        ref T x0 = ref Unsafe.Add(ref x, offsets); ref T x1 = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 1));
-        ref T x2 = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 2)); ref T x3 = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 3));
-        ref T x4 = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 4)); ref T x5 = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 5));
         Vector512<T> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default,
                      a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default,
                      a20 = default, a21 = default, a22 = default, a23 = default, a24 = default, a25 = default,
                      a30 = default, a31 = default, a32 = default, a33 = default, a34 = default, a35 = default;
-        for (nuint q = 0; q < (nuint)length; q += (nuint)Vector512<T>.Count)
+        for (int m = 0; m < images; m++)
         {
-            var r0 = Vector512.LoadUnsafe(ref g0, q); var r1 = Vector512.LoadUnsafe(ref g1, q);
-            var r2 = Vector512.LoadUnsafe(ref g2, q); var r3 = Vector512.LoadUnsafe(ref g3, q);
-            var b = Vector512.LoadUnsafe(ref x0, q);
-            a00 = Fma(r0, b, a00); a10 = Fma(r1, b, a10); a20 = Fma(r2, b, a20); a30 = Fma(r3, b, a30);
-            b = Vector512.LoadUnsafe(ref x1, q);
-            a01 = Fma(r0, b, a01); a11 = Fma(r1, b, a11); a21 = Fma(r2, b, a21); a31 = Fma(r3, b, a31);
-            b = Vector512.LoadUnsafe(ref x2, q);
-            a02 = Fma(r0, b, a02); a12 = Fma(r1, b, a12); a22 = Fma(r2, b, a22); a32 = Fma(r3, b, a32);
-            b = Vector512.LoadUnsafe(ref x3, q);
-            a03 = Fma(r0, b, a03); a13 = Fma(r1, b, a13); a23 = Fma(r2, b, a23); a33 = Fma(r3, b, a33);
-            b = Vector512.LoadUnsafe(ref x4, q);
-            a04 = Fma(r0, b, a04); a14 = Fma(r1, b, a14); a24 = Fma(r2, b, a24); a34 = Fma(r3, b, a34);
-            b = Vector512.LoadUnsafe(ref x5, q);
-            a05 = Fma(r0, b, a05); a15 = Fma(r1, b, a15); a25 = Fma(r2, b, a25); a35 = Fma(r3, b, a35);
+            ref T g0 = ref Unsafe.Add(ref g, m * gImage); ref T g1 = ref Unsafe.Add(ref g0, ldg); ref T g2 = ref Unsafe.Add(ref g0, 2 * ldg); ref T g3 = ref Unsafe.Add(ref g0, 3 * ldg);
+            ref T xm = ref Unsafe.Add(ref x, m * xImage);
+            ref T x0 = ref Unsafe.Add(ref xm, offsets); ref T x1 = ref Unsafe.Add(ref xm, Unsafe.Add(ref offsets, 1));
+            ref T x2 = ref Unsafe.Add(ref xm, Unsafe.Add(ref offsets, 2)); ref T x3 = ref Unsafe.Add(ref xm, Unsafe.Add(ref offsets, 3));
+            ref T x4 = ref Unsafe.Add(ref xm, Unsafe.Add(ref offsets, 4)); ref T x5 = ref Unsafe.Add(ref xm, Unsafe.Add(ref offsets, 5));
+            for (nuint q = 0; q < (nuint)length; q += (nuint)Vector512<T>.Count)
+            {
+                var r0 = Vector512.LoadUnsafe(ref g0, q); var r1 = Vector512.LoadUnsafe(ref g1, q);
+                var r2 = Vector512.LoadUnsafe(ref g2, q); var r3 = Vector512.LoadUnsafe(ref g3, q);
+                var b = Vector512.LoadUnsafe(ref x0, q);
+                a00 = Fma(r0, b, a00); a10 = Fma(r1, b, a10); a20 = Fma(r2, b, a20); a30 = Fma(r3, b, a30);
+                b = Vector512.LoadUnsafe(ref x1, q);
+                a01 = Fma(r0, b, a01); a11 = Fma(r1, b, a11); a21 = Fma(r2, b, a21); a31 = Fma(r3, b, a31);
+                b = Vector512.LoadUnsafe(ref x2, q);
+                a02 = Fma(r0, b, a02); a12 = Fma(r1, b, a12); a22 = Fma(r2, b, a22); a32 = Fma(r3, b, a32);
+                b = Vector512.LoadUnsafe(ref x3, q);
+                a03 = Fma(r0, b, a03); a13 = Fma(r1, b, a13); a23 = Fma(r2, b, a23); a33 = Fma(r3, b, a33);
+                b = Vector512.LoadUnsafe(ref x4, q);
+                a04 = Fma(r0, b, a04); a14 = Fma(r1, b, a14); a24 = Fma(r2, b, a24); a34 = Fma(r3, b, a34);
+                b = Vector512.LoadUnsafe(ref x5, q);
+                a05 = Fma(r0, b, a05); a15 = Fma(r1, b, a15); a25 = Fma(r2, b, a25); a35 = Fma(r3, b, a35);
+            }
         }
         AddSums(ref dw, a00, a01, a02, a03, a04, a05);
         AddSums(ref Unsafe.Add(ref dw, ldw), a10, a11, a12, a13, a14, a15);
@@ -211,25 +216,29 @@ internal readonly struct DirectConv256<T> : IDirectConvKernel<T> where T : unman
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void WeightGrad(int length, ref T g, nint ldg, ref T x, ref int offsets, ref T dw, nint ldw)
+    public static void WeightGrad(int length, int images, ref T g, nint ldg, nint gImage, ref T x, nint xImage, ref int offsets, ref T dw, nint ldw)
     {
-        ref T g0 = ref g; ref T g1 = ref Unsafe.Add(ref g, ldg); ref T g2 = ref Unsafe.Add(ref g, 2 * ldg);
-        ref T x0 = ref Unsafe.Add(ref x, offsets); ref T x1 = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 1));
-        ref T x2 = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 2)); ref T x3 = ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, 3));
         Vector256<T> a00 = default, a01 = default, a02 = default, a03 = default,
                      a10 = default, a11 = default, a12 = default, a13 = default,
                      a20 = default, a21 = default, a22 = default, a23 = default;
-        for (nuint q = 0; q < (nuint)length; q += (nuint)Vector256<T>.Count)
+        for (int m = 0; m < images; m++)
         {
-            var r0 = Vector256.LoadUnsafe(ref g0, q); var r1 = Vector256.LoadUnsafe(ref g1, q); var r2 = Vector256.LoadUnsafe(ref g2, q);
-            var b = Vector256.LoadUnsafe(ref x0, q);
-            a00 = Fma(r0, b, a00); a10 = Fma(r1, b, a10); a20 = Fma(r2, b, a20);
-            b = Vector256.LoadUnsafe(ref x1, q);
-            a01 = Fma(r0, b, a01); a11 = Fma(r1, b, a11); a21 = Fma(r2, b, a21);
-            b = Vector256.LoadUnsafe(ref x2, q);
-            a02 = Fma(r0, b, a02); a12 = Fma(r1, b, a12); a22 = Fma(r2, b, a22);
-            b = Vector256.LoadUnsafe(ref x3, q);
-            a03 = Fma(r0, b, a03); a13 = Fma(r1, b, a13); a23 = Fma(r2, b, a23);
+            ref T g0 = ref Unsafe.Add(ref g, m * gImage); ref T g1 = ref Unsafe.Add(ref g0, ldg); ref T g2 = ref Unsafe.Add(ref g0, 2 * ldg);
+            ref T xm = ref Unsafe.Add(ref x, m * xImage);
+            ref T x0 = ref Unsafe.Add(ref xm, offsets); ref T x1 = ref Unsafe.Add(ref xm, Unsafe.Add(ref offsets, 1));
+            ref T x2 = ref Unsafe.Add(ref xm, Unsafe.Add(ref offsets, 2)); ref T x3 = ref Unsafe.Add(ref xm, Unsafe.Add(ref offsets, 3));
+            for (nuint q = 0; q < (nuint)length; q += (nuint)Vector256<T>.Count)
+            {
+                var r0 = Vector256.LoadUnsafe(ref g0, q); var r1 = Vector256.LoadUnsafe(ref g1, q); var r2 = Vector256.LoadUnsafe(ref g2, q);
+                var b = Vector256.LoadUnsafe(ref x0, q);
+                a00 = Fma(r0, b, a00); a10 = Fma(r1, b, a10); a20 = Fma(r2, b, a20);
+                b = Vector256.LoadUnsafe(ref x1, q);
+                a01 = Fma(r0, b, a01); a11 = Fma(r1, b, a11); a21 = Fma(r2, b, a21);
+                b = Vector256.LoadUnsafe(ref x2, q);
+                a02 = Fma(r0, b, a02); a12 = Fma(r1, b, a12); a22 = Fma(r2, b, a22);
+                b = Vector256.LoadUnsafe(ref x3, q);
+                a03 = Fma(r0, b, a03); a13 = Fma(r1, b, a13); a23 = Fma(r2, b, a23);
+            }
         }
         AddSums(ref dw, a00, a01, a02, a03);
         AddSums(ref Unsafe.Add(ref dw, ldw), a10, a11, a12, a13);

@@ -154,6 +154,9 @@ let specs : Spec list =
       spec "conv2d" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
           let g = Generator seed
           [| uniform g c.XShape -1.0 1.0; uniform g c.WShape -1.0 1.0 |], (fun xs -> sin (c.Conv xs.[0] xs.[1] null))))
+      spec "conv2dBias" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
+          let g = Generator seed
+          [| uniform g c.XShape -1.0 1.0; uniform g c.WShape -1.0 1.0; uniform g [| c.O |] -1.0 1.0 |], (fun xs -> sin (c.Conv xs.[0] xs.[1] xs.[2]))))
       // conv2d's cotangents as functions of their own: (dy, w) -> dx and (dy, x) -> dw
       spec "conv2dInputGrad" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
           let g = Generator seed
@@ -171,7 +174,7 @@ let specs : Spec list =
           let geo = Backends.ConvGeometry(shape.[1], shape.[2], shape.[3], k.[0], k.[1], s.[0], s.[1], 0, 0, 0, 0, d.[0], d.[1])
           let x = uniform g shape -2.0 2.0
           [| uniform g [| shape.[0]; shape.[1]; geo.OutHeight; geo.OutWidth |] -1.0 1.0 |],
-          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.MaxPool2dGrad, [| xs.[0]; x |], geo))))) ]
+          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.MaxPool2dGrad, [| xs.[0]; x.ToDevice xs.[0].device |], geo))))) ]
 
 /// Names of every primitive the engine defines (static fields of the table, concat, and every elementwise op).
 let primitiveNames () =

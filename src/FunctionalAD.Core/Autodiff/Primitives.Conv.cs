@@ -27,6 +27,15 @@ internal static partial class Primitives
         [(dx, xs, _, a) => Dispatch.Apply(Conv2d!, [dx, xs[1]], a), (dw, xs, _, a) => Dispatch.Apply(Conv2d!, [xs[0], dw], a)],
         [(g, xs, _, a) => Dispatch.Apply(Conv2dInputGrad!, [g, xs[1]], a), (g, xs, _, a) => Dispatch.Apply(Conv2dWeightGrad!, [g, xs[0]], a)]);
 
+    // y = conv(x, w) + b[channel], the bias added as the tiles are written out instead of in a pass of its own; the
+    // bias's cotangent sums dy over the positions of each plane first (contiguous rows), then over the images.
+    public static readonly Primitive Conv2dBias = new("conv2dBias",
+        (b, xs, a) => b.Conv2dBias(xs[0], xs[1], xs[2], Geometry(a)),
+        [(dx, xs, _, a) => Dispatch.Apply(Conv2d, [dx, xs[1]], a), (dw, xs, _, a) => Dispatch.Apply(Conv2d, [xs[0], dw], a),
+         (db, _, y, _) => db.Reshape(1, db.ShapeRef[0], 1, 1).BroadcastTo(y.ShapeRef)],
+        [(g, xs, _, a) => Dispatch.Apply(Conv2dInputGrad!, [g, xs[1]], a), (g, xs, _, a) => Dispatch.Apply(Conv2dWeightGrad!, [g, xs[0]], a),
+         (g, _, _, _) => g.Sum([2, 3]).Sum([0])]);
+
     // dx = inputGrad(dy, w), the adjoint of conv(·, w): <v, inputGrad(dy, w)> = <conv(v, w), dy> = <weightGrad(dy, v), w>.
     public static readonly Primitive Conv2dInputGrad = new("conv2dInputGrad",
         (b, xs, a) => b.Conv2dInputGrad(xs[0], xs[1], Geometry(a)),

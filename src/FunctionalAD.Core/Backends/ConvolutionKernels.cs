@@ -72,6 +72,15 @@ public static class ConvolutionKernels
         return View(backend, y, [n, o, g.OutHeight, g.OutWidth]);
     }
 
+    /// <summary><see cref="Conv2d"/> with a bias b [O] added per output channel: the backend's Conv2d, then one
+    /// broadcast Add.</summary>
+    public static RawTensor Conv2dBias(IBackend backend, RawTensor x, RawTensor w, RawTensor b, ConvGeometry g)
+    {
+        ArgumentNullException.ThrowIfNull(backend); ArgumentNullException.ThrowIfNull(b);
+        var y = backend.Conv2d(x, w, g);
+        return backend.Binary<Add>(y, View(backend, b, [1, b.Shape[0], 1, 1]).Expand(y.Shape));
+    }
+
     /// <summary>The input gradient of <see cref="Conv2d"/>: dy [N, O, oh, ow], w [O, C/groups, kh, kw] to [N, C, H, W]
     /// as Fold(wᵀ · dy), one batched MatMul over (image, group).</summary>
     public static RawTensor Conv2dInputGrad(IBackend backend, RawTensor dy, RawTensor w, ConvGeometry g)

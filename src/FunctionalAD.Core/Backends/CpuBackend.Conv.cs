@@ -105,20 +105,26 @@ public sealed partial class CpuBackend
     /// each image cost as much as the m = 64 product.
     /// </summary>
     public RawTensor Conv2d(RawTensor x, RawTensor w, ConvGeometry geometry) =>
-        DTypeDispatch.Floating<Conv2dKernel, RawTensor>(x.DType, new(this, x, w, geometry));
+        DTypeDispatch.Floating<Conv2dKernel, RawTensor>(x.DType, new(this, x, w, null, geometry));
 
-    readonly struct Conv2dKernel(CpuBackend b, RawTensor x, RawTensor w, ConvGeometry g) : IFloatingKernel<RawTensor>
+    readonly struct Conv2dKernel(CpuBackend b, RawTensor x, RawTensor w, RawTensor? bias, ConvGeometry g) : IFloatingKernel<RawTensor>
     {
         public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
         {
-            if (!Direct<T>(g, out var kind)) return ConvolutionKernels.Conv2d(b, x, w, g);
+            if (!Direct<T>(g, out var kind)) return NotFloating();
             int n = x.Shape[0], o = w.Shape[0];
             var (xs, xo) = Read<T>(x);
             var (ws, wo) = Read<T>(w);
-            return Wrap(DirectConv.Forward(xs, xo, n, ws, wo, o, g, kind), [n, o, g.OutHeight, g.OutWidth]);
+            var (bs, bo) = bias is null ? (null, 0) : Read<T>(bias);
+            return Wrap(DirectConv.Forward(xs, xo, n, ws, wo, o, g, kind, bs, bo), [n, o, g.OutHeight, g.OutWidth]);
         }
-        public RawTensor NotFloating() => ConvolutionKernels.Conv2d(b, x, w, g);
+        public RawTensor NotFloating() => bias is null ? ConvolutionKernels.Conv2d(b, x, w, g) : ConvolutionKernels.Conv2dBias(b, x, w, bias, g);
     }
+
+    /// <summary>Convolution plus bias by the direct kernel, the bias added as each tile is copied out (one pass over the
+    /// output less than the default's broadcast Add); other geometries take the default.</summary>
+    public RawTensor Conv2dBias(RawTensor x, RawTensor w, RawTensor bias, ConvGeometry geometry) =>
+        DTypeDispatch.Floating<Conv2dKernel, RawTensor>(x.DType, new(this, x, w, bias, geometry));
 
     /// <summary>The transposed convolution by the direct kernel, over the cotangent padded by the dilated kernel's reach
     /// less the forward padding, with the flipped, channel-transposed weight (stride 1, one group, padding within the

@@ -10,7 +10,7 @@ namespace FunctionalAD.Backends;
 /// [C][Hp][Wp] buffer; output position q = oy·Wp + ox then reads tap (ci, i, j) at q + ci·Hp·Wp + i·dh·Wp + j·dw, so
 /// a register tile of output channels × output positions (<see cref="IDirectConvKernel{T}"/>) runs over the taps with
 /// unit-stride vector loads; the Wp - OutWidth junk columns of each output row are computed and dropped (2 of 34 for a
-/// 32-wide image with padding 1). Images (and output-channel blocks when there are fewer images than threads) are
+/// 32-wide image with padding 1), and the positions past the last full tile run one vector at a time. Images (and output-channel blocks when there are fewer images than threads) are
 /// split over threads; the weight gradient keeps one accumulator per thread and adds them in a fixed order.
 /// </summary>
 internal static class DirectConv
@@ -30,13 +30,14 @@ internal static class DirectConv
 
     /// <summary>y [n, o, OutHeight, OutWidth] = conv(x [n, C, H, W], w [o, C, kh, kw]) for a geometry that
     /// <see cref="Handles"/> accepts; x and w are row-major from their offsets.</summary>
-    public static T[] Forward<T>(T[] x, int xOffset, int n, T[] w, int wOffset, int o, ConvGeometry g, GemmKernelKind kind) where T : unmanaged =>
-        kind == GemmKernelKind.Vector512 ? Forward<T, DirectConv512<T>>(x, xOffset, n, w, wOffset, o, g) : Forward<T, DirectConv256<T>>(x, xOffset, n, w, wOffset, o, g);
+    public static T[] Forward<T>(T[] x, int xOffset, int n, T[] w, int wOffset, int o, ConvGeometry g, GemmKernelKind kind, T[]? bias = null, int biasOffset = 0)
+        where T : unmanaged, INumberBase<T> =>
+        kind == GemmKernelKind.Vector512 ? Forward<T, DirectConv512<T>>(x, xOffset, n, w, wOffset, o, g, bias, biasOffset) : Forward<T, DirectConv256<T>>(x, xOffset, n, w, wOffset, o, g, bias, biasOffset);
 
     /// <summary>The input gradient [n, C, H, W] of conv(·, w) at the cotangent dy [n, o, OutHeight, OutWidth], or null
     /// where the geometry's padding exceeds the dilated kernel's reach (the transposed convolution would need negative
     /// padding; the caller takes the fold path).</summary>
-    public static T[]? InputGrad<T>(T[] dy, int dyOffset, int n, T[] w, int wOffset, int o, ConvGeometry g, GemmKernelKind kind) where T : unmanaged
+    public static T[]? InputGrad<T>(T[] dy, int dyOffset, int n, T[] w, int wOffset, int o, ConvGeometry g, GemmKernelKind kind) where T : unmanaged, INumberBase<T>
     {
         int eh = g.DilationH * (g.KernelH - 1), ew = g.DilationW * (g.KernelW - 1);
         if (g.PadTop > eh || g.PadBottom > eh || g.PadLeft > ew || g.PadRight > ew) return null;
@@ -97,10 +98,11 @@ internal static class DirectConv
         return Math.Max(1, Math.Min(units, Parallelism.MaxThreads));
     }
 
-    static T[] Forward<T, K>(T[] x, int xOffset, int n, T[] w, int wOffset, int o, ConvGeometry g) where T : unmanaged where K : IDirectConvKernel<T>
+    static T[] Forward<T, K>(T[] x, int xOffset, int n, T[] w, int wOffset, int o, ConvGeometry g, T[]? bias, int biasOffset) where T : unmanaged, INumberBase<T> where K : IDirectConvKernel<T>
     {
         int mr = K.MR, width = K.Width, c = g.Channels, taps = c * g.KernelSize, wp = g.PaddedWidth, oh = g.OutHeight, ow = g.OutWidth;
-        int blocks = (o + mr - 1) / mr, positions = RoundUp(oh * wp, width);
+        // full tiles of Width positions, then single vectors up to the last output position
+        int blocks = (o + mr - 1) / mr, full = oh * wp / width * width, positions = Math.Max(full, RoundUp(oh * wp, K.Lanes));
         var offsets = TapOffsets(g, taps);
         int length = Math.Max(c * g.PaddedHeight * wp, offsets[^1] + positions);
         // weight blocks packed tap-major, MR channels per tap, zero rows past o
@@ -121,13 +123,19 @@ internal static class DirectConv
             {
                 int image = u / split, part = u % split, b0 = blocks * part / split, b1 = blocks * (part + 1) / split;
                 Pad(x, xOffset, image, g, padded);
-                for (int q = 0; q < positions; q += width)
+                for (int q = 0; q < full; q += width)
                     for (int b = b0; b < b1; b++)
                         K.Forward(taps, ref packed[b * taps * mr], ref padded[q], ref offsets[0], ref tile[(b - b0) * mr * positions + q], positions);
+                for (int q = full; q < positions; q += K.Lanes)
+                    for (int b = b0; b < b1; b++)
+                        K.ForwardNarrow(taps, ref packed[b * taps * mr], ref padded[q], ref offsets[0], ref tile[(b - b0) * mr * positions + q], positions);
                 for (int co = b0 * mr; co < Math.Min(o, b1 * mr); co++)
                 {
                     int src = (co - b0 * mr) * positions, dst = (image * o + co) * oh * ow;
-                    for (int oy = 0; oy < oh; oy++) Array.Copy(tile, src + oy * wp, y, dst + oy * ow, ow);
+                    if (bias is null)
+                        for (int oy = 0; oy < oh; oy++) Array.Copy(tile, src + oy * wp, y, dst + oy * ow, ow);
+                    else
+                        for (int oy = 0; oy < oh; oy++) TensorPrimitives.Add(tile.AsSpan(src + oy * wp, ow), bias[biasOffset + co], y.AsSpan(dst + oy * ow, ow));
                 }
             }
         });

@@ -33,6 +33,10 @@ internal interface IDirectConvKernel<T> where T : unmanaged
     /// </summary>
     static abstract void Forward(int taps, ref T w, ref T x, ref int offsets, ref T y, nint ldy);
 
+    /// <summary>As <see cref="Forward"/> for one vector of positions (<see cref="Lanes"/>): the positions past the last
+    /// full tile, so a small image does not compute most of a tile for nothing.</summary>
+    static abstract void ForwardNarrow(int taps, ref T w, ref T x, ref int offsets, ref T y, nint ldy);
+
     /// <summary>
     /// dw[r·ldw + t] += Σ_m Σ_q g[m·gImage + r·ldg + q] · x[m·xImage + offsets[t] + q] for r &lt; GradRows, t &lt;
     /// GradTaps, m &lt; images, q &lt; length (a multiple of <see cref="Lanes"/>): the sums stay in registers across a group
@@ -102,6 +106,28 @@ internal readonly struct DirectConv512<T> : IDirectConvKernel<T> where T : unman
         Store(ref Unsafe.Add(ref y, 5 * ldy), v, c50, c51, c52);
         Store(ref Unsafe.Add(ref y, 6 * ldy), v, c60, c61, c62);
         Store(ref Unsafe.Add(ref y, 7 * ldy), v, c70, c71, c72);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardNarrow(int taps, ref T w, ref T x, ref int offsets, ref T y, nint ldy)
+    {
+        Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int t = 0; t < taps; t++)
+        {
+            var x0 = Vector512.LoadUnsafe(ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, t)));
+            c0 = Fma(Vector512.Create(w), x0, c0);
+            c1 = Fma(Vector512.Create(Unsafe.Add(ref w, 1)), x0, c1);
+            c2 = Fma(Vector512.Create(Unsafe.Add(ref w, 2)), x0, c2);
+            c3 = Fma(Vector512.Create(Unsafe.Add(ref w, 3)), x0, c3);
+            c4 = Fma(Vector512.Create(Unsafe.Add(ref w, 4)), x0, c4);
+            c5 = Fma(Vector512.Create(Unsafe.Add(ref w, 5)), x0, c5);
+            c6 = Fma(Vector512.Create(Unsafe.Add(ref w, 6)), x0, c6);
+            c7 = Fma(Vector512.Create(Unsafe.Add(ref w, 7)), x0, c7);
+            w = ref Unsafe.Add(ref w, 8);
+        }
+        c0.StoreUnsafe(ref y); c1.StoreUnsafe(ref Unsafe.Add(ref y, ldy)); c2.StoreUnsafe(ref Unsafe.Add(ref y, 2 * ldy));
+        c3.StoreUnsafe(ref Unsafe.Add(ref y, 3 * ldy)); c4.StoreUnsafe(ref Unsafe.Add(ref y, 4 * ldy)); c5.StoreUnsafe(ref Unsafe.Add(ref y, 5 * ldy));
+        c6.StoreUnsafe(ref Unsafe.Add(ref y, 6 * ldy)); c7.StoreUnsafe(ref Unsafe.Add(ref y, 7 * ldy));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -207,6 +233,23 @@ internal readonly struct DirectConv256<T> : IDirectConvKernel<T> where T : unman
         Store(ref Unsafe.Add(ref y, ldy), v, c10, c11, c12);
         Store(ref Unsafe.Add(ref y, 2 * ldy), v, c20, c21, c22);
         Store(ref Unsafe.Add(ref y, 3 * ldy), v, c30, c31, c32);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardNarrow(int taps, ref T w, ref T x, ref int offsets, ref T y, nint ldy)
+    {
+        Vector256<T> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int t = 0; t < taps; t++)
+        {
+            var x0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref x, Unsafe.Add(ref offsets, t)));
+            c0 = Fma(Vector256.Create(w), x0, c0);
+            c1 = Fma(Vector256.Create(Unsafe.Add(ref w, 1)), x0, c1);
+            c2 = Fma(Vector256.Create(Unsafe.Add(ref w, 2)), x0, c2);
+            c3 = Fma(Vector256.Create(Unsafe.Add(ref w, 3)), x0, c3);
+            w = ref Unsafe.Add(ref w, 4);
+        }
+        c0.StoreUnsafe(ref y); c1.StoreUnsafe(ref Unsafe.Add(ref y, ldy));
+        c2.StoreUnsafe(ref Unsafe.Add(ref y, 2 * ldy)); c3.StoreUnsafe(ref Unsafe.Add(ref y, 3 * ldy));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -70,6 +70,9 @@ public partial interface IBackend
     /// <summary>2-D convolution without bias: x [N, C, H, W], w [O, C/groups, kh, kw] to [N, O, OutHeight, OutWidth]
     /// (floating point). Default: <see cref="ConvolutionKernels.Conv2d"/> (unfold + batched MatMul).</summary>
     RawTensor Conv2d(RawTensor x, RawTensor w, ConvGeometry geometry) => ConvolutionKernels.Conv2d(this, x, w, geometry);
+    /// <summary><see cref="Conv2d"/> plus a bias b [O] added to every position of output channel o. Default:
+    /// <see cref="ConvolutionKernels.Conv2dBias"/> (Conv2d, then a broadcast Add).</summary>
+    RawTensor Conv2dBias(RawTensor x, RawTensor w, RawTensor b, ConvGeometry geometry) => ConvolutionKernels.Conv2dBias(this, x, w, b, geometry);
     /// <summary>The input gradient of <see cref="Conv2d"/> (the transposed convolution): dy [N, O, OutHeight, OutWidth]
     /// and w [O, C/groups, kh, kw] to [N, C, H, W], Σ over output channels and taps of w · dy placed where the forward
     /// read. Default: <see cref="ConvolutionKernels.Conv2dInputGrad"/> (batched MatMul by wᵀ, then Fold).</summary>

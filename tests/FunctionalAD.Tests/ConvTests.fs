@@ -403,6 +403,11 @@ let private direct =
                 for threads in [ 1; 2; 3 ] do
                     use _ = Backends.Parallelism.Limit threads
                     checkDirect id id 1e-12 kind (c, 5UL)
+        testCase "many input channels, asymmetric kernel, padding and dilation" <| fun () ->
+            let c = { N = 2; Groups = 1; Cg = 37; Og = 9; H = 7; W = 11; Kh = 3; Kw = 2; Sh = 1; Sw = 1; Ph = 1; Pw = 0; Dh = 1; Dw = 2; Same = false }
+            for kind in directKinds do
+                checkDirect id id 1e-12 kind (c, 9UL)
+                checkDirect float32 float 2e-5 kind (c, 9UL)
         testCase "an infinite input sends the weight gradient to the unfold path, with its values" <| fun () ->
             let c = { N = 2; Groups = 1; Cg = 3; Og = 5; H = 6; W = 7; Kh = 3; Kw = 3; Sh = 1; Sw = 1; Ph = 1; Pw = 1; Dh = 1; Dw = 1; Same = false }
             let g = Generator 3UL

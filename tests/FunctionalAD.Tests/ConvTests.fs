@@ -408,6 +408,14 @@ let private direct =
             for kind in directKinds do
                 checkDirect id id 1e-12 kind (c, 9UL)
                 checkDirect float32 float 2e-5 kind (c, 9UL)
+        testCase "an empty batch: conv2d with bias and its gradients keep their shapes" <| fun () ->
+            let x, w, b = Tensor.Zeros([| 0; 3; 5; 5 |], DType.Float32), Tensor.Ones([| 4; 3; 3; 3 |], DType.Float32), Tensor.Ones([| 4 |], DType.Float32)
+            let y = x.Conv2d(w, b, padding = [| 1; 1 |])
+            Expect.sequenceEqual y.Shape [| 0; 4; 5; 5 |] "result shape"
+            let struct (_, gs) = Transform.ValueAndGrad(Func<_, _>(fun (p: Tensor[]) -> p.[0].Conv2d(p.[1], p.[2], padding = [| 1; 1 |]).Sum()), [| x; w; b |])
+            Expect.sequenceEqual gs.[0].Shape x.Shape "dx shape"
+            Expect.equal (gs.[1].ToDoubleArray() |> Array.sum) 0.0 "dw is zero"
+            Expect.equal (gs.[2].ToDoubleArray() |> Array.sum) 0.0 "db is zero"
         testCase "an infinite input sends the weight gradient to the unfold path, with its values" <| fun () ->
             let c = { N = 2; Groups = 1; Cg = 3; Og = 5; H = 6; W = 7; Kh = 3; Kw = 3; Sh = 1; Sw = 1; Ph = 1; Pw = 1; Dh = 1; Dw = 1; Same = false }
             let g = Generator 3UL

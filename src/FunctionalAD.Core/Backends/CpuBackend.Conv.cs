@@ -111,7 +111,7 @@ public sealed partial class CpuBackend
     {
         public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
         {
-            if (!Direct<T>(g, out var kind)) return NotFloating();
+            if (!Direct<T>(g, out var kind) || x.Numel == 0 || w.Numel == 0) return NotFloating(); // empty: nothing to tile
             int n = x.Shape[0], o = w.Shape[0];
             var (xs, xo) = Read<T>(x);
             var (ws, wo) = Read<T>(w);
@@ -136,7 +136,7 @@ public sealed partial class CpuBackend
     {
         public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
         {
-            if (!Direct<T>(g, out var kind)) return ConvolutionKernels.Conv2dInputGrad(b, dy, w, g);
+            if (!Direct<T>(g, out var kind) || dy.Numel == 0 || w.Numel == 0) return ConvolutionKernels.Conv2dInputGrad(b, dy, w, g);
             int n = dy.Shape[0], o = w.Shape[0];
             var (ds, dOff) = Read<T>(dy);
             var (ws, wo) = Read<T>(w);
@@ -155,7 +155,7 @@ public sealed partial class CpuBackend
     {
         public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
         {
-            if (!Direct<T>(g, out var kind)) return ConvolutionKernels.Conv2dWeightGrad(b, dy, x, g);
+            if (!Direct<T>(g, out var kind) || dy.Numel == 0 || x.Numel == 0) return ConvolutionKernels.Conv2dWeightGrad(b, dy, x, g);
             int n = dy.Shape[0], o = dy.Shape[1];
             var (ds, dOff) = Read<T>(dy);
             var (xs, xo) = Read<T>(x);

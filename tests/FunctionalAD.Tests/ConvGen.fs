@@ -56,3 +56,27 @@ let genGeometry : Gen<Geometry> =
         let w = max 1 (dw * (kw - 1) + 1 - 2 * pw) + extraW
         return { N = n; Groups = groups; Cg = cg; Og = og; H = h; W = w; Kh = kh; Kw = kw; Sh = sh; Sw = sw; Ph = ph; Pw = pw; Dh = dh; Dw = dw; Same = same }
     }
+
+/// The Core's geometry record for g (its padding as PyTorch applies it, groups included).
+let convGeometry (g: Geometry) =
+    let top, bottom, left, right = g.Pads
+    Backends.ConvGeometry(g.C, g.H, g.W, g.Kh, g.Kw, g.Sh, g.Sw, top, bottom, left, right, g.Dh, g.Dw, g.Groups)
+
+/// A max pooling: kernel, stride, padding (at most half the kernel), dilation and an input shape [N, C, H, W] the
+/// dilated window fits without its padding.
+let genPool : Gen<int[] * int[] * int[] * int[] * int[]> =
+    gen {
+        let! kh = Gen.choose (1, 3)
+        let! kw = Gen.choose (1, 3)
+        let! sh = Gen.choose (1, 3)
+        let! sw = Gen.choose (1, 3)
+        let! dh = Gen.elements [ 1; 1; 2 ]
+        let! dw = Gen.elements [ 1; 1; 2 ]
+        let! ph = Gen.choose (0, kh / 2)
+        let! pw = Gen.choose (0, kw / 2)
+        let! extraH = Gen.choose (0, 3)
+        let! extraW = Gen.choose (0, 3)
+        let! n = Gen.choose (1, 2)
+        let! c = Gen.choose (1, 2)
+        return [| kh; kw |], [| sh; sw |], [| ph; pw |], [| dh; dw |], [| n; c; dh * (kh - 1) + 1 + extraH; dw * (kw - 1) + 1 + extraW |]
+    }

@@ -20,6 +20,7 @@ let all =
         DataTests.tests
         ReaderTests.tests
         ConvTests.tests
+        ConvKernelTests.tests
         ResamplingTests.tests
         LinalgTests.tests
         ChartTests.tests

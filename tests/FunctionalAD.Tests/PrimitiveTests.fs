@@ -164,7 +164,28 @@ let specs : Spec list =
           let kvLead = if lead.Length = 2 then [| 3 |] else lead // [2, 1] and [3] broadcast to [2, 3]
           return [| uniform g (Array.append lead [| lq; e |]) -1.5 1.5; uniform g (Array.append kvLead [| lk; e |]) -1.5 1.5
                     uniform g (Array.append kvLead [| lk; ev |]) -1.5 1.5 |],
-                 (fun (xs: Tensor[]) -> Tensor.ScaledDotProductAttention(xs.[0], xs.[1], xs.[2], null, causal, Nullable 0.8)) }) ]
+                 (fun (xs: Tensor[]) -> Tensor.ScaledDotProductAttention(xs.[0], xs.[1], xs.[2], null, causal, Nullable 0.8)) })
+      spec "conv2dBias" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
+          let g = Generator seed
+          [| uniform g c.XShape -1.0 1.0; uniform g c.WShape -1.0 1.0; uniform g [| c.O |] -1.0 1.0 |], (fun xs -> sin (c.Conv xs.[0] xs.[1] xs.[2]))))
+      // conv2d's cotangents as functions of their own: (dy, w) -> dx and (dy, x) -> dw
+      spec "conv2dInputGrad" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
+          let g = Generator seed
+          [| uniform g [| c.N; c.O; c.OutH; c.OutW |] -1.0 1.0; uniform g c.WShape -1.0 1.0 |],
+          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.Conv2dInputGrad, xs, ConvGen.convGeometry c)))))
+      spec "conv2dWeightGrad" (Gen.zip ConvGen.genGeometry genSeed |> Gen.map (fun (c, seed) ->
+          let g = Generator seed
+          [| uniform g [| c.N; c.O; c.OutH; c.OutW |] -1.0 1.0; uniform g c.XShape -1.0 1.0 |],
+          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.Conv2dWeightGrad, xs, ConvGen.convGeometry c)))))
+      // max pooling (stride, -inf padding, dilation) and its cotangent as a function of dy at a fixed input
+      spec "maxPool2d" (Gen.zip ConvGen.genPool genSeed |> Gen.map (fun ((k, s, p, d, shape), seed) ->
+          [| uniform (Generator seed) shape -2.0 2.0 |], (fun xs -> sin (xs.[0].MaxPool2d(k, s, p, d)))))
+      spec "maxPool2dGrad" (Gen.zip ConvGen.genPool genSeed |> Gen.map (fun ((k, s, _, d, shape), seed) ->
+          let g = Generator seed
+          let geo = Backends.ConvGeometry(shape.[1], shape.[2], shape.[3], k.[0], k.[1], s.[0], s.[1], 0, 0, 0, 0, d.[0], d.[1])
+          let x = uniform g shape -2.0 2.0
+          [| uniform g [| shape.[0]; shape.[1]; geo.OutHeight; geo.OutWidth |] -1.0 1.0 |],
+          (fun xs -> sin (Autodiff.Dispatch.Apply(Autodiff.Primitives.MaxPool2dGrad, [| xs.[0]; x.ToDevice xs.[0].device |], geo))))) ]
 
 /// Names of every primitive the engine defines (static fields of the table, concat, and every elementwise op).
 let primitiveNames () =

@@ -72,6 +72,41 @@ public static class ConvolutionKernels
         return View(backend, y, [n, o, g.OutHeight, g.OutWidth]);
     }
 
+    /// <summary><see cref="Conv2d"/> with a bias b [O] added per output channel: the backend's Conv2d, then one
+    /// broadcast Add.</summary>
+    public static RawTensor Conv2dBias(IBackend backend, RawTensor x, RawTensor w, RawTensor b, ConvGeometry g)
+    {
+        ArgumentNullException.ThrowIfNull(backend); ArgumentNullException.ThrowIfNull(b);
+        var y = backend.Conv2d(x, w, g);
+        return backend.Binary<Add>(y, View(backend, b, [1, b.Shape[0], 1, 1]).Expand(y.Shape));
+    }
+
+    /// <summary>The input gradient of <see cref="Conv2d"/>: dy [N, O, oh, ow], w [O, C/groups, kh, kw] to [N, C, H, W]
+    /// as Fold(wᵀ · dy), one batched MatMul over (image, group).</summary>
+    public static RawTensor Conv2dInputGrad(IBackend backend, RawTensor dy, RawTensor w, ConvGeometry g)
+    {
+        ArgumentNullException.ThrowIfNull(backend); ArgumentNullException.ThrowIfNull(dy); ArgumentNullException.ThrowIfNull(w); ArgumentNullException.ThrowIfNull(g);
+        int n = dy.Shape[0], groups = g.Groups, og = w.Shape[0] / groups, k = g.Channels / groups * g.KernelSize, l = g.Positions;
+        var wT = View(backend, w, [groups, og, k]).Permute([0, 2, 1]); // [G, k, og]
+        var weights = groups == 1
+            ? wT.Expand([n, k, og])
+            : View(backend, backend.Contiguous(View(backend, backend.Contiguous(wT), [1, groups, k, og]).Expand([n, groups, k, og])), [n * groups, k, og]);
+        var cols = backend.MatMul(weights, View(backend, dy, [n * groups, og, l]));
+        return backend.Fold(View(backend, cols, [n, groups * k, l]), g);
+    }
+
+    /// <summary>The weight gradient of <see cref="Conv2d"/>: dy [N, O, oh, ow], x [N, C, H, W] to [O, C/groups, kh, kw]
+    /// as Σₙ dy · Unfold(x)ᵀ, one batched MatMul over (image, group), then a sum over images.</summary>
+    public static RawTensor Conv2dWeightGrad(IBackend backend, RawTensor dy, RawTensor x, ConvGeometry g)
+    {
+        ArgumentNullException.ThrowIfNull(backend); ArgumentNullException.ThrowIfNull(dy); ArgumentNullException.ThrowIfNull(x); ArgumentNullException.ThrowIfNull(g);
+        int n = dy.Shape[0], o = dy.Shape[1], groups = g.Groups, og = o / groups, cg = g.Channels / groups, k = cg * g.KernelSize, l = g.Positions;
+        var colsT = View(backend, backend.Unfold(x, g), [n * groups, k, l]).Permute([0, 2, 1]);
+        var perImage = backend.MatMul(View(backend, dy, [n * groups, og, l]), colsT); // [N·G, og, k]
+        var sum = backend.Reduce(ReduceOp.Sum, View(backend, perImage, [n, o * k]), [0], false);
+        return View(backend, sum, [o, cg, g.KernelH, g.KernelW]);
+    }
+
     /// <summary>x with a new shape: a view when the layout allows, else a contiguous copy reshaped.</summary>
     static RawTensor View(IBackend backend, RawTensor x, int[] shape) => x.TryReshapeView(shape) ?? backend.Contiguous(x).TryReshapeView(shape)!;
 }

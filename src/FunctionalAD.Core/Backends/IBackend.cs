@@ -70,6 +70,23 @@ public partial interface IBackend
     /// <summary>2-D convolution without bias: x [N, C, H, W], w [O, C/groups, kh, kw] to [N, O, OutHeight, OutWidth]
     /// (floating point). Default: <see cref="ConvolutionKernels.Conv2d"/> (unfold + batched MatMul).</summary>
     RawTensor Conv2d(RawTensor x, RawTensor w, ConvGeometry geometry) => ConvolutionKernels.Conv2d(this, x, w, geometry);
+    /// <summary><see cref="Conv2d"/> plus a bias b [O] added to every position of output channel o. Default:
+    /// <see cref="ConvolutionKernels.Conv2dBias"/> (Conv2d, then a broadcast Add).</summary>
+    RawTensor Conv2dBias(RawTensor x, RawTensor w, RawTensor b, ConvGeometry geometry) => ConvolutionKernels.Conv2dBias(this, x, w, b, geometry);
+    /// <summary>The input gradient of <see cref="Conv2d"/> (the transposed convolution): dy [N, O, OutHeight, OutWidth]
+    /// and w [O, C/groups, kh, kw] to [N, C, H, W], Σ over output channels and taps of w · dy placed where the forward
+    /// read. Default: <see cref="ConvolutionKernels.Conv2dInputGrad"/> (batched MatMul by wᵀ, then Fold).</summary>
+    RawTensor Conv2dInputGrad(RawTensor dy, RawTensor w, ConvGeometry geometry) => ConvolutionKernels.Conv2dInputGrad(this, dy, w, geometry);
+    /// <summary>The weight gradient of <see cref="Conv2d"/>: dy [N, O, OutHeight, OutWidth] and x [N, C, H, W] to
+    /// [O, C/groups, kh, kw], Σ over images and output positions of dy · the input the tap read. Default:
+    /// <see cref="ConvolutionKernels.Conv2dWeightGrad"/> (Unfold, batched MatMul, sum over images).</summary>
+    RawTensor Conv2dWeightGrad(RawTensor dy, RawTensor x, ConvGeometry geometry) => ConvolutionKernels.Conv2dWeightGrad(this, dy, x, geometry);
+    /// <summary>Max pooling without padding (the caller pads with -∞): x [N, C, H, W] to [N, C, OutHeight, OutWidth].
+    /// Default: <see cref="PoolingKernels.MaxPool2d"/> (Unfold, then a max over each window).</summary>
+    RawTensor MaxPool2d(RawTensor x, ConvGeometry geometry) => PoolingKernels.MaxPool2d(this, x, geometry);
+    /// <summary>The input cotangent of <see cref="MaxPool2d"/>: dy [N, C, OutHeight, OutWidth], x [N, C, H, W] to
+    /// [N, C, H, W], ties sharing equally. Default: <see cref="PoolingKernels.MaxPool2dGrad"/>.</summary>
+    RawTensor MaxPool2dGrad(RawTensor dy, RawTensor x, ConvGeometry geometry) => PoolingKernels.MaxPool2dGrad(this, dy, x, geometry);
     /// <summary>
     /// g·f'(x) elementwise, where f is <typeparamref name="TOp"/> and y = f(x): the first-order vjp (and jvp) of an
     /// elementwise primitive in one pass, from the op's own derivative formula, instead of computing f'(x) and then

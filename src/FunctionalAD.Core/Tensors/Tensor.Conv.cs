@@ -110,6 +110,8 @@ public sealed partial class Tensor
         var dtype = DTypes.Promote(DType, weight.DType);
         if (dtype == DType.Bool) throw new DTypeMismatchException(op, "Bool tensors have no arithmetic; cast with To(DType.Float32)");
         if (!dtype.IsFloatingPoint()) dtype = DType.Float32;
+        // a bias of the result's dtype is added by the kernel as it writes the output; any other keeps type promotion
+        if (bias is not null && bias.DType == dtype) return Dispatch.Apply(Primitives.Conv2dBias, [To(dtype), weight.To(dtype), bias], geo);
         var y = Dispatch.Apply(Primitives.Conv2d, [To(dtype), weight.To(dtype)], geo);
         return bias is null ? y : y + bias.Reshape(1, o, 1, 1);
     }

@@ -6,8 +6,8 @@ public sealed partial class Tensor
 {
     /// <summary>
     /// 2-D max pooling as PyTorch's <c>max_pool2d</c>: this [N, C, H, W] to [N, C, H', W'], the largest element of each
-    /// kernel window (padding counts as -∞; stride defaults to the kernel size; floor mode). Composed from unfold and
-    /// a max reduction, so ties share the derivative equally, as <see cref="Max(int[], bool)"/>. Integer input is
+    /// kernel window (padding counts as -∞; stride defaults to the kernel size; floor mode). Ties within a window share
+    /// the derivative equally, as in <see cref="Max(int[], bool)"/>. Integer input is
     /// converted to Float32.
     /// </summary>
     /// <exception cref="ShapeMismatchException">the input is not 4-D, or the window is larger than the padded input.</exception>
@@ -21,7 +21,7 @@ public sealed partial class Tensor
             x = x.Pad([geo.PadLeft, geo.PadRight, geo.PadTop, geo.PadBottom], PadMode.Constant, double.NegativeInfinity);
             geo = geo with { Height = x.shape[2], Width = x.shape[3], PadTop = 0, PadBottom = 0, PadLeft = 0, PadRight = 0 };
         }
-        return Windows(x, geo).Max([2]).Reshape(shape[0], shape[1], geo.OutHeight, geo.OutWidth);
+        return Dispatch.Apply(Primitives.MaxPool2d, [x], geo);
     }
 
     /// <summary>1-D max pooling as PyTorch's <c>max_pool1d</c>: this [N, C, L] to [N, C, L'] (stride defaults to the kernel

@@ -82,15 +82,18 @@ module NetworkOps =
             | Some(h, w), None -> x.Upsample([| h; w |], mode, corners)
             | None, Some s -> x.Upsample([| s |], mode, corners)
             | _ -> invalidArg "size" "upsample: give either size or scaleFactor (exactly one)"
-        /// 2-D max pooling over kernel x kernel windows (stride defaults to the kernel; padding counts as -inf).
-        member x.maxPool2d(kernel: int, ?stride: int, ?padding: int) =
-            x.MaxPool2d([| kernel |], [| defaultArg stride kernel |], [| defaultArg padding 0 |])
-        /// 1-D max pooling (stride defaults to the kernel).
-        member x.maxPool1d(kernel: int, ?stride: int, ?padding: int) =
-            x.MaxPool1d(kernel, Nullable(defaultArg stride kernel), defaultArg padding 0)
-        /// 2-D average pooling over kernel x kernel windows (zero padding counted, as PyTorch's default).
-        member x.avgPool2d(kernel: int, ?stride: int, ?padding: int) =
-            x.AvgPool2d([| kernel |], [| defaultArg stride kernel |], [| defaultArg padding 0 |])
+        /// 2-D max pooling over kernel x kernel windows (stride defaults to the kernel; padding counts as -inf;
+        /// ceilMode rounds the output size up, as PyTorch's ceil_mode).
+        member x.maxPool2d(kernel: int, ?stride: int, ?padding: int, ?ceilMode: bool) =
+            x.MaxPool2d([| kernel |], [| defaultArg stride kernel |], [| defaultArg padding 0 |], null, defaultArg ceilMode false)
+        /// 1-D max pooling (stride defaults to the kernel; ceilMode as in maxPool2d).
+        member x.maxPool1d(kernel: int, ?stride: int, ?padding: int, ?ceilMode: bool) =
+            x.MaxPool1d(kernel, Nullable(defaultArg stride kernel), defaultArg padding 0, 1, defaultArg ceilMode false)
+        /// 2-D average pooling over kernel x kernel windows: zero padding counted unless countIncludePad = false
+        /// (PyTorch's default counts it); ceilMode rounds the output size up.
+        member x.avgPool2d(kernel: int, ?stride: int, ?padding: int, ?ceilMode: bool, ?countIncludePad: bool) =
+            x.AvgPool2d([| kernel |], [| defaultArg stride kernel |], [| defaultArg padding 0 |],
+                        defaultArg ceilMode false, defaultArg countIncludePad true)
         /// Adaptive average pooling to height x width ((1, 1): global average pooling).
         member x.adaptiveAvgPool2d(height: int, width: int) = x.AdaptiveAvgPool2d([| height; width |])
         /// PyTorch's pad: (before, after) pairs from the last dimension backwards.

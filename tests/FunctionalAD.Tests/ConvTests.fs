@@ -30,17 +30,27 @@ let refConv2d (g: Geometry) (x: float[]) (w: float[]) =
                         s <- s + x.[((n * g.C + grp * g.Cg + c) * g.H + iy) * g.W + ix] * w.[((o * g.Cg + c) * g.Kh + i) * g.Kw + j]
         s)
 
-/// Max (or average, zero padding counted) over each window of x [N, C, H, W]; padding is -inf for max.
-let refPool (isMax: bool) (n, c, h, w) (kh, kw) (sh, sw) (ph, pw) (x: float[]) =
-    let oh, ow = (h + 2 * ph - kh) / sh + 1, (w + 2 * pw - kw) / sw + 1
+/// PyTorch's max_pool2d / avg_pool2d with ceil_mode and count_include_pad, from torch's definitions: the output size
+/// (H + 2p - k + (ceil ? s - 1 : 0)) / s + 1, less one if the last window would start past H + p; the average's divisor
+/// counts the window's positions before H + p (padding included) or inside [0, H) (padding excluded).
+let refPoolWith (isMax: bool) (ceil: bool) (includePad: bool) (n, c, h, w) (kh, kw) (sh, sw) (ph, pw) (x: float[]) =
+    let outSize size k s p =
+        let o = (size + 2 * p - k + (if ceil then s - 1 else 0)) / s + 1
+        if ceil && (o - 1) * s >= size + p then o - 1 else o
+    let oh, ow = outSize h kh sh ph, outSize w kw sw pw
     Array.init (n * c * oh * ow) (fun idx ->
         let nc, y, xo = idx / (oh * ow), idx / ow % oh, idx % ow
-        let vals =
-            [ for i in 0 .. kh - 1 do
-                for j in 0 .. kw - 1 do
-                    let iy, ix = y * sh - ph + i, xo * sw - pw + j
-                    yield if iy >= 0 && iy < h && ix >= 0 && ix < w then x.[(nc * h + iy) * w + ix] elif isMax then -infinity else 0.0 ]
-        if isMax then List.max vals else List.sum vals / float (kh * kw))
+        let y0, x0 = y * sh - ph, xo * sw - pw
+        let y1, x1 = min (y0 + kh) (h + ph), min (x0 + kw) (w + pw)
+        let inside = [ for iy in max y0 0 .. min y1 h - 1 do for ix in max x0 0 .. min x1 w - 1 -> x.[(nc * h + iy) * w + ix] ]
+        if isMax then List.max inside
+        else
+            let count = if includePad then (y1 - y0) * (x1 - x0) else (min y1 h - max y0 0) * (min x1 w - max x0 0)
+            List.sum inside / float count)
+
+/// Max (or average, zero padding counted) over each window of x [N, C, H, W], floor mode.
+let refPool (isMax: bool) (n, c, h, w) (kh, kw) (sh, sw) (ph, pw) (x: float[]) =
+    refPoolWith isMax false true (n, c, h, w) (kh, kw) (sh, sw) (ph, pw) x
 
 /// PyTorch's adaptive average pooling bins.
 let refAdaptive (n, c, h, w) (oh, ow) (x: float[]) =
@@ -114,6 +124,28 @@ let private forward =
             expectArray 1e-12 (arr (x.MaxPool2d([| kh; kw |], c.Stride, [| ph; pw |]))) (refPool true dims (kh, kw) (c.Sh, c.Sw) (ph, pw) (arr x)) "maxPool2d"
             expectArray 1e-12 (arr (x.AvgPool2d([| kh; kw |], c.Stride, [| ph; pw |]))) (refPool false dims (kh, kw) (c.Sh, c.Sw) (ph, pw) (arr x)) "avgPool2d"
             expectArray 1e-12 (arr (x.MaxPool2d([| kh; kw |]))) (refPool true dims (kh, kw) (kh, kw) (0, 0) (arr x)) "maxPool2d, stride = kernel"
+        prop "ceil mode and count_include_pad = false" <| fun (c, seed) ->
+            let kh, kw = c.Kh + 1, c.Kw + 1
+            let ph, pw = min c.Ph (kh / 2), min c.Pw (kw / 2)
+            let h, w = max c.H kh + 2, max c.W kw + 1
+            let sh, sw = c.Sh + 1, c.Sw + 1 // strides of 2 and more leave an overhang for ceil mode to keep
+            let x = uniform (Generator seed) [| c.N; c.C; h; w |] -1.0 1.0
+            let dims = c.N, c.C, h, w
+            for ceil in [ false; true ] do
+                expectArray 1e-12 (arr (x.MaxPool2d([| kh; kw |], [| sh; sw |], [| ph; pw |], null, ceil)))
+                    (refPoolWith true ceil true dims (kh, kw) (sh, sw) (ph, pw) (arr x)) (sprintf "maxPool2d, ceil %b" ceil)
+                for includePad in [ false; true ] do
+                    expectArray 1e-12 (arr (x.AvgPool2d([| kh; kw |], [| sh; sw |], [| ph; pw |], ceil, includePad)))
+                        (refPoolWith false ceil includePad dims (kh, kw) (sh, sw) (ph, pw) (arr x))
+                        (sprintf "avgPool2d, ceil %b, count_include_pad %b" ceil includePad)
+        testCase "ceil mode: PyTorch's sizes and values" <| fun () ->
+            // torch.nn.functional.max_pool2d(torch.arange(25.).view(1,1,5,5), 2, 2, ceil_mode=True) is [[6, 8, 9], [16, 18, 19], [21, 23, 24]]
+            let x = Tensor.Arange(25.0, DType.Float64).Reshape(1, 1, 5, 5)
+            Expect.sequenceEqual (arr (x.MaxPool2d([| 2 |], [| 2 |], null, null, true))) [| 6.0; 8.0; 9.0; 16.0; 18.0; 19.0; 21.0; 23.0; 24.0 |] "max"
+            // avg_pool2d(x, 2, 2, ceil_mode=True): the last column's windows hold 2 (then 1) elements and divide by them
+            Expect.sequenceEqual (arr (x.AvgPool2d([| 2 |], [| 2 |], null, true))) [| 3.0; 5.0; 6.5; 13.0; 15.0; 16.5; 20.5; 22.5; 24.0 |] "avg"
+            // avg_pool2d(x, 3, 2, padding=1, count_include_pad=False)[0,0,0,0] = mean of x[0:2, 0:2] = 3
+            Expect.floatClose Accuracy.veryHigh (x.AvgPool2d([| 3 |], [| 2 |], [| 1 |], false, false).[0, 0, 0, 0].Item()) 3.0 "exclude pad"
         testCase "maxPool1d" <| fun () ->
             let x = tensor [ [ [ 1.0; 5.0; 2.0; 4.0; 3.0 ] ] ]
             Expect.sequenceEqual (arr (x.MaxPool1d(2))) [| 5.0; 4.0 |] "kernel 2"
@@ -177,6 +209,8 @@ let private derivatives =
             check 1 (fun xs -> xs.[0].MaxPool2d([| 2; 2 |], [| c.Sh; c.Sw |], [| 1; 0 |])) [| x |]
             check 2 (fun xs -> sin (xs.[0].AvgPool2d([| 2; 3 |], [| 1; c.Sw |], [| 1; 1 |]))) [| x |]
             check 2 (fun xs -> sin (xs.[0].AdaptiveAvgPool2d([| 2; 3 |]))) [| x |]
+            check 1 (fun xs -> xs.[0].MaxPool2d([| 2; 2 |], [| 2; 2 |], null, null, true)) [| x |]
+            check 2 (fun xs -> sin (xs.[0].AvgPool2d([| 3; 2 |], [| 2; 2 |], [| 1; 1 |], true, false))) [| x |]
         testCase "pad in every mode" <| fun () ->
             let x = uniform (Generator 4UL) [| 2; 3; 4 |] -1.0 1.0
             for mode in [ PadMode.Constant; PadMode.Reflect; PadMode.Replicate ] do

@@ -19,7 +19,7 @@ internal static class Dispatch
 {
     // The scope flows with the async flow (AsyncLocal); every operation reads it through a per-thread copy that the
     // AsyncLocal's change notification keeps equal to it (on Value writes and on every execution-context switch of the
-    // thread), since reading an AsyncLocal cost a tenth of a scalar operation's recording.
+    // thread): AsyncLocal.Value showed as a few percent of the scalar tape's profile.
     static readonly AsyncLocal<bool> noGrad = new(change => noGradHere = change.CurrentValue);
     [ThreadStatic] static bool noGradHere;
 

@@ -13,9 +13,10 @@ namespace FunctionalAD.Backends;
 /// a data loader) does not pay a second core for it. The caller keeps moving averages of the gaps between its splits
 /// (from the end of one to the start of the next) and of its own piece's duration: properties of the workload, not of
 /// the workers' state, so that a decision does not feed on itself. Workers spin up to 200 us when recent gaps were no
-/// longer than what a spin may cost (20 us, or one piece: a spin that long costs at most half the work), and go to
-/// sleep at once otherwise (a longer gap would be spun through for nothing). They never spin while more threads are
-/// runnable than there are cores (Linux: /proc/loadavg, sampled every 10 ms, two samples in a row). A caller that has
+/// longer than what a spin may cost (20 us, or two pieces: a spin that long costs at most two thirds of the worker's
+/// time), and go to sleep at once otherwise (a longer gap would be spun through for nothing). They never spin while
+/// more threads are runnable than the machine has cores (Linux: /proc/loadavg, sampled every 10 ms, two samples in a
+/// row). A caller that has
 /// finished its piece before a sleeping worker has woken up takes that worker's piece itself, so a split costs at
 /// most the time the caller alone would take, plus the wake-up call.</para>
 /// </summary>
@@ -73,19 +74,19 @@ internal static class Workers
     }
 
     /// <summary>How long a worker spins for its next job: the longest spin when recent gaps fit in what a spin may
-    /// cost (a short gap, or one no longer than a piece), else none.</summary>
+    /// cost (a short gap, or one no longer than two pieces), else none.</summary>
     static long SpinTicks() => GapsAffordable() && !Crowded() ? MaxSpinTicks : 0;
 
     static bool GapsAffordable() =>
-        Volatile.Read(ref gapAverage) <= Math.Max(ShortGapTicks, Math.Min(MaxSpinTicks, Volatile.Read(ref pieceAverage)));
+        Volatile.Read(ref gapAverage) <= Math.Max(ShortGapTicks, Math.Min(MaxSpinTicks, 2 * Volatile.Read(ref pieceAverage)));
 
     /// <summary>Whether a sleeping worker is woken for a split: when its piece takes longer than a wake-up (else the
     /// caller runs it sooner itself), or when the gaps have become short enough to spin through (so that a worker
     /// asleep since a run of long gaps takes part again).</summary>
     static bool WorthWaking() => Volatile.Read(ref pieceAverage) > ShortGapTicks || GapsAffordable();
 
-    /// <summary>True when more threads are runnable than there are cores (then spinning takes a core from a thread
-    /// that has work). Read from /proc/loadavg at most every 10 ms by whichever worker asks; true only when two samples
+    /// <summary>True when more threads are runnable than the machine has cores (then spinning takes a core from a
+    /// thread that has work). Read from /proc/loadavg at most every 10 ms by whichever worker asks; true only when two samples
     /// in a row say so (a burst, such as a collection's threads, does not stop the spinning). False where the file
     /// cannot be read.</summary>
     static bool Crowded()
@@ -93,11 +94,32 @@ internal static class Workers
         long now = Stopwatch.GetTimestamp();
         if (now - Volatile.Read(ref crowdSampledAt) < Stopwatch.Frequency / 100) return crowded;
         crowdSampledAt = now;
-        bool over = RunnableThreads() > Environment.ProcessorCount;
+        bool over = RunnableThreads() > MachineCores.Value;
         crowded = over && overBefore;
         overBefore = over;
         return crowded;
     }
+
+    /// <summary>The machine's online CPUs (/sys/devices/system/cpu/online, "0-63" or "0-3,8-11"): /proc/loadavg
+    /// counts the runnable threads of the whole machine, also inside a container whose CPU quota makes
+    /// Environment.ProcessorCount smaller. Environment.ProcessorCount where the file cannot be read.</summary>
+    static readonly Lazy<int> MachineCores = new(() =>
+    {
+        try
+        {
+            int count = 0;
+            foreach (var range in File.ReadAllText("/sys/devices/system/cpu/online").Trim().Split(','))
+            {
+                var ends = range.Split('-');
+                count += ends.Length == 2 ? int.Parse(ends[1]) - int.Parse(ends[0]) + 1 : 1;
+            }
+            return count > 0 ? count : Environment.ProcessorCount;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            return Environment.ProcessorCount;
+        }
+    });
 
     static long crowdSampledAt;
     static bool crowded, overBefore, noLoadAvg;

@@ -44,6 +44,7 @@ foreach (int t in threadCounts)
     DualCases.Run(h, t);
     LinalgCases.Run(h, t);
     MemoryCases.Run(h, t);
+    SpinCases.Run(h, t);
 }
 Console.Error.WriteLine($"# total wall time {total.Elapsed.TotalSeconds:F1} s");
 return 0;

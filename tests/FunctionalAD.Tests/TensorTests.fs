@@ -330,6 +330,15 @@ let parallelism =
                 let hits = Array.zeroCreate<int> pieces
                 FunctionalAD.Backends.Parallelism.Pieces(pieces, fun i -> System.Threading.Interlocked.Increment(&hits.[i]) |> ignore)
                 Expect.equal hits (Array.create pieces 1) (sprintf "%d pieces" pieces)
+        testCase "every piece runs exactly once as splits alternate with serial gaps (workers spinning, asleep, pieces taken back)" <| fun () ->
+            // runs of long gaps put the workers to sleep, and a short piece is then run by the caller instead of waiting
+            // for a worker to wake; runs of short gaps bring the spinning back: in every regime each piece runs once
+            for round in 0 .. 59 do
+                let pieces = 2 + round % 2
+                let hits = Array.zeroCreate<int> pieces
+                FunctionalAD.Backends.Parallelism.Pieces(pieces, fun i -> System.Threading.Interlocked.Increment(&hits.[i]) |> ignore)
+                Expect.equal hits (Array.create pieces 1) (sprintf "round %d, %d pieces" round pieces)
+                if round % 20 < 10 then System.Threading.Thread.Sleep 1
         testCase "a piece's exception is rethrown after the others finish" <| fun () ->
             // piece 1 runs on the calling thread, piece 0 on a worker (or both on the thread-pool fallback, which
             // may skip a piece that had not started); either may fail, and no piece may still run afterwards

@@ -14,7 +14,7 @@ internal static class Backprop
     /// trainer starts reducing a bucket of gradients before the rest are computed. Leaves no node consumed are
     /// reported at the end with null. The adjoint must not be changed by the callback.</summary>
     public static Tensor?[] Run(Tag tag, Node root, Tensor seed, Node[] leaves, Action<int, Tensor?>? ready = null) =>
-        Walk(tag.Tape!, (int)root.Index, n => (int)n.Index, seed, leaves, ready);
+        Walk(tag.Tape!.Prefix((int)root.Index), (int)root.Index, n => (int)n.Index, seed, leaves, ready);
 
     /// <summary>For the untaped imperative tag: the leaves <paramref name="root"/> was computed from and their
     /// adjoints, from one walk over the graph (ordered by creation stamp). Null entries mean a zero adjoint.</summary>
@@ -29,10 +29,10 @@ internal static class Backprop
             if (order[i].Op is null) leaves.Add(order[i]);
         }
         var found = leaves.ToArray();
-        return (found, Walk(order, order.Count - 1, n => slots.TryGetValue(n, out var s) ? s : -1, seed, found));
+        return (found, Walk(order.ToArray(), order.Count - 1, n => slots.TryGetValue(n, out var s) ? s : -1, seed, found));
     }
 
-    static Tensor?[] Walk(List<Node> order, int rootSlot, Func<Node, int> slotOf, Tensor seed, Node[] leaves, Action<int, Tensor?>? ready = null)
+    static Tensor?[] Walk(Node[] order, int rootSlot, Func<Node, int> slotOf, Tensor seed, Node[] leaves, Action<int, Tensor?>? ready = null)
     {
         var readyAfter = ready is null ? null : FirstConsumers(order, rootSlot, slotOf, leaves);
         var adjoint = new Tensor?[rootSlot + 1];
@@ -51,14 +51,16 @@ internal static class Backprop
         void Step(int i)
         {
             var g = adjoint[i];
+            if (g is null) return; // before reading the slot: one with no adjoint may be another thread's, unwritten
             var node = order[i];
-            if (g is null || node.Op is null) return;
+            if (node.Op is null) return;
             if (!keep.Contains(i)) adjoint[i] = null;
-            for (int j = 0; j < node.Parents.Length; j++)
+            var inputs = node.Inputs;
+            for (int j = 0; j < inputs.Length; j++)
             {
-                var parent = node.Parents[j];
+                var parent = node.Parent(j);
                 if (parent is null) continue;
-                var gj = node.Op.Vjp[j]!(g, node.Inputs, node.Output, node.Attr);
+                var gj = node.Op.Vjp[j]!(g, inputs, node.Output, node.Attr);
                 int s = slotOf(parent);
                 if (adjoint[s] is not { } acc) adjoint[s] = gj;
                 else if (!(owned[s] && AddInPlace(acc, gj)))
@@ -79,7 +81,7 @@ internal static class Backprop
     /// <summary>For the ready callback: tape slot i -> the leaves whose adjoint is final once node i is processed (the
     /// smallest slot consuming them, since every contribution comes from a consumer). Leaves no node consumes sit
     /// under slot -1, reported after the walk.</summary>
-    static Dictionary<int, List<int>> FirstConsumers(List<Node> order, int rootSlot, Func<Node, int> slotOf, Node[] leaves)
+    static Dictionary<int, List<int>> FirstConsumers(Node[] order, int rootSlot, Func<Node, int> slotOf, Node[] leaves)
     {
         var leafOf = new Dictionary<int, List<int>>();
         for (int k = 0; k < leaves.Length; k++)
@@ -95,8 +97,9 @@ internal static class Backprop
         var pending = new HashSet<int>(leafOf.Keys.Where(s => s >= 0 && s <= rootSlot));
         if (pending.Contains(rootSlot)) { first[rootSlot] = [.. leafOf[rootSlot]]; pending.Remove(rootSlot); } // f returned an input
         for (int i = 0; i <= rootSlot && pending.Count > 0; i++)
-            foreach (var parent in order[i].Parents)
+            for (int j = 0, arity = order[i]?.Arity ?? 0; j < arity; j++) // null: another thread's slot, unwritten
             {
+                var parent = order[i].Parent(j);
                 if (parent is null) continue;
                 int s = slotOf(parent);
                 if (!pending.Remove(s)) continue;
@@ -124,8 +127,8 @@ internal static class Backprop
         {
             var n = stack.Pop();
             all.Add(n);
-            foreach (var p in n.Parents)
-                if (p is not null && seen.Add(p)) stack.Push(p);
+            for (int j = 0; j < n.Arity; j++)
+                if (n.Parent(j) is { } p && seen.Add(p)) stack.Push(p);
         }
         all.Sort((a, b) => a.Index.CompareTo(b.Index));
         return all;

@@ -17,9 +17,13 @@ namespace FunctionalAD.Autodiff;
 /// </summary>
 internal static class Dispatch
 {
-    static readonly AsyncLocal<bool> noGrad = new();
+    // The scope flows with the async flow (AsyncLocal); every operation reads it through a per-thread copy that the
+    // AsyncLocal's change notification keeps equal to it (on Value writes and on every execution-context switch of the
+    // thread): AsyncLocal.Value showed as a few percent of the scalar tape's profile.
+    static readonly AsyncLocal<bool> noGrad = new(change => noGradHere = change.CurrentValue);
+    [ThreadStatic] static bool noGradHere;
 
-    public static bool NoGradActive => noGrad.Value;
+    public static bool NoGradActive => noGradHere;
 
     /// <summary>Runs body with derivative tracking off (results are constants).</summary>
     public static T NoGrad<T>(Func<T> body)
@@ -44,6 +48,58 @@ internal static class Dispatch
         return r;
     }
 
+    /// <summary><paramref name="p"/> of one operand: the same rule as <see cref="Apply(Primitive, Tensor[], object?)"/>,
+    /// with the common cases (a constant; a value of one reverse tag over a constant) taken without the operand array,
+    /// the recursion on the primal and the raw operand array. Anything else goes to the general rule.</summary>
+    public static Tensor Apply(Primitive p, Tensor x, object? attr)
+    {
+        var top = x.tag;
+        if (top is null) return Constant(p, x, attr);
+        if (top.Finished || top.Mode != Mode.Reverse || p.ZeroDerivative || noGradHere) return Apply(p, [x], attr);
+        var primal = x.primal!;
+        var y = primal.tag is null ? Constant(p, primal, attr) : Apply(p, primal, attr);
+        if (!y.DType.IsFloatingPoint()) return y;
+        if (p.Vjp[0] is null) throw p.Missing("reverse-mode", 0);
+        return Record(top, new Node(p, primal, x.node, null, null, y, attr));
+    }
+
+    /// <summary><paramref name="p"/> of two operands: the common cases of <see cref="Apply(Primitive, Tensor[], object?)"/>
+    /// (constants; values of one reverse tag, each over a constant or not) without the operand arrays; anything else
+    /// (forward mode, two tags, a finished tag, no-grad) goes to the general rule.</summary>
+    public static Tensor Apply(Primitive p, Tensor a, Tensor b, object? attr)
+    {
+        Tag? ta = a.tag, tb = b.tag;
+        if (ta is null && tb is null) return Constant(p, a, b, attr);
+        var top = ta is null ? tb! : tb is null || ReferenceEquals(ta, tb) ? ta : null;
+        if (top is null || top.Finished || top.Mode != Mode.Reverse || p.ZeroDerivative || noGradHere) return Apply(p, [a, b], attr);
+        Tensor pa = ta is null ? a : a.primal!, pb = tb is null ? b : b.primal!;
+        var y = pa.tag is null && pb.tag is null ? Constant(p, pa, pb, attr) : Apply(p, pa, pb, attr);
+        if (!y.DType.IsFloatingPoint()) return y;
+        if (ta is not null && p.Vjp[0] is null) throw p.Missing("reverse-mode", 0);
+        if (tb is not null && p.Vjp[1] is null) throw p.Missing("reverse-mode", 1);
+        return Record(top, new Node(p, pa, a.node, pb, b.node, y, attr));
+    }
+
+    static Tensor Record(Tag top, Node node)
+    {
+        node.Index = top.Record(node);
+        return new Tensor(node.Output, null, node, top);
+    }
+
+    static Tensor Constant(Primitive p, Tensor x, object? attr)
+    {
+        var raw = x.Value;
+        var backend = Backend.For(x.Device);
+        return new Tensor(p.ForwardUnary is { } f ? f(backend, raw) : p.Forward(backend, [raw], attr));
+    }
+
+    static Tensor Constant(Primitive p, Tensor a, Tensor b, object? attr)
+    {
+        RawTensor ra = a.Value, rb = b.Value;
+        var backend = Backend.For(a.Device);
+        return new Tensor(p.ForwardBinary is { } f ? f(backend, ra, rb) : p.Forward(backend, [ra, rb], attr));
+    }
+
     public static Tensor Apply(Primitive p, Tensor[] xs, object? attr)
     {
         Tag? top = null;
@@ -56,7 +112,7 @@ internal static class Dispatch
             else if (t.Level == top.Level && !ReferenceEquals(t, top))
                 throw new InvalidOperationException($"{p.Name}: operands carry derivatives of two different transformations at the same nesting level; a value escaped the grad/jvp call that created it");
         }
-        if (top is null || noGrad.Value)
+        if (top is null || noGradHere)
         {
             var raws = new RawTensor[xs.Length];
             for (int i = 0; i < xs.Length; i++) raws[i] = xs[i].Value;
@@ -91,8 +147,6 @@ internal static class Dispatch
             any = true;
         }
         if (!any) return y;
-        var node = new Node(p, primals, parents, y, attr);
-        node.Index = top.Record(node);
-        return new Tensor(y, null, node, top);
+        return Record(top, new Node(p, primals, parents, y, attr));
     }
 }

@@ -4,28 +4,64 @@ namespace FunctionalAD.Autodiff;
 /// One taped application of a primitive: what was applied, to which primal values, and which nodes produced the
 /// inputs that depend on this node's tag (null where an input is a constant for this tag). Adjoints are not stored
 /// here: the backward walk owns them. A leaf (an input of the transformation) has no primitive; its name and owner
-/// ride in the attribute slot, which only applications use, so a node is five references and a stamp.
+/// ride in the attribute slot, which only applications use, so a node of one or two inputs is one object of nine references and a stamp.
 /// </summary>
 internal sealed class Node
 {
     public readonly Primitive? Op;           // null for a leaf
-    public readonly Tensor[] Inputs;         // primals of the inputs (derivatives of this tag stripped)
-    public readonly Node?[] Parents;
     public readonly Tensor Output;           // primal of the output
     readonly object? attr;                   // the primitive's attribute; a leaf's Leaf
+    // The inputs' primals (derivatives of this tag stripped) and the nodes that produced them (null for a constant):
+    // for one or two inputs inline, so that an elementwise op is recorded as one object instead of a node and two
+    // arrays (a scalar operation's recording is mostly allocation); for three or more in the arrays.
+    readonly Tensor? input0, input1;
+    readonly Node? parent0, parent1;
+    readonly Tensor[]? inputs;
+    readonly Node?[]? parents;
     /// <summary>Position on the tag's tape; for the untaped imperative tag, a creation stamp (also topological).</summary>
     public long Index;
 
-    /// <summary>An application of <paramref name="op"/>.</summary>
+    /// <summary>An application of <paramref name="op"/>; parents[i] produced input i (null for a constant).</summary>
     public Node(Primitive op, Tensor[] inputs, Node?[] parents, Tensor output, object? attr)
     {
-        Op = op; Inputs = inputs; Parents = parents; Output = output; this.attr = attr;
+        Op = op; Output = output; this.attr = attr;
+        if (inputs.Length > 2) { this.inputs = inputs; this.parents = parents; return; }
+        if (inputs.Length > 0) { input0 = inputs[0]; parent0 = parents[0]; }
+        if (inputs.Length > 1) { input1 = inputs[1]; parent1 = parents[1]; }
+        if (inputs.Length == 0) this.inputs = [];
+    }
+
+    /// <summary>An application of <paramref name="op"/> to one input (<paramref name="input1"/> null) or two.</summary>
+    public Node(Primitive op, Tensor input0, Node? parent0, Tensor? input1, Node? parent1, Tensor output, object? attr)
+    {
+        Op = op; Output = output; this.attr = attr;
+        this.input0 = input0; this.parent0 = parent0; this.input1 = input1; this.parent1 = parent1;
     }
 
     /// <summary>A leaf: an input called <paramref name="name"/>, reporting its gradient to <paramref name="sink"/> if any.</summary>
     public Node(Tensor output, string name, IGradientSink? sink = null)
     {
-        Inputs = []; Parents = []; Output = output; attr = new Leaf(name, sink);
+        inputs = []; Output = output; attr = new Leaf(name, sink);
+    }
+
+    /// <summary>Number of inputs (0 for a leaf).</summary>
+    public int Arity => inputs is not null ? inputs.Length : input1 is null ? 1 : 2;
+
+    /// <summary>The node that produced input <paramref name="j"/> (0 &lt;= j &lt; Arity), null where it is a constant.</summary>
+    public Node? Parent(int j) => parents is not null ? parents[j] : j == 0 ? parent0 : parent1;
+
+    /// <summary>The inputs' primals, in order (a new array for one or two inputs: the backward walk asks once per node).</summary>
+    public Tensor[] Inputs => inputs ?? (input1 is null ? [input0!] : [input0!, input1]);
+
+    /// <summary>Every input's parent (a new array; for inspection).</summary>
+    public Node?[] Parents
+    {
+        get
+        {
+            var r = new Node?[Arity];
+            for (int j = 0; j < r.Length; j++) r[j] = Parent(j);
+            return r;
+        }
     }
 
     /// <summary>The primitive's attribute (null for a leaf).</summary>

@@ -6,6 +6,12 @@ namespace FunctionalAD.Autodiff;
 /// <summary>Computes a primitive's primal result from constant inputs on their backend.</summary>
 internal delegate RawTensor ForwardRule(IBackend backend, RawTensor[] xs, object? attr);
 
+/// <summary>The forward rule of an elementwise op of one input, without the operand array (the scalar tape's path).</summary>
+internal delegate RawTensor UnaryForward(IBackend backend, RawTensor x);
+
+/// <summary>The forward rule of an elementwise op of two inputs, without the operand array.</summary>
+internal delegate RawTensor BinaryForward(IBackend backend, RawTensor a, RawTensor b);
+
 /// <summary>
 /// A derivative rule of one input, linear in <paramref name="d"/>: as a jvp rule, the result's tangent caused by the
 /// input's tangent d; as a vjp rule, the input's cotangent given the result's cotangent d. One delegate type for
@@ -30,10 +36,17 @@ internal sealed class Primitive
     /// <summary>Which kind of primitive this is, for transformations whose rules are the same across a family
     /// (see <see cref="RuleTable{TRule}"/>).</summary>
     public readonly PrimitiveFamily Family;
+    /// <summary>The same computation as <see cref="Forward"/> for the elementwise ops of one or two inputs, called by
+    /// <see cref="Dispatch"/> without allocating an operand array (null for every other primitive).</summary>
+    public readonly UnaryForward? ForwardUnary;
+    /// <inheritdoc cref="ForwardUnary"/>
+    public readonly BinaryForward? ForwardBinary;
 
-    public Primitive(string name, ForwardRule forward, DerivativeRule?[] jvp, DerivativeRule?[] vjp, bool zeroDerivative = false, PrimitiveFamily family = PrimitiveFamily.Other)
+    public Primitive(string name, ForwardRule forward, DerivativeRule?[] jvp, DerivativeRule?[] vjp, bool zeroDerivative = false,
+        PrimitiveFamily family = PrimitiveFamily.Other, UnaryForward? unary = null, BinaryForward? binary = null)
     {
         Name = name; Forward = forward; Jvp = jvp; Vjp = vjp; ZeroDerivative = zeroDerivative; Family = family;
+        ForwardUnary = unary; ForwardBinary = binary;
     }
 
     /// <summary>
@@ -44,9 +57,11 @@ internal sealed class Primitive
     /// </summary>
     public static Primitive Unary<TOp>() where TOp : struct, IUnaryOp
     {
-        static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => b is CpuBackend cpu ? cpu.Unary<TOp>(xs[0]) : b.Unary<TOp>(xs[0]);
-        if (OpTraits<TOp>.ZeroDerivative) return new(OpTraits<TOp>.Name, Forward, [null], [null], zeroDerivative: true, PrimitiveFamily.Elementwise);
-        return Diagonal(OpTraits<TOp>.Name, Forward, [static (d, xs, y, _) => Fused<TOp>(d, xs[0], y) ?? Composed<TOp>(d, xs[0], y)]);
+        static RawTensor One(IBackend b, RawTensor x) => b is CpuBackend cpu ? cpu.Unary<TOp>(x) : b.Unary<TOp>(x);
+        static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => One(b, xs[0]);
+        if (OpTraits<TOp>.ZeroDerivative) return new(OpTraits<TOp>.Name, Forward, [null], [null], zeroDerivative: true, PrimitiveFamily.Elementwise, unary: One);
+        DerivativeRule[] rules = [static (d, xs, y, _) => Fused<TOp>(d, xs[0], y) ?? Composed<TOp>(d, xs[0], y)];
+        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, unary: One);
     }
 
     static Tensor Composed<TOp>(Tensor d, Tensor x, Tensor y) where TOp : struct, IUnaryOp
@@ -75,8 +90,10 @@ internal sealed class Primitive
     /// </summary>
     public static Primitive Binary<TOp>() where TOp : struct, IBinaryOp
     {
-        static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => b is CpuBackend cpu ? cpu.Binary<TOp>(xs[0], xs[1]) : b.Binary<TOp>(xs[0], xs[1]);
-        return Diagonal(OpTraits<TOp>.Name, Forward, [static (d, xs, y, _) => Partial<TOp>(0, d, xs, y), static (d, xs, y, _) => Partial<TOp>(1, d, xs, y)]);
+        static RawTensor Two(IBackend b, RawTensor x, RawTensor y) => b is CpuBackend cpu ? cpu.Binary<TOp>(x, y) : b.Binary<TOp>(x, y);
+        static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => Two(b, xs[0], xs[1]);
+        DerivativeRule[] rules = [static (d, xs, y, _) => Partial<TOp>(0, d, xs, y), static (d, xs, y, _) => Partial<TOp>(1, d, xs, y)];
+        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, binary: Two);
     }
 
     static Tensor Partial<TOp>(int input, Tensor d, Tensor[] xs, Tensor y) where TOp : struct, IBinaryOp

@@ -18,9 +18,9 @@ internal sealed class Tag
     public readonly Mode Mode;
     /// <summary>The nodes recorded under this tag in creation (= topological) order; null for forward mode and for
     /// the imperative tag, whose graph is found by walking parents.</summary>
-    public readonly List<Node>? Tape;
+    public readonly Tape? Tape;
 
-    Tag(int level, Mode mode, List<Node>? tape) { Level = level; Mode = mode; Tape = tape; }
+    Tag(int level, Mode mode, Tape? tape) { Level = level; Mode = mode; Tape = tape; }
 
     /// <summary>True once the transformation call that made this tag has returned. A value that escaped it (stored in
     /// a closure, a cache, another thread) is from then on the constant it now is: <see cref="Dispatch"/> strips the
@@ -34,7 +34,7 @@ internal sealed class Tag
     public static TResult Scope<TResult>(Mode mode, Func<Tag, TResult> body)
     {
         int outer = Depth.Value;
-        var tag = new Tag(outer + 1, mode, mode == Mode.Reverse ? new List<Node>() : null);
+        var tag = new Tag(outer + 1, mode, mode == Mode.Reverse ? new Tape() : null);
         Depth.Value = outer + 1;
         try { return body(tag); }
         finally { Depth.Value = outer; tag.Finished = true; }
@@ -45,7 +45,7 @@ internal sealed class Tag
     public long Record(Node node)
     {
         if (Tape is null) return Interlocked.Increment(ref imperativeStamp);
-        lock (Tape) { Tape.Add(node); return Tape.Count - 1; }
+        return Tape.Append(node);
     }
 
     static long imperativeStamp;

@@ -25,7 +25,7 @@ public sealed partial class Tensor
     {
         if (DType == DType.Bool) throw OpTraits.Refused(OpTraits<TOp>.Name, DType, OpTraits<TOp>.AcceptsIntegers);
         var x = DType.IsFloatingPoint() || OpTraits<TOp>.AcceptsIntegers ? this : To(DType.Float32);
-        return Dispatch.Apply(UnaryPrimitive<TOp>.Instance, [x], null);
+        return Dispatch.Apply(UnaryPrimitive<TOp>.Instance, x, null);
     }
 
     /// <summary>
@@ -39,13 +39,17 @@ public sealed partial class Tensor
     public static Tensor Zip<TOp>(Tensor a, Tensor b) where TOp : struct, IBinaryOp
     {
         ArgumentNullException.ThrowIfNull(a); ArgumentNullException.ThrowIfNull(b);
+        // The common case (one dtype the op takes as it is, one shape, one device) needs no promotion or broadcast.
+        if (a.DType == b.DType && (a.DType.IsFloatingPoint() || (OpTraits<TOp>.AcceptsIntegers && a.DType != DType.Bool))
+            && a.Device == b.Device && a.shape.AsSpan().SequenceEqual(b.shape))
+            return Dispatch.Apply(BinaryPrimitive<TOp>.Instance, a, b, null);
         var op = OpTraits<TOp>.Name;
         SameDevice(op, a, b);
         var dtype = DTypes.Promote(a.DType, b.DType);
         if (dtype == DType.Bool) throw OpTraits.Refused(op, dtype, OpTraits<TOp>.AcceptsIntegers);
         if (!OpTraits<TOp>.AcceptsIntegers && !dtype.IsFloatingPoint()) dtype = DType.Float32;
         var s = FunctionalAD.Shape.Broadcast(op, a.shape, b.shape);
-        return Dispatch.Apply(BinaryPrimitive<TOp>.Instance, [a.To(dtype).BroadcastOwned(s), b.To(dtype).BroadcastOwned(s)], null);
+        return Dispatch.Apply(BinaryPrimitive<TOp>.Instance, a.To(dtype).BroadcastOwned(s), b.To(dtype).BroadcastOwned(s), null);
     }
 
     /// <summary>x raised to <paramref name="exponent"/> elementwise (broadcasting).</summary>

@@ -357,4 +357,41 @@ let longChain =
             Expect.equal (g.item()) 1.0 "d/dx x*1*1*... = 1"
     ]
 
-let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; trees; inspection; longChain ]
+/// The backward pass recycles the large arrays only it could reach (ResultPool): results handed out must never change.
+let recycling =
+    // 40,000 float32 = 160 KB: above the pool's large-object threshold
+    let large (seed: int) = Tensor.Randn([| 40_000 |], Generator(uint64 seed))
+    testSequenced <| testList "recycled arrays of the backward pass" [
+        testCase "gradients stay right and unchanged while later steps recycle arrays" <| fun () ->
+            let f (x: Tensor) = (sin x * x).sum()
+            let expected (x: Tensor) = cos x * x + sin x
+            let xs = [ for s in 1 .. 5 -> large s ]
+            let gs = [ for x in xs -> grad f x ]
+            let copies = gs |> List.map (fun g -> g.ToArray<float32>())
+            for _ in 1 .. 3 do grad f (large 9) |> ignore
+            List.iteri2 (fun i (x, g: Tensor) (copy: float32[]) ->
+                expectClose 1e-5 g (expected x) $"step {i}"
+                Expect.sequenceEqual (g.ToArray<float32>()) copy $"step {i}'s gradient was not changed by later steps") (List.zip xs gs) copies
+        testCase "a cotangent that a rule returns a view of, or hands to two inputs, is not recycled" <| fun () ->
+            // reshape/transpose vjps return views of their cotangent; add's vjp gives one cotangent to both operands
+            let f (x: Tensor) = ((x.Reshape(200, 200) * 2.0).T.Reshape(-1) * x).sum() + (exp (x + x) * x).sum()
+            for s in 1 .. 3 do
+                let x = large s
+                let m = x.Reshape(200, 200)
+                let expected = (4.0 * m.T).Reshape(-1) + 2.0 * exp (2.0 * x) * x + exp (2.0 * x)
+                expectClose 1e-4 (grad f x) expected $"step {s}"
+        testCase "a custom function's backward may keep its cotangent" <| fun () ->
+            let kept = Collections.Generic.List<Tensor * float32[]>()
+            let square = customFn "keepsG" (fun x -> x * x) (fun g x _ -> kept.Add((g, g.ToArray<float32>())); 2.0 * x * g) None
+            for s in 1 .. 4 do
+                let x = large s
+                expectClose 1e-5 (grad (fun x -> (square (sin x) * x).sum()) x) (2.0 * sin x * cos x * x + sin x * sin x) $"step {s}"
+            for (g, copy) in kept do Expect.sequenceEqual (g.ToArray<float32>()) copy "a cotangent the user kept"
+        testCase "traced backward passes (hvp) recycle nothing an outer tape holds" <| fun () ->
+            let f (x: Tensor) = (sin x * x).sum()
+            for s in 1 .. 3 do
+                let x, v = large s, large (s + 10)
+                expectClose 1e-4 (hvp f x v) ((2.0 * cos x - x * sin x) * v) $"step {s}"
+    ]
+
+let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; trees; inspection; longChain; recycling ]

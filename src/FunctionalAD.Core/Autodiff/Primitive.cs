@@ -30,6 +30,9 @@ internal sealed class Primitive
     /// <summary>Which kind of primitive this is, for transformations whose rules are the same across a family
     /// (see <see cref="RuleTable{TRule}"/>).</summary>
     public readonly PrimitiveFamily Family;
+    /// <summary>True when the rules are a user's code (a custom function), which may keep what it is given or
+    /// returns: the backward pass then recycles none of it (see <see cref="Backends.ResultPool"/>).</summary>
+    public bool UserRules { get; init; }
 
     public Primitive(string name, ForwardRule forward, DerivativeRule?[] jvp, DerivativeRule?[] vjp, bool zeroDerivative = false, PrimitiveFamily family = PrimitiveFamily.Other)
     {

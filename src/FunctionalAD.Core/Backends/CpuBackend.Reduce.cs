@@ -100,7 +100,7 @@ public sealed partial class CpuBackend
     static RawTensor MatMulOf<T>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = a.Shape[0], m = a.Shape[1], k = a.Shape[2], n = b.Shape[2];
-        var c = new T[batch * m * n];
+        var c = ResultPool.RentZeroed<T>(batch * m * n); // the GEMM adds into c
         if (k > 0 && c.Length > 0) Gemm.Multiply(batch, m, n, k, Operand<T>(a), Operand<T>(b), c); // k = 0: a sum of nothing, zeros
         return Wrap(c, [batch, m, n]);
     }

@@ -20,8 +20,9 @@ public sealed partial class CpuBackend : IBackend
 
     static RawTensor Wrap<T>(T[] data, int[] shape) => new(new CpuStorage<T>(data), shape);
 
-    /// <summary>A result array the kernel overwrites completely: not zeroed first (one memory pass fewer on large results).</summary>
-    static T[] Uninit<T>(int n) => GC.AllocateUninitializedArray<T>(n);
+    /// <summary>A result array the kernel overwrites completely: not zeroed first (one memory pass fewer on large
+    /// results), and a recycled one when the backward pass has given one of this length back (<see cref="ResultPool"/>).</summary>
+    static T[] Uninit<T>(int n) => ResultPool.Rent<T>(n);
 
     /// <summary>The elements of x row-major: the storage itself when x is contiguous, else a copy.</summary>
     internal static (T[] Array, int Offset) Read<T>(RawTensor x)

@@ -387,6 +387,19 @@ let recycling =
                 let x = large s
                 expectClose 1e-5 (grad (fun x -> (square (sin x) * x).sum()) x) (2.0 * sin x * cos x * x + sin x * sin x) $"step {s}"
             for (g, copy) in kept do Expect.sequenceEqual (g.ToArray<float32>()) copy "a cotangent the user kept"
+        testCase "a convolutional network's gradients are the same on every repetition" <| fun () ->
+            // conv, relu, max pooling and a linear layer: rules with many large temporaries (unfold, masks, casts)
+            let g = Generator(3UL)
+            let x = Tensor.Randn([| 8; 4; 32; 32 |], g)
+            let ps = [| Tensor.Randn([| 8; 4; 3; 3 |], g) * 0.2; Tensor.Randn([| 10; 1800 |], g) * 0.02 |]
+            let loss (p: Tensor[]) = ((x.conv2d(p.[0]).Relu().maxPool2d(2)).Reshape(8, 1800).MatMul(p.[1].T)).Square().Sum()
+            let gradients () = let struct (_, gs) = Transform.ValueAndGrad(Func<Tensor[], Tensor> loss, ps) in gs
+            let first = gradients ()
+            let copies = first |> Array.map (fun t -> t.ToArray<float32>())
+            for _ in 1 .. 3 do
+                let again = gradients ()
+                Array.iteri2 (fun i (a: Tensor) (c: float32[]) -> Expect.sequenceEqual (a.ToArray<float32>()) c $"gradient {i} on a repetition") again copies
+            Array.iteri2 (fun i (a: Tensor) (c: float32[]) -> Expect.sequenceEqual (a.ToArray<float32>()) c $"the first gradient {i}, later") first copies
         testCase "traced backward passes (hvp) recycle nothing an outer tape holds" <| fun () ->
             let f (x: Tensor) = (sin x * x).sum()
             for s in 1 .. 3 do

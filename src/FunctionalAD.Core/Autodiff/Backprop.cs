@@ -64,18 +64,22 @@ internal static class Backprop
             if (g is null || node.Op is null) return;
             bool kept = keep.Contains(i);
             if (!kept) adjoint[i] = null;
-            // g dies here when the walk owns it, no operand carries a derivative (so no rule records g on a tape), the
-            // rules are the library's (a custom function's may keep g) and no rule returns a view of it (checked below)
-            var dead = owned[i] && !kept && !node.Op.UserRules && Untraced(node) ? ResultPool.ArrayOf(g.Value) : null;
+            // With no operand carrying a derivative, no rule records anything on a tape; with the library's rules (a
+            // custom function's may keep what it is given or computes), a rule's temporaries die when it returns, and
+            // g dies here when the walk owns it and no rule returns a view of it (checked below).
+            bool untraced = g.IsConstant && !node.Op.UserRules && Untraced(node);
+            var dead = owned[i] && !kept && untraced ? ResultPool.ArrayOf(g.Value) : null;
+            ResultPool.RentedSince(0, null); // forget the sums of the last node (and what a ready callback rented)
             for (int j = 0; j < node.Parents.Length; j++)
             {
                 var parent = node.Parents[j];
                 if (parent is null) continue;
                 int mark = ResultPool.LogMark;
                 var gj = node.Op.Vjp[j]!(g, node.Inputs, node.Output, node.Attr);
-                // fresh: an array this rule call rented and that carries no derivative, so only gj references it
+                // fresh: an array this rule call rented and that carries no derivative, so only gj references it; the
+                // call's other arrays were its temporaries
                 var gjArray = gj.IsConstant && !node.Op.UserRules ? ResultPool.ArrayOf(gj.Value) : null;
-                bool fresh = ResultPool.RentedSince(mark, gjArray) && gjArray is not null;
+                bool fresh = ResultPool.RentedSince(mark, gjArray, recycle: untraced && gj.IsConstant && !node.Op.RulesKeepResults) && gjArray is not null;
                 if (!gj.IsConstant || ReferenceEquals(ResultPool.ArrayOf(gj.Value), dead)) dead = null;
                 int s = slotOf(parent);
                 if (adjoint[s] is not { } acc) { adjoint[s] = gj; owned[s] = fresh; }

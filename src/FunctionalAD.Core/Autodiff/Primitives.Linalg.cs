@@ -41,7 +41,8 @@ internal static partial class Primitives
             return x;
         },
         [(dA, xs, y, attr) => -SolveBy(xs[0], dA.MatMul(y), attr), (dB, xs, _, attr) => SolveBy(xs[0], dB, attr)],
-        [(g, xs, y, attr) => -SolveAdjoint(g, xs, y, attr, keep: true).MatMul(Mt(y)), (g, xs, y, attr) => SolveAdjoint(g, xs, y, attr, keep: false)]);
+        [(g, xs, y, attr) => -SolveAdjoint(g, xs, y, attr, keep: true).MatMul(Mt(y)), (g, xs, y, attr) => SolveAdjoint(g, xs, y, attr, keep: false)])
+    { RulesKeepResults = true };
 
     /// <summary>
     /// Ḃ = A⁻ᵀḠ. When A carries no derivative of an outer transformation (first order), from the forward's factors

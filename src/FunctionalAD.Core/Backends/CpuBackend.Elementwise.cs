@@ -27,6 +27,7 @@ public sealed partial class CpuBackend
         if (r.Length == 1) r[0] = default(TOp).Apply(default(ScalarMath<T>), a[off]);
         else if (Parallelism.ShouldSplit(r.Length)) UnaryParallel<T, TOp>(a, off, r);
         else UnaryRange<T, TOp>(new(a, off), r, 0, r.Length);
+        Release(x, a);
         return Wrap(r, x.Shape);
     }
 
@@ -80,6 +81,7 @@ public sealed partial class CpuBackend
         if (r.Length == 1) r[0] = default(TOp).Apply(default(ScalarMath<T>), First(x), First(y));
         else if (Parallelism.ShouldSplit(r.Length)) BinaryParallel<T, TOp>(x, y, r);
         else BinaryRange<T, TOp>(x, y, r, 0, r.Length);
+        Release(a, x.Array); Release(b, y.Array);
         return Wrap(r, a.Shape);
     }
 
@@ -160,6 +162,7 @@ public sealed partial class CpuBackend
                 _ => p >= q,
             };
         }
+        Release(a, x); Release(b, y);
         return Wrap(r, a.Shape);
     }
 

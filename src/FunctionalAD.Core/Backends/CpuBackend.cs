@@ -34,6 +34,13 @@ public sealed partial class CpuBackend : IBackend
         return (dst, 0);
     }
 
+    /// <summary>Gives a copy that <see cref="Read{T}(RawTensor)"/> made of x back to the pool once the kernel is done
+    /// with it (no-op when Read returned x's own storage). Only for copies that do not escape the kernel.</summary>
+    static void Release<T>(RawTensor x, T[]? read)
+    {
+        if (read is not null && read.Length > 0 && !ReferenceEquals(read, ((CpuStorage<T>)x.Storage).Data)) ResultPool.Return(read);
+    }
+
     /// <inheritdoc/>
     public RawTensor FromArray<T>(T[] data, int[] shape) => Wrap((T[])data.Clone(), shape);
 
@@ -119,7 +126,9 @@ public sealed partial class CpuBackend : IBackend
     static RawTensor CastFrom<TFrom>(RawTensor x, DType dtype) where TFrom : INumber<TFrom>
     {
         var (a, off) = Read<TFrom>(x);
-        return DTypeDispatch.Numeric<CastToKernel<TFrom>, RawTensor>(dtype, new(a, off, x.Shape));
+        var r = DTypeDispatch.Numeric<CastToKernel<TFrom>, RawTensor>(dtype, new(a, off, x.Shape)); // always a new array
+        Release(x, a);
+        return r;
     }
 
     /// <summary>Converts elements a[off ..] to the dtype it runs for; to Bool means "is not zero".</summary>
@@ -148,6 +157,10 @@ public sealed partial class CpuBackend : IBackend
         var (a, off) = Read<bool>(x);
         var ones = Uninit<double>(x.Numel);
         for (int i = 0; i < ones.Length; i++) ones[i] = a[off + i] ? 1 : 0;
-        return CastFrom<double>(Wrap(ones, x.Shape), dtype);
+        Release(x, a);
+        var onesTensor = Wrap(ones, x.Shape);
+        var r = CastFrom<double>(onesTensor, dtype);
+        ResultPool.Return(ones); // CastFrom converted it into a new array
+        return r;
     }
 }

@@ -5,11 +5,12 @@ namespace FunctionalAD.Backends;
 /// <summary>
 /// Large result arrays of the CPU backend, recycled when the engine has proven them dead. Tensors are immutable
 /// values that user code may hold, so the GC decides when most results die; but some arrays die inside the engine,
-/// where it knows every reference: the backward pass's intermediate adjoints and the contributions it has added into
-/// its own sums. Those come back here (<see cref="Return(Array)"/>) and serve the next result of the same length
+/// where it knows every reference: a kernel's copies of strided inputs, a derivative rule's temporaries, the backward
+/// pass's intermediate adjoints and the contributions it has added into its own sums. Those come back here (<see cref="Return(Array)"/>) and serve the next result of the same length
 /// and element type, warm: under .NET's default GC every array of 85,000 bytes or more goes to the large object
 /// heap, whose budget starts full (gen2) collections and whose freed memory is decommitted, so a fresh one
-/// page-faults its memory back in.
+/// page-faults its memory back in. Under a raised large-object threshold (the tuned GC settings) those arrays start
+/// in gen0, where they die for free, so the pool takes none of them.
 /// </summary>
 /// <remarks>
 /// Kernels take their result arrays from <see cref="Rent{T}(int)"/> (contents undefined: the kernel overwrites
@@ -69,12 +70,16 @@ internal static class ResultPool
     public static void Return(Array a)
     {
         long bytes = (long)a.Length * ElementSize(a);
-        if (bytes < MinBytes) return;
+        // Only arrays the GC keeps in place: with a raised large-object threshold (the tuned GC settings) a large array
+        // starts in gen0, where it dies for free, and keeping it would make the GC copy it to gen1.
+        if (bytes < MinBytes || GC.GetGeneration(a) != GC.MaxGeneration) return;
+        log?.Remove(a); // given back: no longer one of a rule's temporaries for the backward pass to give back again
         lock (gate)
         {
             if (held + bytes > CapacityBytes) return;
             var key = (a.GetType().GetElementType()!, a.Length);
             if (!free.TryGetValue(key, out var stack)) free[key] = stack = new();
+            if (stack.Contains(a)) return; // twice in the pool would be two owners of one array
             stack.Push(a);
             held += bytes;
         }
@@ -100,13 +105,18 @@ internal static class ResultPool
     /// <summary>How many arrays this thread's log holds (a mark for <see cref="RentedSince"/>).</summary>
     public static int LogMark => log?.Count ?? 0;
 
-    /// <summary>True when <paramref name="a"/> was rented by this thread after <paramref name="mark"/>; forgets the
-    /// entries after the mark.</summary>
-    public static bool RentedSince(int mark, Array? a)
+    /// <summary>True when <paramref name="a"/> was rented by this thread after <paramref name="mark"/>. With
+    /// <paramref name="recycle"/>, every other array rented since then is given back (the caller knows they are dead:
+    /// the temporaries of a derivative rule that returned <paramref name="a"/>); forgets the entries after the mark.</summary>
+    public static bool RentedSince(int mark, Array? a, bool recycle = false)
     {
         if (log is null) return false;
         bool found = false;
-        for (int i = mark; i < log.Count && !found; i++) found = ReferenceEquals(log[i], a);
+        for (int i = mark; i < log.Count; i++)
+        {
+            if (ReferenceEquals(log[i], a)) found = true;
+            else if (recycle) Return(log[i]);
+        }
         log.RemoveRange(mark, log.Count - mark);
         return found;
     }

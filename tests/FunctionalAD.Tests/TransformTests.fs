@@ -400,6 +400,23 @@ let recycling =
                 let again = gradients ()
                 Array.iteri2 (fun i (a: Tensor) (c: float32[]) -> Expect.sequenceEqual (a.ToArray<float32>()) c $"gradient {i} on a repetition") again copies
             Array.iteri2 (fun i (a: Tensor) (c: float32[]) -> Expect.sequenceEqual (a.ToArray<float32>()) c $"the first gradient {i}, later") first copies
+        testCase "optimizer steps recycle only their temporaries" <| fun () ->
+            // Adam through Optim.step (which recycles the update's temporaries) against the formula written out
+            let opt = Optim.adam 0.01
+            let p0, gs = large 1, [ for s in 2 .. 5 -> large s ]
+            let mutable p, state = p0, Optim.init opt p0
+            let mutable q, m, v = p0, Tensor.ZerosLike p0, Tensor.ZerosLike p0
+            let results = Collections.Generic.List<Tensor * float32[]>()
+            gs |> List.iteri (fun i g ->
+                let p', state' = Optim.step opt state p g
+                p <- p'; state <- state'
+                results.Add((p, p.ToArray<float32>()))
+                let t = float (i + 1)
+                m <- 0.9 * m + 0.1 * g
+                v <- 0.999 * v + 0.001 * g * g
+                q <- q - 0.01 * (m / (1.0 - 0.9 ** t)) / ((v / (1.0 - 0.999 ** t)).Sqrt() + 1e-8)
+                expectClose 1e-5 p q $"step {i + 1}")
+            for (r, copy) in results do Expect.sequenceEqual (r.ToArray<float32>()) copy "an earlier step's parameters, later"
         testCase "traced backward passes (hvp) recycle nothing an outer tape holds" <| fun () ->
             let f (x: Tensor) = (sin x * x).sum()
             for s in 1 .. 3 do

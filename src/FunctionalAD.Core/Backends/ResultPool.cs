@@ -105,6 +105,17 @@ internal static class ResultPool
     /// <summary>How many arrays this thread's log holds (a mark for <see cref="RentedSince"/>).</summary>
     public static int LogMark => log?.Count ?? 0;
 
+    /// <summary>Gives back every array this thread's log holds except those in <paramref name="keep"/>, and empties the
+    /// log (for a computation whose temporaries are all dead: an optimizer's update).</summary>
+    public static void ReturnRentedExcept(Array?[] keep)
+    {
+        if (log is null) return;
+        var rented = log.ToArray();
+        log.Clear();
+        foreach (var a in rented)
+            if (Array.IndexOf(keep, a) < 0) Return(a);
+    }
+
     /// <summary>True when <paramref name="a"/> was rented by this thread after <paramref name="mark"/>. With
     /// <paramref name="recycle"/>, every other array rented since then is given back (the caller knows they are dead:
     /// the temporaries of a derivative rule that returned <paramref name="a"/>); forgets the entries after the mark.</summary>

@@ -116,7 +116,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public RawTensor Cast(RawTensor x, DType dtype) => x.DType == dtype ? x : DTypeDispatch.Numeric<CastKernel, RawTensor>(x.DType, new(x, dtype));
 
-    /// <summary>Casts from the dtype it runs for; Bool goes through Float64 (0 or 1).</summary>
+    /// <summary>Casts from the dtype it runs for; Bool becomes 0 or 1.</summary>
     readonly struct CastKernel(RawTensor x, DType dtype) : INumericKernel<RawTensor>
     {
         public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> => CastFrom<T>(x, dtype);
@@ -155,12 +155,21 @@ public sealed partial class CpuBackend : IBackend
     static RawTensor CastFromBool(RawTensor x, DType dtype)
     {
         var (a, off) = Read<bool>(x);
-        var ones = Uninit<double>(x.Numel);
-        for (int i = 0; i < ones.Length; i++) ones[i] = a[off + i] ? 1 : 0;
+        var r = DTypeDispatch.Numeric<FromBoolKernel, RawTensor>(dtype, new(a, off, x.Shape)); // a new array, written directly
         Release(x, a);
-        var onesTensor = Wrap(ones, x.Shape);
-        var r = CastFrom<double>(onesTensor, dtype);
-        ResultPool.Return(ones); // CastFrom converted it into a new array
         return r;
+    }
+
+    /// <summary>Bool elements a[off ..] as 0 and 1 of the dtype it runs for (a Bool target is unreachable: Cast returns
+    /// x itself for the same dtype).</summary>
+    readonly struct FromBoolKernel(bool[] a, int off, int[] shape) : INumericKernel<RawTensor>
+    {
+        public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T>
+        {
+            var r = Uninit<T>(Shape.Numel(shape));
+            for (int i = 0; i < r.Length; i++) r[i] = a[off + i] ? T.One : T.Zero;
+            return Wrap(r, shape);
+        }
+        public RawTensor Bool() => Wrap(a.AsSpan(off, Shape.Numel(shape)).ToArray(), shape);
     }
 }

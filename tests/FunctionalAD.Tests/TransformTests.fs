@@ -424,4 +424,29 @@ let recycling =
                 expectClose 1e-4 (hvp f x v) ((2.0 * cos x - x * sin x) * v) $"step {s}"
     ]
 
-let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; trees; inspection; longChain; recycling ]
+/// Binary ops on a broadcast operand whose rows are contiguous or one value read it in place (CpuBackend.BinaryRows).
+let broadcastRows =
+    testList "binary ops on broadcast rows" [
+        testCase "a row, or one value per row, broadcast without a copy gives the materialised operands' result" <| fun () ->
+            let g = Generator(5UL)
+            let dense (t: Tensor) =
+                if t.DType = DType.Float64 then Tensor.FromArray(t.ToArray<float>(), t.Shape) else Tensor.FromArray(t.ToArray<float32>(), t.Shape)
+            let check name (a: Tensor) (b: Tensor) (f: Tensor -> Tensor -> Tensor) =
+                let bb = b.Expand(a.Shape)
+                expectClose 1e-6 (f a bb) (f (dense a) (dense bb)) (name + ", broadcast second")
+                expectClose 1e-6 (f bb a) (f (dense bb) (dense a)) (name + ", broadcast first")
+            let x, bias = Tensor.Randn([| 8; 300 |], g), Tensor.Randn([| 300 |], g)
+            check "a bias row over a batch" x bias (+)
+            check "times a row" x bias (*)
+            check "a row, Float64" (x.To(DType.Float64)) (bias.To(DType.Float64)) (-)
+            check "pow by a row" (x.Abs() + 0.5) bias (fun a b -> a.Pow(b))
+            let images, scale = Tensor.Randn([| 4; 3; 20; 20 |], g), Tensor.Randn([| 3; 1; 1 |], g)
+            check "one value per channel" images scale (*)
+            check "one value per channel, divided" images (scale.Abs() + 1.0) (/)
+            let big, row = Tensor.Randn([| 64; 1024 |], g), Tensor.Randn([| 1024 |], g)
+            check "rows split over threads" big row (+)
+            let grad = Transform.Grad(Func<Tensor, Tensor>(fun b -> ((x + b) * (x - b)).Sum()), bias)
+            expectClose 1e-4 grad (-16.0 * bias) "the gradient through broadcast rows"
+    ]
+
+let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; trees; inspection; longChain; recycling; broadcastRows ]

@@ -10,8 +10,11 @@
 #   --default-gc   FunctionalAD.Bench runs a second time under .NET's default GC (its runtimeconfig without the
 #                  tuned GC settings the bench opts into); the table gains fad_default_gc_s and gc_cost
 #                  (default-GC time / tuned time: 1.2 at most is the goal).
-#   --memory       instead of timing: the peak resident memory (VmHWM, from GNU time) of a process running only the
-#                  MLP step row (200 timed steps after >= 20 warm-up) or only the CNN step row, on both sides.
+#   --memory       instead of timing: the peak resident memory of a process running only the MLP step row (200 timed
+#                  steps after >= 20 warm-up) or only the CNN step row (60 after 10), on both sides: GNU time's %M, the
+#                  kernel's high-water mark of VmRSS (VmHWM in /proc/<pid>/status). With --default-gc, a column for
+#                  FunctionalAD under .NET's default GC too. (fad_memory_mlp_10000steps, a timing row, reports VmRSS
+#                  from /proc/self/status at step 200 and 10,000: memory must stay flat.)
 #   --filter takes case names without the prefix (matmul, matmul_f32_n1024, ew, sum, autograd, tape, mlp, linreg,
 #   solve, cholesky, svd, conv2d, cnn, attention);
 #   each filter f selects torch_f* rows in the anchor and fad_f* rows here. Without --filter every torch_ and fad_
@@ -59,16 +62,33 @@ dotnet build -c Release "$root/bench/FunctionalAD.Bench/FunctionalAD.Bench.cspro
 anchor_dll="$work/Anchor/bin/Release/net10.0/linux-x64/Anchor.dll"
 fad_dll="$root/bench/FunctionalAD.Bench/bin/Release/net10.0/FunctionalAD.Bench.dll"
 
+# The bench's runtimeconfig without the System.GC.* settings: what an application that keeps .NET's defaults gets.
+default_gc_config() {
+  python3 - "${fad_dll%.dll}.runtimeconfig.json" "$work/default-gc.runtimeconfig.json" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+props = config.get("runtimeOptions", {}).get("configProperties", {})
+for key in [k for k in props if k.startswith("System.GC.")]:
+    del props[key]
+json.dump(config, open(sys.argv[2], "w"), indent=2)
+PY
+}
+
 if [ "$memory" = 1 ]; then
   # One process per side and case; GNU time reports the peak resident set in KiB.
   [ -x /usr/bin/time ] || { echo "--memory needs GNU time (apt-get install -y time)" >&2; exit 2; }
-  printf "case\tthreads\ttorch_peak_rss_mib\tfad_peak_rss_mib\tratio\n" | tee "$out/memory-$stamp.tsv"
+  [ "$default_gc" = 1 ] && default_gc_config
+  printf "case\tthreads\ttorch_peak_rss_mib\tfad_peak_rss_mib\tratio%s\n" "$([ "$default_gc" = 1 ] && printf '\tfad_default_gc_peak_rss_mib\tratio_default_gc')" | tee "$out/memory-$stamp.tsv"
   for case in mlp_784_256_10_b64_sgd_step cnn_mnist_b64_sgd_step; do
     for threads in 1 2; do
       /usr/bin/time -f %M -o "$work/torch.rss" dotnet "$anchor_dll" --filter "torch_$case" --threads $threads --reps 1 --warm-seconds 0 > /dev/null 2>&1
       /usr/bin/time -f %M -o "$work/fad.rss" dotnet "$fad_dll" --filter "fad_$case" --threads $threads --reps 1 --warm-seconds 0 > /dev/null 2>&1
-      t=$(tail -n 1 "$work/torch.rss"); f=$(tail -n 1 "$work/fad.rss")
-      awk -v c="$case" -v th=$threads -v t="$t" -v f="$f" 'BEGIN { printf "%s\t%s\t%.0f\t%.0f\t%.2f\n", c, th, t / 1024, f / 1024, f / t }' | tee -a "$out/memory-$stamp.tsv"
+      t=$(tail -n 1 "$work/torch.rss"); f=$(tail -n 1 "$work/fad.rss"); d=""
+      if [ "$default_gc" = 1 ]; then
+        /usr/bin/time -f %M -o "$work/fad-default.rss" dotnet exec --runtimeconfig "$work/default-gc.runtimeconfig.json" "$fad_dll" --filter "fad_$case" --threads $threads --reps 1 --warm-seconds 0 > /dev/null 2>&1
+        d=$(tail -n 1 "$work/fad-default.rss")
+      fi
+      awk -v c="$case" -v th=$threads -v t="$t" -v f="$f" -v d="$d" 'BEGIN { printf "%s\t%s\t%.0f\t%.0f\t%.2f", c, th, t / 1024, f / 1024, f / t; if (d != "") printf "\t%.0f\t%.2f", d / 1024, d / t; printf "\n" }' | tee -a "$out/memory-$stamp.tsv"
     done
   done
   exit 0
@@ -81,15 +101,7 @@ echo "# running FunctionalAD.Bench" >&2
 dotnet "$fad_dll" --filter "$(prefixed fad_ "$filters")" "${pass[@]}" \
   > "$out/fad-$stamp.tsv" 2> "$out/fad-$stamp.log"
 if [ "$default_gc" = 1 ]; then
-  # The bench's runtimeconfig without the System.GC.* settings: what an application that keeps .NET's defaults gets.
-  python3 - "${fad_dll%.dll}.runtimeconfig.json" "$work/default-gc.runtimeconfig.json" <<'PY'
-import json, sys
-config = json.load(open(sys.argv[1]))
-props = config.get("runtimeOptions", {}).get("configProperties", {})
-for key in [k for k in props if k.startswith("System.GC.")]:
-    del props[key]
-json.dump(config, open(sys.argv[2], "w"), indent=2)
-PY
+  default_gc_config
   echo "# running FunctionalAD.Bench under the default GC" >&2
   dotnet exec --runtimeconfig "$work/default-gc.runtimeconfig.json" "$fad_dll" --filter "$(prefixed fad_ "$filters")" "${pass[@]}" \
     > "$out/fad-default-gc-$stamp.tsv" 2> "$out/fad-default-gc-$stamp.log"

@@ -37,6 +37,10 @@ sealed class Harness
     {
         static string F(double v) => double.IsNaN(v) ? "NA" : v.ToString("G5", CultureInfo.InvariantCulture);
         Console.WriteLine($"{name}\t{threads}\t{F(s.Median)}\t{F(metric)}\t{unit}\t{F(metric2)}\t{(unit2 == "" ? "NA" : unit2)}\t{s.Reps}\t{F(s.Min)}\t{F(s.Max)}\t{ForeignCores().ToString("F2", CultureInfo.InvariantCulture)}");
+        Console.Error.WriteLine($"# {name} {threads}t since the first timed rep: {(GC.GetTotalAllocatedBytes() - probeAllocated) / 1048576.0:F1} MiB allocated, " +
+                                $"collections gen0 {GC.CollectionCount(0) - probeGen0} gen1 {GC.CollectionCount(1) - probeGen1} gen2 {GC.CollectionCount(2) - probeGen2}, " +
+                                $"{MinorFaults() - probeFaults} page faults, " +
+                                $"{ProcessMemory()}");
     }
 
     /// <summary>Percent of the nominal AVX2 FMA peak (2 pipes × 256 bits) at the /proc/cpuinfo clock, as the anchor reports.</summary>
@@ -90,7 +94,44 @@ sealed class Harness
 
     static double OwnCpu() { using var p = Process.GetCurrentProcess(); return p.TotalProcessorTime.TotalSeconds; }
 
-    public void BeginProbe() { probeBusy = ProcBusy(); probeOwn = OwnCpu(); probeWall.Restart(); }
+    // What the timed reps allocated and how often the GC ran (stderr): the default GC's cost follows from these.
+    long probeAllocated, probeFaults; int probeGen0, probeGen1, probeGen2;
+
+    public void BeginProbe()
+    {
+        probeBusy = ProcBusy(); probeOwn = OwnCpu(); probeWall.Restart();
+        probeAllocated = GC.GetTotalAllocatedBytes(); probeGen0 = GC.CollectionCount(0); probeGen1 = GC.CollectionCount(1); probeGen2 = GC.CollectionCount(2);
+        probeFaults = MinorFaults();
+    }
+
+    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat; 0 where there is no /proc):
+    /// first touches of memory the GC has just committed.</summary>
+    static long MinorFaults()
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/self/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[7], CultureInfo.InvariantCulture); // fields after the name start at field 3
+        }
+        catch (IOException) { return 0; }
+    }
+
+    /// <summary>Resident memory now and at its peak (VmRSS, VmHWM from /proc/self/status), for the stderr notes.</summary>
+    static string ProcessMemory()
+    {
+        try
+        {
+            string rss = "?", hwm = "?";
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = line[6..].Trim();
+                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) hwm = line[6..].Trim();
+            }
+            return $"rss {rss}, peak rss {hwm}";
+        }
+        catch (IOException) { return "no /proc"; }
+    }
 
     double ForeignCores()
     {

@@ -257,7 +257,7 @@ module Optim =
                     raise (ShapeMismatchException("Optim.step", sprintf "parameter %d has shape %s but its gradient has %s" i (Shape.Format ps.[i].Shape) (Shape.Format gs.[i].Shape)))
                 let slots = state.Slots |> Array.map (fun s -> s.[i])
                 let lr, wd = settings.[i]
-                let value = update.Update(ps.[i].StopGradient(), gs.[i].StopGradient(), slots, state.Step, lr, wd)
+                let value = update.UpdateRecycling(ps.[i].StopGradient(), gs.[i].StopGradient(), slots, state.Step, lr, wd)
                 value, slots)
             let newP = Tree.unflatten p (results |> Array.map fst)
             let slots = Array.init state.Slots.Length (fun k -> results |> Array.map (fun (_, s) -> s.[k]))

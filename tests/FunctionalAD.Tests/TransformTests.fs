@@ -357,4 +357,96 @@ let longChain =
             Expect.equal (g.item()) 1.0 "d/dx x*1*1*... = 1"
     ]
 
-let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; trees; inspection; longChain ]
+/// The backward pass recycles the large arrays only it could reach (ResultPool): results handed out must never change.
+let recycling =
+    // 40,000 float32 = 160 KB: above the pool's large-object threshold
+    let large (seed: int) = Tensor.Randn([| 40_000 |], Generator(uint64 seed))
+    testSequenced <| testList "recycled arrays of the backward pass" [
+        testCase "gradients stay right and unchanged while later steps recycle arrays" <| fun () ->
+            let f (x: Tensor) = (sin x * x).sum()
+            let expected (x: Tensor) = cos x * x + sin x
+            let xs = [ for s in 1 .. 5 -> large s ]
+            let gs = [ for x in xs -> grad f x ]
+            let copies = gs |> List.map (fun g -> g.ToArray<float32>())
+            for _ in 1 .. 3 do grad f (large 9) |> ignore
+            List.iteri2 (fun i (x, g: Tensor) (copy: float32[]) ->
+                expectClose 1e-5 g (expected x) $"step {i}"
+                Expect.sequenceEqual (g.ToArray<float32>()) copy $"step {i}'s gradient was not changed by later steps") (List.zip xs gs) copies
+        testCase "a cotangent that a rule returns a view of, or hands to two inputs, is not recycled" <| fun () ->
+            // reshape/transpose vjps return views of their cotangent; add's vjp gives one cotangent to both operands
+            let f (x: Tensor) = ((x.Reshape(200, 200) * 2.0).T.Reshape(-1) * x).sum() + (exp (x + x) * x).sum()
+            for s in 1 .. 3 do
+                let x = large s
+                let m = x.Reshape(200, 200)
+                let expected = (4.0 * m.T).Reshape(-1) + 2.0 * exp (2.0 * x) * x + exp (2.0 * x)
+                expectClose 1e-4 (grad f x) expected $"step {s}"
+        testCase "a custom function's backward may keep its cotangent" <| fun () ->
+            let kept = Collections.Generic.List<Tensor * float32[]>()
+            let square = customFn "keepsG" (fun x -> x * x) (fun g x _ -> kept.Add((g, g.ToArray<float32>())); 2.0 * x * g) None
+            for s in 1 .. 4 do
+                let x = large s
+                expectClose 1e-5 (grad (fun x -> (square (sin x) * x).sum()) x) (2.0 * sin x * cos x * x + sin x * sin x) $"step {s}"
+            for (g, copy) in kept do Expect.sequenceEqual (g.ToArray<float32>()) copy "a cotangent the user kept"
+        testCase "a convolutional network's gradients are the same on every repetition" <| fun () ->
+            // conv, relu, max pooling and a linear layer: rules with many large temporaries (unfold, masks, casts)
+            let g = Generator(3UL)
+            let x = Tensor.Randn([| 8; 4; 32; 32 |], g)
+            let ps = [| Tensor.Randn([| 8; 4; 3; 3 |], g) * 0.2; Tensor.Randn([| 10; 1800 |], g) * 0.02 |]
+            let loss (p: Tensor[]) = ((x.conv2d(p.[0]).Relu().maxPool2d(2)).Reshape(8, 1800).MatMul(p.[1].T)).Square().Sum()
+            let gradients () = let struct (_, gs) = Transform.ValueAndGrad(Func<Tensor[], Tensor> loss, ps) in gs
+            let first = gradients ()
+            let copies = first |> Array.map (fun t -> t.ToArray<float32>())
+            for _ in 1 .. 3 do
+                let again = gradients ()
+                Array.iteri2 (fun i (a: Tensor) (c: float32[]) -> Expect.sequenceEqual (a.ToArray<float32>()) c $"gradient {i} on a repetition") again copies
+            Array.iteri2 (fun i (a: Tensor) (c: float32[]) -> Expect.sequenceEqual (a.ToArray<float32>()) c $"the first gradient {i}, later") first copies
+        testCase "optimizer steps recycle only their temporaries" <| fun () ->
+            // Adam through Optim.step (which recycles the update's temporaries) against the formula written out
+            let opt = Optim.adam 0.01
+            let p0, gs = large 1, [ for s in 2 .. 5 -> large s ]
+            let mutable p, state = p0, Optim.init opt p0
+            let mutable q, m, v = p0, Tensor.ZerosLike p0, Tensor.ZerosLike p0
+            let results = Collections.Generic.List<Tensor * float32[]>()
+            gs |> List.iteri (fun i g ->
+                let p', state' = Optim.step opt state p g
+                p <- p'; state <- state'
+                results.Add((p, p.ToArray<float32>()))
+                let t = float (i + 1)
+                m <- 0.9 * m + 0.1 * g
+                v <- 0.999 * v + 0.001 * g * g
+                q <- q - 0.01 * (m / (1.0 - 0.9 ** t)) / ((v / (1.0 - 0.999 ** t)).Sqrt() + 1e-8)
+                expectClose 1e-5 p q $"step {i + 1}")
+            for (r, copy) in results do Expect.sequenceEqual (r.ToArray<float32>()) copy "an earlier step's parameters, later"
+        testCase "traced backward passes (hvp) recycle nothing an outer tape holds" <| fun () ->
+            let f (x: Tensor) = (sin x * x).sum()
+            for s in 1 .. 3 do
+                let x, v = large s, large (s + 10)
+                expectClose 1e-4 (hvp f x v) ((2.0 * cos x - x * sin x) * v) $"step {s}"
+    ]
+
+/// Binary ops on a broadcast operand whose rows are contiguous or one value read it in place (CpuBackend.BinaryRows).
+let broadcastRows =
+    testList "binary ops on broadcast rows" [
+        testCase "a row, or one value per row, broadcast without a copy gives the materialised operands' result" <| fun () ->
+            let g = Generator(5UL)
+            let dense (t: Tensor) =
+                if t.DType = DType.Float64 then Tensor.FromArray(t.ToArray<float>(), t.Shape) else Tensor.FromArray(t.ToArray<float32>(), t.Shape)
+            let check name (a: Tensor) (b: Tensor) (f: Tensor -> Tensor -> Tensor) =
+                let bb = b.Expand(a.Shape)
+                expectClose 1e-6 (f a bb) (f (dense a) (dense bb)) (name + ", broadcast second")
+                expectClose 1e-6 (f bb a) (f (dense bb) (dense a)) (name + ", broadcast first")
+            let x, bias = Tensor.Randn([| 8; 300 |], g), Tensor.Randn([| 300 |], g)
+            check "a bias row over a batch" x bias (+)
+            check "times a row" x bias (*)
+            check "a row, Float64" (x.To(DType.Float64)) (bias.To(DType.Float64)) (-)
+            check "pow by a row" (x.Abs() + 0.5) bias (fun a b -> a.Pow(b))
+            let images, scale = Tensor.Randn([| 4; 3; 20; 20 |], g), Tensor.Randn([| 3; 1; 1 |], g)
+            check "one value per channel" images scale (*)
+            check "one value per channel, divided" images (scale.Abs() + 1.0) (/)
+            let big, row = Tensor.Randn([| 64; 1024 |], g), Tensor.Randn([| 1024 |], g)
+            check "rows split over threads" big row (+)
+            let grad = Transform.Grad(Func<Tensor, Tensor>(fun b -> ((x + b) * (x - b)).Sum()), bias)
+            expectClose 1e-4 grad (-16.0 * bias) "the gradient through broadcast rows"
+    ]
+
+let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; trees; inspection; longChain; recycling; broadcastRows ]

@@ -1,9 +1,12 @@
+using FunctionalAD.Backends;
+
 namespace FunctionalAD.Autodiff;
 
 /// <summary>
 /// The backward walk: visits the nodes of one tag in reverse topological order with a loop (no recursion, so a chain
 /// of millions of operations cannot overflow the stack), applies each node's vjp rules and accumulates adjoints in
-/// an array the walk owns. Intermediate adjoints are dropped as soon as they are consumed.
+/// an array the walk owns. Intermediate adjoints are dropped as soon as they are consumed; large arrays that only
+/// the walk could reach go back to <see cref="ResultPool"/>.
 /// </summary>
 internal static class Backprop
 {
@@ -37,39 +40,65 @@ internal static class Backprop
         var readyAfter = ready is null ? null : FirstConsumers(order, rootSlot, slotOf, leaves);
         var adjoint = new Tensor?[rootSlot + 1];
         adjoint[rootSlot] = seed;
-        // owned[s]: adjoint[s] is a sum this walk allocated and has not handed to anyone (a node's adjoint is only
-        // passed on when the node itself is processed, after its last contribution), so it may be added into in place.
+        // owned[s]: adjoint[s] is a sum this walk allocated, or a rule's fresh result, and has not been handed to anyone
+        // (a node's adjoint is only passed on when the node itself is processed, after its last contribution), so it
+        // may be added into in place, and its large arrays recycled once consumed (ResultPool).
         var owned = new bool[rootSlot + 1];
         var keep = new HashSet<int>();
         foreach (var l in leaves) { int s = slotOf(l); if (s >= 0 && s <= rootSlot) keep.Add(s); }
-        for (int i = rootSlot; i >= 0; i--)
+        var outerLog = ResultPool.BeginLog();
+        try
         {
-            Step(i);
-            if (readyAfter is not null && readyAfter.TryGetValue(i, out var done))
-                foreach (int k in done) ready!(k, adjoint[slotOf(leaves[k])]);
+            for (int i = rootSlot; i >= 0; i--)
+            {
+                Step(i);
+                if (readyAfter is not null && readyAfter.TryGetValue(i, out var done))
+                    foreach (int k in done) ready!(k, adjoint[slotOf(leaves[k])]);
+            }
         }
+        finally { ResultPool.EndLog(outerLog); }
         void Step(int i)
         {
             var g = adjoint[i];
             if (g is null) return; // before reading the slot: one with no adjoint may be another thread's, unwritten
             var node = order[i];
             if (node.Op is null) return;
-            if (!keep.Contains(i)) adjoint[i] = null;
+            bool kept = keep.Contains(i);
+            if (!kept) adjoint[i] = null;
             var inputs = node.Inputs;
+            // With no operand carrying a derivative, no rule records anything on a tape; with the library's rules (a
+            // custom function's may keep what it is given or computes), a rule's temporaries die when it returns, and
+            // g dies here when the walk owns it and no rule returns a view of it (checked below).
+            bool untraced = g.IsConstant && !node.Op.UserRules && Untraced(node.Output, inputs);
+            var dead = owned[i] && !kept && untraced ? ResultPool.ArrayOf(g.Value) : null;
+            ResultPool.RentedSince(0, null); // forget the sums of the last node (and what a ready callback rented)
             for (int j = 0; j < inputs.Length; j++)
             {
                 var parent = node.Parent(j);
                 if (parent is null) continue;
+                int mark = ResultPool.LogMark;
                 var gj = node.Op.Vjp[j]!(g, inputs, node.Output, node.Attr);
+                // fresh: an array this rule call rented and that carries no derivative, so only gj references it; the
+                // call's other arrays were its temporaries
+                var gjArray = gj.IsConstant && !node.Op.UserRules ? ResultPool.ArrayOf(gj.Value) : null;
+                bool fresh = ResultPool.RentedSince(mark, gjArray, recycle: untraced && gj.IsConstant && !node.Op.RulesKeepResults) && gjArray is not null;
+                if (!gj.IsConstant || ReferenceEquals(ResultPool.ArrayOf(gj.Value), dead)) dead = null;
                 int s = slotOf(parent);
-                if (adjoint[s] is not { } acc) adjoint[s] = gj;
-                else if (!(owned[s] && AddInPlace(acc, gj)))
+                if (adjoint[s] is not { } acc) { adjoint[s] = gj; owned[s] = fresh; }
+                else if (owned[s] && AddInPlace(acc, gj)) { if (fresh) ResultPool.Return(gjArray!); }
+                else
                 {
                     var sum = acc + gj;
+                    if (sum.IsConstant && ResultPool.ArrayOf(sum.Value) is { } sumArray) // acc and gj die, unless + returned one of them
+                    {
+                        if (owned[s] && ResultPool.ArrayOf(acc.Value) is { } accArray && accArray != sumArray) ResultPool.Return(accArray);
+                        if (fresh && gjArray != sumArray) ResultPool.Return(gjArray!);
+                    }
                     adjoint[s] = sum;
                     owned[s] = sum.IsConstant; // a fresh result (a traced sum's primal belongs to the outer tape)
                 }
             }
+            if (dead is not null) ResultPool.Return(dead);
         }
         var result = new Tensor?[leaves.Length];
         for (int k = 0; k < leaves.Length; k++) { int s = slotOf(leaves[k]); result[k] = s >= 0 && s <= rootSlot ? adjoint[s] : null; }
@@ -109,6 +138,14 @@ internal static class Backprop
         foreach (int s in pending) unconsumed.AddRange(leafOf[s]);
         first[-1] = unconsumed;
         return first;
+    }
+
+    /// <summary>True when no input or output of the node carries a derivative of an outer transformation.</summary>
+    static bool Untraced(Tensor output, Tensor[] inputs)
+    {
+        if (!output.IsConstant) return false;
+        foreach (var x in inputs) if (!x.IsConstant) return false;
+        return true;
     }
 
     /// <summary>acc += g in acc's own storage (acc is an owned, hence constant, sum), where g carries no derivative

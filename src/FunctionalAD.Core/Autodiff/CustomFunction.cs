@@ -51,7 +51,7 @@ public sealed class CustomFunction
         {
             var r = forward(raws.Select(raw => new Tensor(raw)).ToArray());
             return r.Value;
-        }, jvps, vjps);
+        }, jvps, vjps) { UserRules = true };
         Arity = arity;
         Name = name;
     }

@@ -41,6 +41,12 @@ internal sealed class Primitive
     public readonly UnaryForward? ForwardUnary;
     /// <inheritdoc cref="ForwardUnary"/>
     public readonly BinaryForward? ForwardBinary;
+    /// <summary>True when the rules are a user's code (a custom function), which may keep what it is given or
+    /// returns: the backward pass then recycles none of it (see <see cref="Backends.ResultPool"/>).</summary>
+    public bool UserRules { get; init; }
+    /// <summary>True when a vjp rule keeps a tensor it computed beyond its call (solve keeps Ḃ for its other input's
+    /// rule): the backward pass then does not recycle the rule's temporaries.</summary>
+    public bool RulesKeepResults { get; init; }
 
     public Primitive(string name, ForwardRule forward, DerivativeRule?[] jvp, DerivativeRule?[] vjp, bool zeroDerivative = false,
         PrimitiveFamily family = PrimitiveFamily.Other, UnaryForward? unary = null, BinaryForward? binary = null)

@@ -26,7 +26,8 @@ internal static partial class Primitives
          (dv, xs, _, a) => Probabilities(xs[0], xs[1], Attn(a)).MatMul(dv)],
         [(g, xs, y, a) => AttentionCotangent(0, g, xs, y, Attn(a)),
          (g, xs, y, a) => AttentionCotangent(1, g, xs, y, Attn(a)),
-         (g, xs, y, a) => AttentionCotangent(2, g, xs, y, Attn(a))]);
+         (g, xs, y, a) => AttentionCotangent(2, g, xs, y, Attn(a))])
+    { RulesKeepResults = true }; // the first rule keeps the other two cotangents (lastAttention): not temporaries to recycle
 
     /// <summary>The operands viewed as [B, L, E] (B the product of the leading dimensions) for the backend.</summary>
     static RawTensor Heads(IBackend b, RawTensor x)

@@ -41,23 +41,26 @@ internal static partial class Primitives
             return x;
         },
         [(dA, xs, y, attr) => -SolveBy(xs[0], dA.MatMul(y), attr), (dB, xs, _, attr) => SolveBy(xs[0], dB, attr)],
-        [(g, xs, y, attr) => -SolveAdjoint(g, xs, y, attr).MatMul(Mt(y)), (g, xs, y, attr) => SolveAdjoint(g, xs, y, attr)]);
+        [(g, xs, y, attr) => -SolveAdjoint(g, xs, y, attr, keep: true).MatMul(Mt(y)), (g, xs, y, attr) => SolveAdjoint(g, xs, y, attr, keep: false)])
+    { RulesKeepResults = true };
 
     /// <summary>
     /// Ḃ = A⁻ᵀḠ. When A carries no derivative of an outer transformation (first order), from the forward's factors
     /// PA = LU: Aᵀ = UᵀLᵀP, so two triangular solves with the packed factors and the row swaps undone (O(n²k),
     /// instead of factorizing Aᵀ again). Otherwise as a solve with Aᵀ, so that higher orders see A.
     /// </summary>
-    static Tensor SolveAdjoint(Tensor g, Tensor[] xs, Tensor y, object? attr)
+    static Tensor SolveAdjoint(Tensor g, Tensor[] xs, Tensor y, object? attr, bool keep)
     {
-        // both inputs' rules need Ḃ for the same cotangent, one after the other: the second reuses the first's
+        // both inputs' rules need Ḃ for the same cotangent, one after the other: the second (B's) reuses the first's.
+        // Only A's rule keeps its Ḃ, which is never itself a rule's result: the backward pass may add into, or recycle,
+        // a result a rule has just computed (Backprop, ResultPool), and a kept tensor must not change.
         if (lastAdjoint is { } last && ReferenceEquals(last.G, g) && ReferenceEquals(last.Y, y) && ReferenceEquals(last.A, xs[0]))
         {
             lastAdjoint = null; // used: nothing of this solve stays referenced
             return last.Result;
         }
         var result = SolveAdjointOf(g, xs, y, attr);
-        lastAdjoint = (g, y, xs[0], result);
+        lastAdjoint = keep ? (g, y, xs[0], result) : null;
         return result;
     }
 

@@ -32,6 +32,7 @@ public sealed partial class CpuBackend
         }
         else if (Parallelism.ShouldSplit(r.Length)) DerivativeParallel<T, TOp>(gs, xs, ys, r);
         else DerivativeRange<T, TOp>(gs, xs, ys, r, 0, r.Length);
+        Release(g, gs.Array); Release(x, xs.Array); Release(y, ys.Array);
         return Wrap(r, x.Shape);
     }
 

@@ -27,6 +27,7 @@ public sealed partial class CpuBackend
         if (r.Length == 1) r[0] = default(TOp).Apply(default(ScalarMath<T>), a[off]);
         else if (Parallelism.ShouldSplit(r.Length)) UnaryParallel<T, TOp>(a, off, r);
         else UnaryRange<T, TOp>(new(a, off), r, 0, r.Length);
+        Release(x, a);
         return Wrap(r, x.Shape);
     }
 
@@ -75,12 +76,73 @@ public sealed partial class CpuBackend
     static RawTensor BinaryOf<T, TOp>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IBinaryOp
     {
         // A broadcast scalar operand is one value (TensorPrimitives' scalar overloads), not a materialised copy.
+        if (BinaryRows<T, TOp>(a, b) is { } rows) return rows;
         Block<T> x = Source<T>(a), y = Source<T>(b);
         var r = Uninit<T>(a.Numel);
         if (r.Length == 1) r[0] = default(TOp).Apply(default(ScalarMath<T>), First(x), First(y));
         else if (Parallelism.ShouldSplit(r.Length)) BinaryParallel<T, TOp>(x, y, r);
         else BinaryRange<T, TOp>(x, y, r, 0, r.Length);
+        Release(a, x.Array); Release(b, y.Array);
         return Wrap(r, a.Shape);
+    }
+
+    /// <summary>Rows shorter than this are not worth a call each: the operands are copied row-major first.</summary>
+    const int MinRow = 256;
+
+    /// <summary>
+    /// a op b row by row straight from the storages, where a view is strided or broadcast only in its leading
+    /// dimensions: over the trailing dimensions (a row of at least <see cref="MinRow"/> elements) each operand is
+    /// either contiguous or one value (a bias row over a batch, a per-channel scale over an image). Null otherwise,
+    /// and where both are contiguous or one is a scalar (the one-pass path does those): no operand is materialised.
+    /// </summary>
+    static RawTensor? BinaryRows<T, TOp>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IBinaryOp
+    {
+        if ((a.IsContiguous && b.IsContiguous) || IsScalarLike(a) || IsScalarLike(b)) return null;
+        int rank = a.Rank, run = 1, k = rank;
+        int modeA = 0, modeB = 0; // 0: undecided, 1: contiguous over the row, 2: one value over the row
+        for (; k > 0; k--)
+        {
+            int d = k - 1, size = a.Shape[d];
+            if (size == 1) continue;
+            if (!RowMode(a.Strides[d], run, ref modeA) || !RowMode(b.Strides[d], run, ref modeB)) break;
+            run *= size;
+        }
+        if (run < MinRow || (modeA != 1 && modeB != 1)) return null;
+        int rows = a.Numel / run;
+        var r = Uninit<T>(a.Numel);
+        T[] ad = Data<T>(a), bd = Data<T>(b);
+        if (Parallelism.ShouldSplit(r.Length))
+            Parallelism.For(rows, Math.Max(1, Parallelism.Grain / run), (s, n) => BinaryRowRange<T, TOp>(a, b, ad, bd, modeA, modeB, k, run, r, s, n));
+        else BinaryRowRange<T, TOp>(a, b, ad, bd, modeA, modeB, k, run, r, 0, rows);
+        return Wrap(r, a.Shape);
+    }
+
+    /// <summary>Whether a dimension of stride <paramref name="stride"/> keeps the row's mode (contiguous: the stride is
+    /// the elements after it; one value: 0), deciding the mode at the first dimension longer than 1.</summary>
+    static bool RowMode(int stride, int run, ref int mode)
+    {
+        int m = stride == 0 ? 2 : stride == run ? 1 : 0;
+        if (m == 0 || (mode != 0 && m != mode)) return false;
+        mode = m;
+        return true;
+    }
+
+    static void BinaryRowRange<T, TOp>(RawTensor a, RawTensor b, T[] ad, T[] bd, int modeA, int modeB, int k, int run, T[] r, int first, int count)
+        where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IBinaryOp
+    {
+        for (int row = first; row < first + count; row++)
+        {
+            int oa = a.Offset, ob = b.Offset, rest = row;
+            for (int d = k - 1; d >= 0; d--)
+            {
+                int i = rest % a.Shape[d]; rest /= a.Shape[d];
+                oa += i * a.Strides[d]; ob += i * b.Strides[d];
+            }
+            int start = row * run;
+            // BinaryRange reads source element s at Offset + s, so a row's source starts `start` before its first element
+            Block<T> x = modeA == 2 ? new(ad[oa]) : new(ad, oa - start), y = modeB == 2 ? new(bd[ob]) : new(bd, ob - start);
+            BinaryRange<T, TOp>(x, y, r, start, run);
+        }
     }
 
     // Kept apart so the closure is only allocated when the work is split.
@@ -160,6 +222,7 @@ public sealed partial class CpuBackend
                 _ => p >= q,
             };
         }
+        Release(a, x); Release(b, y);
         return Wrap(r, a.Shape);
     }
 

@@ -34,7 +34,7 @@ public sealed partial class CpuBackend
     static RawTensor SliceScatterOf<T>(int[] shape, RawTensor source, int axis, int start, int step)
     {
         var strides = Shape.ContiguousStrides(shape);
-        var r = new T[Shape.Numel(shape)];
+        var r = ResultPool.RentZeroed<T>(Shape.Numel(shape));
         var dst = (int[])strides.Clone();
         dst[axis] *= step;
         CopyStrided(source, r, start * strides[axis], dst);
@@ -87,7 +87,7 @@ public sealed partial class CpuBackend
         var idx = Indices("indexAdd", index, n, axis);
         var (s, so) = Read<T>(source);
         int outer = Shape.Numel(shape.AsSpan(0, axis)), inner = Shape.Numel(shape.AsSpan(axis + 1));
-        var r = new T[Shape.Numel(shape)];
+        var r = ResultPool.RentZeroed<T>(Shape.Numel(shape));
         for (int o = 0; o < outer; o++)
             for (int j = 0; j < idx.Length; j++)
             {

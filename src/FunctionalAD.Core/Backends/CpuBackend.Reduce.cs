@@ -31,16 +31,18 @@ public sealed partial class CpuBackend
         if (op == ReduceOp.Sum && axes.Length > 0 && axes[^1] == axes.Length - 1 && x.IsContiguous && len > 0 && rows >= 16)
             return Wrap(SumLeading<T>(x, len, rows), outShape);
 
-        var (a0, off) = Read<T>(x.Permute(perm));
+        var permuted = x.Permute(perm);
+        var (a0, off) = Read<T>(permuted);
         if (arg)
         {
             var idx = new long[rows];
             for (int r = 0; r < rows; r++)
                 idx[r] = op == ReduceOp.ArgMax ? TensorPrimitives.IndexOfMax<T>(a0.AsSpan(off + r * len, len)) : TensorPrimitives.IndexOfMin<T>(a0.AsSpan(off + r * len, len));
+            Release(permuted, a0);
             return Wrap(idx, outShape);
         }
         var res = new T[rows];
-        if (rows == 1 && op == ReduceOp.Sum) { res[0] = ParallelSum(a0, off, len); return Wrap(res, outShape); }
+        if (rows == 1 && op == ReduceOp.Sum) { res[0] = ParallelSum(a0, off, len); Release(permuted, a0); return Wrap(res, outShape); }
         for (int r = 0; r < rows; r++)
         {
             var row = a0.AsSpan(off + r * len, len);
@@ -52,6 +54,7 @@ public sealed partial class CpuBackend
                 _ => TensorPrimitives.Min<T>(row),
             };
         }
+        Release(permuted, a0);
         return Wrap(res, outShape);
     }
 
@@ -100,7 +103,7 @@ public sealed partial class CpuBackend
     static RawTensor MatMulOf<T>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = a.Shape[0], m = a.Shape[1], k = a.Shape[2], n = b.Shape[2];
-        var c = new T[batch * m * n];
+        var c = ResultPool.RentZeroed<T>(batch * m * n); // the GEMM adds into c
         if (k > 0 && c.Length > 0) Gemm.Multiply(batch, m, n, k, Operand<T>(a), Operand<T>(b), c); // k = 0: a sum of nothing, zeros
         return Wrap(c, [batch, m, n]);
     }

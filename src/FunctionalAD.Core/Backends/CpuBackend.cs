@@ -20,8 +20,9 @@ public sealed partial class CpuBackend : IBackend
 
     static RawTensor Wrap<T>(T[] data, int[] shape) => new(new CpuStorage<T>(data), shape);
 
-    /// <summary>A result array the kernel overwrites completely: not zeroed first (one memory pass fewer on large results).</summary>
-    static T[] Uninit<T>(int n) => GC.AllocateUninitializedArray<T>(n);
+    /// <summary>A result array the kernel overwrites completely: not zeroed first (one memory pass fewer on large
+    /// results), and a recycled one when the backward pass has given one of this length back (<see cref="ResultPool"/>).</summary>
+    static T[] Uninit<T>(int n) => ResultPool.Rent<T>(n);
 
     /// <summary>The elements of x row-major: the storage itself when x is contiguous, else a copy.</summary>
     internal static (T[] Array, int Offset) Read<T>(RawTensor x)
@@ -31,6 +32,13 @@ public sealed partial class CpuBackend : IBackend
         var dst = Uninit<T>(x.Numel);
         CopyStrided(x, dst, 0, Shape.ContiguousStrides(x.Shape));
         return (dst, 0);
+    }
+
+    /// <summary>Gives a copy that <see cref="Read{T}(RawTensor)"/> made of x back to the pool once the kernel is done
+    /// with it (no-op when Read returned x's own storage). Only for copies that do not escape the kernel.</summary>
+    static void Release<T>(RawTensor x, T[]? read)
+    {
+        if (read is not null && read.Length > 0 && !ReferenceEquals(read, ((CpuStorage<T>)x.Storage).Data)) ResultPool.Return(read);
     }
 
     /// <inheritdoc/>
@@ -108,7 +116,7 @@ public sealed partial class CpuBackend : IBackend
     /// <inheritdoc/>
     public RawTensor Cast(RawTensor x, DType dtype) => x.DType == dtype ? x : DTypeDispatch.Numeric<CastKernel, RawTensor>(x.DType, new(x, dtype));
 
-    /// <summary>Casts from the dtype it runs for; Bool goes through Float64 (0 or 1).</summary>
+    /// <summary>Casts from the dtype it runs for; Bool becomes 0 or 1.</summary>
     readonly struct CastKernel(RawTensor x, DType dtype) : INumericKernel<RawTensor>
     {
         public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T> => CastFrom<T>(x, dtype);
@@ -118,7 +126,9 @@ public sealed partial class CpuBackend : IBackend
     static RawTensor CastFrom<TFrom>(RawTensor x, DType dtype) where TFrom : INumber<TFrom>
     {
         var (a, off) = Read<TFrom>(x);
-        return DTypeDispatch.Numeric<CastToKernel<TFrom>, RawTensor>(dtype, new(a, off, x.Shape));
+        var r = DTypeDispatch.Numeric<CastToKernel<TFrom>, RawTensor>(dtype, new(a, off, x.Shape)); // always a new array
+        Release(x, a);
+        return r;
     }
 
     /// <summary>Converts elements a[off ..] to the dtype it runs for; to Bool means "is not zero".</summary>
@@ -145,8 +155,21 @@ public sealed partial class CpuBackend : IBackend
     static RawTensor CastFromBool(RawTensor x, DType dtype)
     {
         var (a, off) = Read<bool>(x);
-        var ones = Uninit<double>(x.Numel);
-        for (int i = 0; i < ones.Length; i++) ones[i] = a[off + i] ? 1 : 0;
-        return CastFrom<double>(Wrap(ones, x.Shape), dtype);
+        var r = DTypeDispatch.Numeric<FromBoolKernel, RawTensor>(dtype, new(a, off, x.Shape)); // a new array, written directly
+        Release(x, a);
+        return r;
+    }
+
+    /// <summary>Bool elements a[off ..] as 0 and 1 of the dtype it runs for (a Bool target is unreachable: Cast returns
+    /// x itself for the same dtype).</summary>
+    readonly struct FromBoolKernel(bool[] a, int off, int[] shape) : INumericKernel<RawTensor>
+    {
+        public RawTensor Run<T>() where T : unmanaged, INumber<T>, IMinMaxValue<T>
+        {
+            var r = Uninit<T>(Shape.Numel(shape));
+            for (int i = 0; i < r.Length; i++) r[i] = a[off + i] ? T.One : T.Zero;
+            return Wrap(r, shape);
+        }
+        public RawTensor Bool() => Wrap(a.AsSpan(off, Shape.Numel(shape)).ToArray(), shape);
     }
 }

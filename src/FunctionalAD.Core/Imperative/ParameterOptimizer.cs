@@ -116,7 +116,7 @@ public class ParameterOptimizer
                     var (slots, steps) = state.TryGetValue(p, out var s) ? s
                         : (Enumerable.Range(0, Rule.SlotCount).Select(_ => Tensor.ZerosLike(p.Value)).ToArray(), 0);
                     var next = (Tensor[])slots.Clone();
-                    var value = Rule.Update(p.Value, grad.StopGradient(), next, steps, group.LearningRate, group.WeightDecay);
+                    var value = Rule.UpdateRecycling(p.Value.StopGradient(), grad.StopGradient(), next, steps, group.LearningRate, group.WeightDecay);
                     updates.Add((p, value, next, steps + 1));
                 }
             return 0;

@@ -34,6 +34,30 @@ public abstract record UpdateRule
     public Tensor Update(Tensor parameter, Tensor gradient, Tensor[] slots, int step) =>
         Update(parameter, gradient, slots, step, LearningRate, WeightDecay);
 
+    /// <summary>
+    /// <see cref="Update(Tensor, Tensor, Tensor[], int, double, double)"/>, giving the large arrays of the update's
+    /// temporaries (lr·g, moment products, square roots, ...) back to <see cref="Backends.ResultPool"/> when the
+    /// rule is one of the library's and nothing is traced: then only the result and the new slots can be referenced
+    /// once it returns. Under .NET's default GC each of those arrays was a large-object allocation per parameter and step.
+    /// </summary>
+    internal Tensor UpdateRecycling(Tensor p, Tensor g, Tensor[] slots, int step, double lr, double wd)
+    {
+        bool library = GetType().Assembly == typeof(UpdateRule).Assembly && p.IsConstant && g.IsConstant;
+        foreach (var s in slots) library &= s.IsConstant;
+        if (!library) return Update(p, g, slots, step, lr, wd);
+        var outer = Backends.ResultPool.BeginLog();
+        try
+        {
+            var r = Update(p, g, slots, step, lr, wd);
+            var keep = new Array?[slots.Length + 1];
+            keep[0] = Backends.ResultPool.ArrayOf(r.Value);
+            for (int i = 0; i < slots.Length; i++) keep[i + 1] = Backends.ResultPool.ArrayOf(slots[i].Value);
+            Backends.ResultPool.ReturnRentedExcept(keep);
+            return r;
+        }
+        finally { Backends.ResultPool.EndLog(outer); }
+    }
+
     /// <summary>g + wd·p (PyTorch's coupled, L2-style weight decay).</summary>
     protected static Tensor Coupled(Tensor g, Tensor p, double weightDecay) => weightDecay == 0 ? g : g + weightDecay * p;
 

@@ -184,6 +184,32 @@ let private factorizationTests =
             let s, la = linalg.slogdet a
             near 1e-4 la (snd (linalg.slogdet (a.To DType.Float64))) "log|det| in Float32"
             Expect.equal (s.item()) 1.0 "SPD: det > 0"
+        testCase "LU of singular matrices reconstructs; solves with many right-hand sides and transposed triangles" <| fun () ->
+            let g = Generator 11UL
+            // n = 70: recursive halves down to the 16-column leaves; zero and repeated columns give zero pivots
+            let a0 = uniform g [| 70; 70 |] -1.0 1.0
+            let cols = a0.ToDoubleArray()
+            for i in 0 .. 69 do
+                cols.[i * 70 + 3] <- 0.0
+                cols.[i * 70 + 40] <- cols.[i * 70 + 20]
+            let a = Tensor.FromArray(cols, 70, 70)
+            let p, l, u = linalg.lu a
+            near 1e-12 (p.MatMul(l).MatMul u) a "A = P·L·U with zero pivots"
+            Expect.equal ((linalg.det a).item()) 0.0 "det of a singular matrix is 0"
+            for dtype, tol in [ DType.Float64, 1e-9; DType.Float32, 2e-3 ] do
+                let w = (wellConditioned g [||] 90).To dtype
+                let b = (uniform g [| 90; 100 |] -1.0 1.0).To dtype
+                near tol (w.MatMul(linalg.solve w b)) b (sprintf "A·solve(A, B) = B, 100 columns, %A" dtype)
+                for upper in [ true; false ] do
+                    for unit in [ true; false ] do
+                        // a transposed view; with a unit diagonal, small off-diagonal entries keep it well conditioned
+                        let wu = if unit then w / 91.0 else w
+                        let t = (if upper then linalg.triu 0 wu else linalg.tril 0 wu).Transpose(-1, -2)
+                        let tt = if unit then (if upper then linalg.tril (-1) t else linalg.triu 1 t) + Tensor.Eye(90, dtype = dtype) else t
+                        for k in [ 100; 5 ] do
+                            let bk = b.Slice(-1, 0, k)
+                            let x = linalg.solveTriangular (not upper) unit t bk
+                            near tol (tt.MatMul x) bk (sprintf "triangular solve, %d columns, upper %b unit %b, %A" k (not upper) unit dtype)
         testCase "a 1-D B and a B with A's shape minus one dimension are vectors (PyTorch's rule)" <| fun () ->
             let g = Generator 4UL
             let a = wellConditioned g [| 3 |] 4

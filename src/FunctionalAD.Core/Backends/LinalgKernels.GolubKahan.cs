@@ -1,0 +1,317 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FunctionalAD.Backends;
+
+// The SVD of LinalgKernels for all but small matrices: Householder bidiagonalization and the implicit-shift QR
+// iteration on the bidiagonal (Golub-Kahan-Reinsch; LAPACK's gebrd + orgbr + bdsqr, EISPACK's svd).
+public static partial class LinalgKernels
+{
+    /// <summary>min(m, n) from which <see cref="GolubKahan{T}"/> replaces one-sided Jacobi: Jacobi's sweeps cost
+    /// O(k²·l) each and it needs several (52 ms at 256×256 against about 10 for Golub-Kahan); below, it is cheap and
+    /// keeps its high relative accuracy for tiny singular values of graded matrices, which Golub-Kahan (like LAPACK's
+    /// gesdd) resolves only to ε·σ₁.</summary>
+    internal const int GolubKahanFrom = 24;
+
+    /// <summary>
+    /// Golub-Kahan SVD of the m×n row-major matrix at d[io..], in double, same output as
+    /// <see cref="OneSidedJacobi{T}"/>. X (A, or Aᵀ when m &lt; n, so X is l×k with l ≥ k) is scaled by a power of two
+    /// so its largest entry is near 1 (exact; tiny and huge matrices neither under- nor overflow), reduced to upper
+    /// bidiagonal B = U₀ᵀ·X·V₀ by alternating left and right Householder reflectors, U₀ᵀ and V₀ᵀ accumulated row-wise
+    /// (their rows are the singular vectors, so every later rotation runs along two contiguous rows), then B is
+    /// diagonalized by implicit-shift QR sweeps (the shift from the trailing 2×2 of BᵀB; splitting where a
+    /// superdiagonal entry falls below ε·‖B‖, and a zero diagonal entry's row chased out by rotations). σ are |diagonal|
+    /// (a negative one flips its right vector), sorted descending. Returns false (writing nothing) if some singular
+    /// value did not converge in 75 sweeps.
+    /// </summary>
+    static bool GolubKahan<T>(T[] d, int io, int m, int n, bool vectors, T[] r, int o) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = Math.Min(m, n), l = Math.Max(m, n);
+        if (k == 0) return true;
+        bool wide = m < n;
+        var x = new double[l * k];
+        double big = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double v = double.CreateTruncating(d[io + i * n + j]);
+                x[wide ? j * k + i : i * k + j] = v;
+                big = Math.Max(big, Math.Abs(v));
+            }
+        double scale = big > 0 ? Math.ScaleB(1.0, -Math.ILogB(big)) : 1;
+        if (scale != 1) Scale(x, scale);
+
+        var diag = new double[k];
+        var sup = new double[k];     // sup[j] = B[j, j+1]; sup[k-1] = 0
+        var tauL = new double[k];
+        var tauR = new double[k];
+        var w = new double[k];
+        for (int j = 0; j < k; j++)
+        {
+            // left reflector: column j, rows j..l-1 (v below the diagonal, stored in place)
+            double alpha = x[j * k + j], norm2 = 0;
+            for (int i = j + 1; i < l; i++) norm2 += x[i * k + j] * x[i * k + j];
+            diag[j] = Reflector(ref alpha, norm2, out tauL[j], out double vs);
+            for (int i = j + 1; i < l; i++) x[i * k + j] *= vs;
+            int cols = k - j - 1;
+            if (tauL[j] != 0 && cols > 0)
+            {
+                // X[j.., j+1..] -= τ·v·(vᵀ·X[j.., j+1..])
+                var wj = w.AsSpan(0, cols);
+                x.AsSpan(j * k + j + 1, cols).CopyTo(wj);
+                for (int i = j + 1; i < l; i++) TensorPrimitives.MultiplyAdd(x.AsSpan(i * k + j + 1, cols), x[i * k + j], wj, wj);
+                TensorPrimitives.MultiplyAdd(wj, -tauL[j], x.AsSpan(j * k + j + 1, cols), x.AsSpan(j * k + j + 1, cols));
+                for (int i = j + 1; i < l; i++)
+                    TensorPrimitives.MultiplyAdd(wj, -tauL[j] * x[i * k + j], x.AsSpan(i * k + j + 1, cols), x.AsSpan(i * k + j + 1, cols));
+            }
+            if (cols == 0) break;
+            // right reflector: row j, columns j+1..k-1 (v right of the superdiagonal, stored in place)
+            alpha = x[j * k + j + 1];
+            var tail = x.AsSpan(j * k + j + 2, cols - 1);
+            sup[j] = Reflector(ref alpha, TensorPrimitives.Dot<double>(tail, tail), out tauR[j], out vs);
+            Scale(tail, vs);
+            if (tauR[j] != 0)
+                for (int i = j + 1; i < l; i++)
+                {
+                    // row i of X[.., j+1..] -= τ·(row·v)·vᵀ
+                    var row = x.AsSpan(i * k + j + 1, cols);
+                    double s = row[0] + TensorPrimitives.Dot<double>(row[1..], tail);
+                    row[0] -= tauR[j] * s;
+                    TensorPrimitives.MultiplyAdd(tail, -tauR[j] * s, row[1..], row[1..]);
+                }
+        }
+
+        double[]? ut = null, vt = null;  // rows: the left (length l) and right (length k) singular vectors
+        if (vectors)
+        {
+            ut = new double[k * l];
+            for (int j = 0; j < k; j++) ut[j * l + j] = 1;
+            var v = new double[l];
+            for (int j = k - 1; j >= 0; j--)
+            {
+                if (tauL[j] == 0) continue;
+                // Uᵀ ← Uᵀ·Hⱼ on rows j.. (earlier rows are still unit vectors with zeros from column j on)
+                int len = l - j;
+                v[0] = 1;
+                for (int i = j + 1; i < l; i++) v[i - j] = x[i * k + j];
+                var vj = v.AsSpan(0, len);
+                for (int rr = j; rr < k; rr++)
+                {
+                    var row = ut.AsSpan(rr * l + j, len);
+                    TensorPrimitives.MultiplyAdd(vj, -tauL[j] * TensorPrimitives.Dot<double>(row, vj), row, row);
+                }
+            }
+            vt = new double[k * k];
+            for (int j = 0; j < k; j++) vt[j * k + j] = 1;
+            for (int j = k - 2; j >= 0; j--)
+            {
+                if (tauR[j] == 0) continue;
+                int len = k - j - 1;
+                v[0] = 1;
+                x.AsSpan(j * k + j + 2, len - 1).CopyTo(v.AsSpan(1));
+                var vj = v.AsSpan(0, len);
+                for (int rr = j + 1; rr < k; rr++)
+                {
+                    var row = vt.AsSpan(rr * k + j + 1, len);
+                    TensorPrimitives.MultiplyAdd(vj, -tauR[j] * TensorPrimitives.Dot<double>(row, vj), row, row);
+                }
+            }
+        }
+
+        if (!BidiagonalQr(diag, sup, k, ut, l, vt)) return false;
+
+        var order = new int[k];
+        for (int j = 0; j < k; j++) order[j] = j;
+        Array.Sort(order, (p, q) => diag[q].CompareTo(diag[p]));
+        double unscale = 1 / scale;
+        if (!vectors)
+        {
+            for (int jj = 0; jj < k; jj++) r[o + jj] = T.CreateTruncating(diag[order[jj]] * unscale);
+            return true;
+        }
+        int vo = o + (m + 1) * k;
+        for (int jj = 0; jj < k; jj++)
+        {
+            int j = order[jj];
+            var lj = ut!.AsSpan(j * l, l);
+            var rj = vt!.AsSpan(j * k, k);
+            var uj = wide ? rj : lj;
+            int bigAt = 0;
+            for (int i = 1; i < m; i++) if (Math.Abs(uj[i]) > Math.Abs(uj[bigAt])) bigAt = i;
+            double sign = uj[bigAt] < 0 ? -1 : 1;
+            var vj = wide ? lj : rj;
+            for (int i = 0; i < m; i++) r[o + i * k + jj] = T.CreateTruncating(sign * uj[i]);
+            r[o + m * k + jj] = T.CreateTruncating(diag[j] * unscale);
+            for (int i = 0; i < n; i++) r[vo + i * k + jj] = T.CreateTruncating(sign * vj[i]);
+        }
+        return true;
+    }
+
+    /// <summary>A Householder reflector H = I - τ·[1; v]·[1; v]ᵀ with H·[α; t] = [β; 0] (LAPACK's larfg), for ‖t‖² =
+    /// <paramref name="tailNorm2"/>: returns β; v = t·<paramref name="vScale"/>. τ = 0 (H = I) when t is zero.</summary>
+    static double Reflector(ref double alpha, double tailNorm2, out double tau, out double vScale)
+    {
+        if (tailNorm2 == 0) { tau = 0; vScale = 0; return alpha; }
+        double beta = Math.Sqrt(alpha * alpha + tailNorm2);
+        if (alpha >= 0) beta = -beta;
+        tau = (beta - alpha) / beta;
+        vScale = 1 / (alpha - beta);
+        return beta;
+    }
+
+    /// <summary>
+    /// Diagonalizes the upper bidiagonal (diag, sup) by implicit-shift QR (EISPACK svd / Golub-Reinsch, as in
+    /// Numerical Recipes' svdcmp, with its indexing: e[i] couples i-1 and i), rotating the rows of Uᵀ (k rows of
+    /// length l) and Vᵀ (k×k) along. On return diag holds σ ≥ 0, unsorted. False if a value needs over 75 sweeps.
+    /// </summary>
+    static bool BidiagonalQr(double[] w, double[] sup, int n, double[]? ut, int l, double[]? vt)
+    {
+        var e = new double[n];
+        for (int i = 1; i < n; i++) e[i] = sup[i - 1];
+        var rotations = new[] { new double[n], new double[n], new double[n], new double[n] };
+        double anorm = 0;
+        for (int i = 0; i < n; i++) anorm = Math.Max(anorm, Math.Abs(w[i]) + Math.Abs(e[i]));
+        double tol = 2.220446049250313e-16 * anorm;
+        for (int k = n - 1; k >= 0; k--)
+        {
+            for (int its = 0; ; its++)
+            {
+                bool cancel = true;
+                int lo, nm = 0;
+                for (lo = k; lo >= 0; lo--)
+                {
+                    nm = lo - 1;
+                    if (lo == 0 || Math.Abs(e[lo]) <= tol) { cancel = false; break; }
+                    if (Math.Abs(w[nm]) <= tol) break;
+                }
+                if (cancel)
+                {
+                    // w[nm] ≈ 0: chase e[lo] out along row nm with left rotations
+                    double c = 0, s = 1;
+                    for (int i = lo; i <= k; i++)
+                    {
+                        double f = s * e[i];
+                        e[i] = c * e[i];
+                        if (Math.Abs(f) <= tol) break;
+                        double g = w[i], h = Hypot(f, g);
+                        w[i] = h; c = g / h; s = -f / h;
+                        if (ut is not null) Rotate(ut.AsSpan(nm * l, l), ut.AsSpan(i * l, l), c, -s);
+                    }
+                }
+                double z = w[k];
+                if (lo == k)
+                {
+                    if (z < 0)
+                    {
+                        w[k] = -z;
+                        if (vt is not null) Scale(vt.AsSpan(k * n, n), -1);
+                    }
+                    break;
+                }
+                if (its == 75) return false;
+                double x = w[lo], y = w[k - 1], gg = e[k - 1], hh = e[k];
+                double ff = ((y - z) * (y + z) + (gg - hh) * (gg + hh)) / (2 * hh * y);
+                gg = Hypot(ff, 1);
+                ff = ((x - z) * (x + z) + hh * (y / (ff + (ff >= 0 ? Math.Abs(gg) : -Math.Abs(gg))) - hh)) / x;
+                double cc = 1, ss = 1;
+                var (rc, rs, lc, ls) = (rotations[0], rotations[1], rotations[2], rotations[3]);
+                for (int j = lo; j <= k - 1; j++)
+                {
+                    int i = j + 1;
+                    double g = e[i]; y = w[i];
+                    double h = ss * g; g = cc * g;
+                    z = Hypot(ff, h);
+                    e[j] = z; cc = ff / z; ss = h / z;
+                    ff = x * cc + g * ss; g = g * cc - x * ss;
+                    h = y * ss; y *= cc;
+                    rc[j] = cc; rs[j] = -ss;
+                    z = Hypot(ff, h);
+                    w[j] = z;
+                    if (z != 0) { cc = ff / z; ss = h / z; }
+                    ff = cc * g + ss * y; x = cc * y - ss * g;
+                    lc[j] = cc; ls[j] = -ss;
+                }
+                // the sweep's rotations reach the vectors in one pass over each matrix (LAPACK's lasr)
+                if (vt is not null) RotateRows(vt, n, lo, k, rc, rs);
+                if (ut is not null) RotateRows(ut, l, lo, k, lc, ls);
+                e[lo] = 0; e[k] = ff; w[k] = x;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>For j = lo .. hi-1 in turn, rows j and j+1 of the row-major matrix m (rows of length len) rotate:
+    /// (x, y) ← (cⱼ·x - sⱼ·y, sⱼ·x + cⱼ·y). A vector of columns at a time goes through the whole chain, the row
+    /// between two rotations staying in a register: each row is read and written once.</summary>
+    static void RotateRows(double[] m, int len, int lo, int hi, double[] c, double[] s)
+    {
+        if (Vector512.IsHardwareAccelerated) RotateRows<Vector512<double>, Lanes512<double>>(m, len, lo, hi, c, s);
+        else if (Vector256.IsHardwareAccelerated) RotateRows<Vector256<double>, Lanes256<double>>(m, len, lo, hi, c, s);
+        else RotateRows<Vector128<double>, Lanes128<double>>(m, len, lo, hi, c, s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void RotateRows<V, L>(double[] m, int len, int lo, int hi, double[] c, double[] s) where L : ILanes<double, V>
+    {
+        ref double mr = ref m[0];
+        int col = 0, vc = L.Count;
+        // four vectors of columns at once: the chain through a column is one FMA per rotation, latency-bound alone
+        for (; col + 4 * vc <= len; col += 4 * vc)
+        {
+            nuint c0 = (nuint)(lo * len + col), v1 = (nuint)vc, v2 = (nuint)(2 * vc), v3 = (nuint)(3 * vc);
+            V x0 = L.Load(ref mr, c0), x1 = L.Load(ref mr, c0 + v1), x2 = L.Load(ref mr, c0 + v2), x3 = L.Load(ref mr, c0 + v3);
+            for (int j = lo; j < hi; j++)
+            {
+                nuint at = (nuint)(j * len + col), below = at + (nuint)len;
+                V cj = L.Splat(c[j]), sj = L.Splat(s[j]), nsj = L.Splat(-s[j]);
+                V y0 = L.Load(ref mr, below), y1 = L.Load(ref mr, below + v1), y2 = L.Load(ref mr, below + v2), y3 = L.Load(ref mr, below + v3);
+                L.Store(L.MulSub(sj, y0, L.Multiply(cj, x0)), ref mr, at);
+                L.Store(L.MulSub(sj, y1, L.Multiply(cj, x1)), ref mr, at + v1);
+                L.Store(L.MulSub(sj, y2, L.Multiply(cj, x2)), ref mr, at + v2);
+                L.Store(L.MulSub(sj, y3, L.Multiply(cj, x3)), ref mr, at + v3);
+                x0 = L.MulSub(nsj, x0, L.Multiply(cj, y0));
+                x1 = L.MulSub(nsj, x1, L.Multiply(cj, y1));
+                x2 = L.MulSub(nsj, x2, L.Multiply(cj, y2));
+                x3 = L.MulSub(nsj, x3, L.Multiply(cj, y3));
+            }
+            nuint end = (nuint)(hi * len + col);
+            L.Store(x0, ref mr, end); L.Store(x1, ref mr, end + v1); L.Store(x2, ref mr, end + v2); L.Store(x3, ref mr, end + v3);
+        }
+        for (; col + vc <= len; col += vc)
+        {
+            V x = L.Load(ref mr, (nuint)(lo * len + col));
+            for (int j = lo; j < hi; j++)
+            {
+                nuint below = (nuint)((j + 1) * len + col);
+                V y = L.Load(ref mr, below);
+                V cj = L.Splat(c[j]);
+                V top = L.MulSub(L.Splat(s[j]), y, L.Multiply(cj, x));
+                x = L.MulSub(L.Splat(-s[j]), x, L.Multiply(cj, y));
+                L.Store(top, ref mr, (nuint)(j * len + col));
+            }
+            L.Store(x, ref mr, (nuint)(hi * len + col));
+        }
+        for (; col < len; col++)
+        {
+            double x = m[lo * len + col];
+            for (int j = lo; j < hi; j++)
+            {
+                double y = m[(j + 1) * len + col];
+                m[j * len + col] = c[j] * x - s[j] * y;
+                x = s[j] * x + c[j] * y;
+            }
+            m[hi * len + col] = x;
+        }
+    }
+
+    static double Hypot(double a, double b)
+    {
+        a = Math.Abs(a); b = Math.Abs(b);
+        if (a < b) (a, b) = (b, a);
+        if (a == 0) return 0;
+        double t = b / a;
+        return a * Math.Sqrt(1 + t * t);
+    }
+}

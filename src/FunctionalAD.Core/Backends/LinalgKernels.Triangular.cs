@@ -11,7 +11,7 @@ public static partial class LinalgKernels
     const int FewColumns = 64;
 
     /// <summary>rows²·columns of a substitution at or above which its strips are split over threads.</summary>
-    const long ParallelSolveWork = 1 << 18;
+    const long ParallelSolveWork = 1 << 22;
 
     /// <summary>
     /// Solves A·X = B in place (X overwrites B, [n, k] row-major at x[xo..], row stride ldx) for the triangular n×n A whose element

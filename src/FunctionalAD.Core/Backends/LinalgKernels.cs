@@ -308,12 +308,33 @@ public static partial class LinalgKernels
         }
         int h = w / 2 >= LuLeaf ? w / 2 / LuLeaf * LuLeaf : w / 2, cm = c0 + h;
         LuColumns(d, o, n, c0, cm, piv, po);
-        // U12 = L11⁻¹·A12 (rows c0..cm, columns cm..c1), then A22 -= L21·U12
-        TriangularInPlace(d, o + c0 * n + c0, n, 1, h, d, o + c0 * n + cm, c1 - cm, n, upper: false, unit: true);
-        if (n > cm)
-            SubtractProduct(d, o + cm * n + cm, n, n - cm, c1 - cm, h,
-                new GemmOperand<T>(d, o + cm * n + c0, 0, n, 1), new GemmOperand<T>(d, o + c0 * n + cm, 0, n, 1));
+        // U12 = L11⁻¹·A12 (rows c0..cm, columns cm..c1), then A22 -= L21·U12: independent per column, so threads
+        // take column ranges of large updates, each on one thread (the GEMM's own split of the products of a 256×256
+        // LU cost more than it gave)
+        int cols = c1 - cm, threads = Math.Min(Parallelism.MaxThreads, cols / LuLeaf);
+        if (threads > 1 && (long)(n - c0) * h * cols >= ParallelLuWork)
+            Parallelism.Pieces(threads, t =>
+            {
+                using (Parallelism.Limit(1)) UpdateColumns(d, o, n, c0, cm, cm + cols * t / threads, cm + cols * (t + 1) / threads);
+            });
+        else if (Parallelism.MaxThreads > 1)
+            using (Parallelism.Limit(1)) UpdateColumns(d, o, n, c0, cm, cm, c1);
+        else UpdateColumns(d, o, n, c0, cm, cm, c1);
         LuColumns(d, o, n, cm, c1, piv, po);
+    }
+
+    /// <summary>rows·depth·columns of an LU update at or above which its columns are split over threads; below, the
+    /// update runs on one thread (at n = 256 on a busy 2-core machine, splitting cost 15% and the GEMM's own split more).</summary>
+    const long ParallelLuWork = 1 << 24;
+
+    /// <summary>Columns [q0, q1) of <see cref="LuColumns{T}"/>'s update after factoring columns [c0, cm): the block row
+    /// of U by a triangular solve with the unit-lower L11, then the rows below lose L21·U12 (one GEMM).</summary>
+    static void UpdateColumns<T>(T[] d, int o, int n, int c0, int cm, int q0, int q1) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TriangularInPlace(d, o + c0 * n + c0, n, 1, cm - c0, d, o + c0 * n + q0, q1 - q0, n, upper: false, unit: true);
+        if (n > cm)
+            SubtractProduct(d, o + cm * n + q0, n, n - cm, q1 - q0, cm - c0,
+                new GemmOperand<T>(d, o + cm * n + c0, 0, n, 1), new GemmOperand<T>(d, o + c0 * n + q0, 0, n, 1));
     }
 
     /// <summary>

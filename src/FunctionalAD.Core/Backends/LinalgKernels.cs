@@ -7,15 +7,16 @@ namespace FunctionalAD.Backends;
 
 /// <summary>
 /// The default factorization and triangular-solve kernels of <see cref="IBackend"/> (LU with partial pivoting,
-/// Cholesky, triangular solves). They run on the host: the matrices are read out with the backend's
-/// <see cref="IBackend.ToArray{T}"/> and the results created with <see cref="IBackend.FromArray{T}"/>, which costs
-/// nothing extra on the CPU and two transfers on a device (a GPU backend inherits them until it overrides them).
-/// The algorithms are blocked (block size <see cref="Block"/>): a panel is factored with plain loops and the O(n³)
-/// trailing updates run on the packed GEMM, so large factorizations go at the GEMM's speed.
+/// Cholesky, triangular solves). They run on the host: on the CPU backend they read the storage in place and keep
+/// their result arrays (no copies); elsewhere the matrices are read out with <see cref="IBackend.ToArray{T}"/> and the
+/// results created with <see cref="IBackend.FromArray{T}"/>, two transfers (a GPU backend inherits them until it
+/// overrides them). The O(n³) work runs on the packed GEMM, so large factorizations go at the GEMM's speed: LU is
+/// recursive, Cholesky blocked by panels of <see cref="Block"/> columns, triangular solves blocked by rows when they
+/// have many right-hand sides.
 /// </summary>
 public static partial class LinalgKernels
 {
-    /// <summary>Width of a panel; the trailing update of each panel is one GEMM.</summary>
+    /// <summary>Width of a Cholesky panel and of a triangular solve's row block; the update after each is one GEMM.</summary>
     public const int Block = 64;
 
     /// <summary>LU with partial pivoting of [B, n, n] matrices (see <see cref="IBackend.LuFactor"/>).</summary>

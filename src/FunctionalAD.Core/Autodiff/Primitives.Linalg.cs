@@ -41,7 +41,7 @@ internal static partial class Primitives
             return x;
         },
         [(dA, xs, y, attr) => -SolveBy(xs[0], dA.MatMul(y), attr), (dB, xs, _, attr) => SolveBy(xs[0], dB, attr)],
-        [(g, xs, y, attr) => -SolveAdjoint(g, xs, y, attr).MatMul(Mt(y)), (g, xs, y, attr) => SolveAdjoint(g, xs, y, attr)]);
+        [(g, xs, y, attr) => (-SolveAdjoint(g, xs, y, attr)).MatMul(Mt(y)), (g, xs, y, attr) => SolveAdjoint(g, xs, y, attr)]); // -Ḃ (n×k) before the product, not the n×n result
 
     /// <summary>
     /// Ḃ = A⁻ᵀḠ. When A carries no derivative of an outer transformation (first order), from the forward's factors

@@ -86,38 +86,22 @@ public static partial class LinalgKernels
         double[]? ut = null, vt = null;  // rows: the left (length l) and right (length k) singular vectors
         if (vectors)
         {
-            ut = new double[k * l];
-            for (int j = 0; j < k; j++) ut[j * l + j] = 1;
-            var v = new double[l];
-            for (int j = k - 1; j >= 0; j--)
+            // U₀ = H₀⋯H_{k-1}·[I; 0] and V₀ = G₀⋯G_{k-2} (G acting on coordinates 1..k-1) by compact-WY blocks on the
+            // GEMM, then transposed: the QR sweeps rotate rows
+            var u = new double[l * k];
+            for (int j = 0; j < k; j++) u[j * k + j] = 1;
+            FormFromReflectors(u, l, k, k, tauL, (i, j) => x[i * k + j]);
+            ut = Transposed(u, l, k);
+            var v = new double[k * k];
+            v[0] = 1;
+            if (k > 1)
             {
-                if (tauL[j] == 0) continue;
-                // Uᵀ ← Uᵀ·Hⱼ on rows j.. (earlier rows are still unit vectors with zeros from column j on)
-                int len = l - j;
-                v[0] = 1;
-                for (int i = j + 1; i < l; i++) v[i - j] = x[i * k + j];
-                var vj = v.AsSpan(0, len);
-                for (int rr = j; rr < k; rr++)
-                {
-                    var row = ut.AsSpan(rr * l + j, len);
-                    TensorPrimitives.MultiplyAdd(vj, -tauL[j] * TensorPrimitives.Dot<double>(row, vj), row, row);
-                }
+                var vs = new double[(k - 1) * (k - 1)];
+                for (int j = 0; j < k - 1; j++) vs[j * (k - 1) + j] = 1;
+                FormFromReflectors(vs, k - 1, k - 1, k - 1, tauR, (i, j) => x[j * k + i + 1]);
+                for (int i = 0; i < k - 1; i++) vs.AsSpan(i * (k - 1), k - 1).CopyTo(v.AsSpan((i + 1) * k + 1, k - 1));
             }
-            vt = new double[k * k];
-            for (int j = 0; j < k; j++) vt[j * k + j] = 1;
-            for (int j = k - 2; j >= 0; j--)
-            {
-                if (tauR[j] == 0) continue;
-                int len = k - j - 1;
-                v[0] = 1;
-                x.AsSpan(j * k + j + 2, len - 1).CopyTo(v.AsSpan(1));
-                var vj = v.AsSpan(0, len);
-                for (int rr = j + 1; rr < k; rr++)
-                {
-                    var row = vt.AsSpan(rr * k + j + 1, len);
-                    TensorPrimitives.MultiplyAdd(vj, -tauR[j] * TensorPrimitives.Dot<double>(row, vj), row, row);
-                }
-            }
+            vt = Transposed(v, k, k);
         }
 
         if (!BidiagonalQr(diag, sup, k, ut, l, vt)) return false;
@@ -147,6 +131,45 @@ public static partial class LinalgKernels
             for (int i = 0; i < n; i++) r[vo + i * k + jj] = T.CreateTruncating(sign * vj[i]);
         }
         return true;
+    }
+
+    /// <summary>q (rows×cols row-major, holding [I; 0]) ← H₀⋯H_{count-1}·q for reflectors Hⱼ = I - τⱼ·vⱼ·vⱼᵀ with vⱼ
+    /// zero above row j, 1 at row j and vAt(i, j) below; by blocks of <see cref="QrBlock"/> from the last, each as
+    /// I - V·T·Vᵀ (LAPACK's larft) applied with two GEMMs (<see cref="ApplyBlock{T}"/>), to columns j0.. only (the
+    /// earlier ones are still unit vectors there).</summary>
+    static void FormFromReflectors(double[] q, int rows, int cols, int count, double[] tau, Func<int, int, double> vAt)
+    {
+        for (int j0 = (count - 1) / QrBlock * QrBlock; j0 >= 0; j0 -= QrBlock)
+        {
+            int nb = Math.Min(QrBlock, count - j0), h = rows - j0;
+            var v = new double[h * nb];
+            for (int c = 0; c < nb; c++)
+            {
+                v[c * nb + c] = 1;
+                for (int i = c + 1; i < h; i++) v[i * nb + c] = vAt(j0 + i, j0 + c);
+            }
+            var tm = new double[nb * nb];
+            var vtv = new double[nb];
+            for (int c = 0; c < nb; c++)
+            {
+                tm[c * nb + c] = tau[j0 + c];
+                if (c == 0) continue;
+                Array.Clear(vtv);
+                for (int i = c; i < h; i++)
+                    if (v[i * nb + c] != 0) TensorPrimitives.MultiplyAdd(v.AsSpan(i * nb, c), v[i * nb + c], vtv.AsSpan(0, c), vtv.AsSpan(0, c));
+                for (int p = 0; p < c; p++)
+                    tm[p * nb + c] = -tau[j0 + c] * TensorPrimitives.Dot<double>(tm.AsSpan(p * nb + p, c - p), vtv.AsSpan(p, c - p));
+            }
+            ApplyBlock(q, j0 * cols + j0, cols, h, cols - j0, nb, v, tm, transposeT: false);
+        }
+    }
+
+    static double[] Transposed(double[] a, int rows, int cols)
+    {
+        var t = new double[rows * cols];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
+        return t;
     }
 
     /// <summary>A Householder reflector H = I - τ·[1; v]·[1; v]ᵀ with H·[α; t] = [β; 0] (LAPACK's larfg), for ‖t‖² =
@@ -308,6 +331,9 @@ public static partial class LinalgKernels
 
     static double Hypot(double a, double b)
     {
+        double s2 = a * a + b * b;
+        if (s2 > 1e-290 && s2 < 1e290) return Math.Sqrt(s2); // no under- or overflow to guard against
+
         a = Math.Abs(a); b = Math.Abs(b);
         if (a < b) (a, b) = (b, a);
         if (a == 0) return 0;

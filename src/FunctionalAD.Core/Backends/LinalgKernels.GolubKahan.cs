@@ -56,31 +56,32 @@ public static partial class LinalgKernels
             diag[j] = Reflector(ref alpha, norm2, out tauL[j], out double vs);
             for (int i = j + 1; i < l; i++) x[i * k + j] *= vs;
             int cols = k - j - 1;
-            if (tauL[j] != 0 && cols > 0)
+            if (cols == 0) break;
+            // w = vᵀ·X[j.., j+1..]; row j takes its part of the left update first: the right reflector is made from it
+            var wj = w.AsSpan(0, cols);
+            double tl = tauL[j];
+            if (tl != 0)
             {
-                // X[j.., j+1..] -= τ·v·(vᵀ·X[j.., j+1..])
-                var wj = w.AsSpan(0, cols);
                 x.AsSpan(j * k + j + 1, cols).CopyTo(wj);
                 for (int i = j + 1; i < l; i++) TensorPrimitives.MultiplyAdd(x.AsSpan(i * k + j + 1, cols), x[i * k + j], wj, wj);
-                TensorPrimitives.MultiplyAdd(wj, -tauL[j], x.AsSpan(j * k + j + 1, cols), x.AsSpan(j * k + j + 1, cols));
-                for (int i = j + 1; i < l; i++)
-                    TensorPrimitives.MultiplyAdd(wj, -tauL[j] * x[i * k + j], x.AsSpan(i * k + j + 1, cols), x.AsSpan(i * k + j + 1, cols));
+                TensorPrimitives.MultiplyAdd(wj, -tl, x.AsSpan(j * k + j + 1, cols), x.AsSpan(j * k + j + 1, cols));
             }
-            if (cols == 0) break;
             // right reflector: row j, columns j+1..k-1 (v right of the superdiagonal, stored in place)
             alpha = x[j * k + j + 1];
             var tail = x.AsSpan(j * k + j + 2, cols - 1);
             sup[j] = Reflector(ref alpha, TensorPrimitives.Dot<double>(tail, tail), out tauR[j], out vs);
             Scale(tail, vs);
-            if (tauR[j] != 0)
-                for (int i = j + 1; i < l; i++)
-                {
-                    // row i of X[.., j+1..] -= τ·(row·v)·vᵀ
-                    var row = x.AsSpan(i * k + j + 1, cols);
-                    double s = row[0] + TensorPrimitives.Dot<double>(row[1..], tail);
-                    row[0] -= tauR[j] * s;
-                    TensorPrimitives.MultiplyAdd(tail, -tauR[j] * s, row[1..], row[1..]);
-                }
+            double tr = tauR[j];
+            // the other rows in one pass: X[i, j+1..] -= τ_L·vᵢ·w, then -= τ_R·(row·v_R)·v_Rᵀ
+            for (int i = j + 1; i < l; i++)
+            {
+                var row = x.AsSpan(i * k + j + 1, cols);
+                if (tl != 0) TensorPrimitives.MultiplyAdd(wj, -tl * x[i * k + j], row, row);
+                if (tr == 0) continue;
+                double sr = row[0] + TensorPrimitives.Dot<double>(row[1..], tail);
+                row[0] -= tr * sr;
+                TensorPrimitives.MultiplyAdd(tail, -tr * sr, row[1..], row[1..]);
+            }
         }
 
         double[]? ut = null, vt = null;  // rows: the left (length l) and right (length k) singular vectors

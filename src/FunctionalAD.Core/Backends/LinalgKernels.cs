@@ -310,8 +310,8 @@ public static partial class LinalgKernels
         int h = w / 2 >= LuLeaf ? w / 2 / LuLeaf * LuLeaf : w / 2, cm = c0 + h;
         LuColumns(d, o, n, c0, cm, piv, po);
         // U12 = L11⁻¹·A12 (rows c0..cm, columns cm..c1), then A22 -= L21·U12: independent per column, so threads
-        // take column ranges of large updates, each on one thread (the GEMM's own split of the products of a 256×256
-        // LU cost more than it gave)
+        // take column ranges, each on one thread (the GEMM's own split of the products of a 256×256 LU cost more
+        // than it gave)
         int cols = c1 - cm, threads = Math.Min(Parallelism.MaxThreads, cols / LuLeaf);
         if (threads > 1 && (long)(n - c0) * h * cols >= ParallelLuWork)
             Parallelism.Pieces(threads, t =>
@@ -324,9 +324,10 @@ public static partial class LinalgKernels
         LuColumns(d, o, n, cm, c1, piv, po);
     }
 
-    /// <summary>rows·depth·columns of an LU update at or above which its columns are split over threads; below, the
-    /// update runs on one thread (at n = 256 on a busy 2-core machine, splitting cost 15% and the GEMM's own split more).</summary>
-    const long ParallelLuWork = 1 << 24;
+    /// <summary>rows·depth·columns of an LU update at or above which its columns are split over threads (each range on
+    /// one thread; below, the whole update on one): at n = 256 on 2 threads the split saved 10-15% when the other core
+    /// was free, where the GEMM's own split of these small products was slower than one thread.</summary>
+    const long ParallelLuWork = 1 << 18;
 
     /// <summary>Columns [q0, q1) of <see cref="LuColumns{T}"/>'s update after factoring columns [c0, cm): the block row
     /// of U by a triangular solve with the unit-lower L11, then the rows below lose L21·U12 (one GEMM).</summary>

@@ -184,6 +184,32 @@ let private factorizationTests =
             let s, la = linalg.slogdet a
             near 1e-4 la (snd (linalg.slogdet (a.To DType.Float64))) "log|det| in Float32"
             Expect.equal (s.item()) 1.0 "SPD: det > 0"
+        testCase "LU of singular matrices reconstructs; solves with many right-hand sides and transposed triangles" <| fun () ->
+            let g = Generator 11UL
+            // n = 70: recursive halves down to the 16-column leaves; zero and repeated columns give zero pivots
+            let a0 = uniform g [| 70; 70 |] -1.0 1.0
+            let cols = a0.ToDoubleArray()
+            for i in 0 .. 69 do
+                cols.[i * 70 + 3] <- 0.0
+                cols.[i * 70 + 40] <- cols.[i * 70 + 20]
+            let a = Tensor.FromArray(cols, 70, 70)
+            let p, l, u = linalg.lu a
+            near 1e-12 (p.MatMul(l).MatMul u) a "A = P·L·U with zero pivots"
+            Expect.equal ((linalg.det a).item()) 0.0 "det of a singular matrix is 0"
+            for dtype, tol in [ DType.Float64, 1e-9; DType.Float32, 2e-3 ] do
+                let w = (wellConditioned g [||] 90).To dtype
+                let b = (uniform g [| 90; 100 |] -1.0 1.0).To dtype
+                near tol (w.MatMul(linalg.solve w b)) b (sprintf "A·solve(A, B) = B, 100 columns, %A" dtype)
+                for upper in [ true; false ] do
+                    for unit in [ true; false ] do
+                        // a transposed view; with a unit diagonal, small off-diagonal entries keep it well conditioned
+                        let wu = if unit then w / 91.0 else w
+                        let t = (if upper then linalg.triu 0 wu else linalg.tril 0 wu).Transpose(-1, -2)
+                        let tt = if unit then (if upper then linalg.tril (-1) t else linalg.triu 1 t) + Tensor.Eye(90, dtype = dtype) else t
+                        for k in [ 100; 5 ] do
+                            let bk = b.Slice(-1, 0, k)
+                            let x = linalg.solveTriangular (not upper) unit t bk
+                            near tol (tt.MatMul x) bk (sprintf "triangular solve, %d columns, upper %b unit %b, %A" k (not upper) unit dtype)
         testCase "a 1-D B and a B with A's shape minus one dimension are vectors (PyTorch's rule)" <| fun () ->
             let g = Generator 4UL
             let a = wellConditioned g [| 3 |] 4
@@ -407,6 +433,47 @@ let private knownValueTests =
             throwsWith<ShapeMismatchException> [ "einsum"; "'j'"; "4"; "5" ] (fun () -> box (linalg.einsum "ij,jk->ik" [ a; c ]))
             throwsWith<TensorException> [ "einsum"; "ellipsis" ] (fun () -> box (linalg.einsum "...ij->...ji" [ a ]))
             throwsWith<TensorException> [ "einsum"; "'z'" ] (fun () -> box (linalg.einsum "ij->iz" [ a ]))
+        testCase "svd by Golub-Kahan (min(m, n) >= 24): tall, wide, elongated, batched, rank-deficient, repeated, tiny and huge, Float32, against Jacobi" <| fun () ->
+            let g = Generator 23UL
+            let jacobi (a: Tensor) =
+                let r, c = a.Shape.[a.Rank - 2], a.Shape.[a.Rank - 1]
+                let raw = LinalgKernels.SvdByJacobi(CpuBackend.Instance, a.Reshape(-1, r, c).Value, true)
+                let k = min r c
+                let p = Tensor.FromArray(CpuBackend.Instance.ToArray<float>(CpuBackend.Instance.Cast(raw, DType.Float64)), raw.Shape.[0], r + 1 + c, k)
+                p.Slice(1, 0, r), p.Slice(1, r, r + 1).Squeeze(1), p.Slice(1, r + 1, r + 1 + c)
+            let check name tol (a: Tensor) (compareVectors: bool) =
+                let shape = a.Shape
+                let r, c = shape.[shape.Length - 2], shape.[shape.Length - 1]
+                let k = min r c
+                let scale = (a.Abs().Max()).item()
+                let u, s, vh = linalg.svd a
+                let eye = Tensor.Eye(k, dtype = DType.Float64).BroadcastTo(Array.append shape.[.. shape.Length - 3] [| k; k |])
+                let u64, s64, vh64 = u.To DType.Float64, s.To DType.Float64, vh.To DType.Float64
+                near tol ((u64 * s64.Unsqueeze(-2)).MatMul vh64 / scale) (a.To DType.Float64 / scale) (name + ": A = U·diag(S)·Vh")
+                near tol (u64.Transpose(-1, -2).MatMul u64) eye (name + ": UᵀU = I")
+                near tol (vh64.MatMul(vh64.Transpose(-1, -2))) eye (name + ": Vh·Vhᵀ = I")
+                Expect.isTrue ((s64.Slice(-1, 0, k - 1) - s64.Slice(-1, 1)).Min().item() >= 0.0) (name + ": descending")
+                near tol ((linalg.svdvals a).To DType.Float64) s64 (name + ": svdvals = S")
+                let ju, js, jv = jacobi a
+                near tol (s64.Reshape(-1, k) / scale) (js / scale) (name + ": S as Jacobi's")
+                if compareVectors then
+                    near (tol * 100.0) (u64.Reshape(-1, r, k)) ju (name + ": U as Jacobi's, signs included")
+                    near (tol * 100.0) (vh64.Reshape(-1, k, c).Transpose(-1, -2)) jv (name + ": V as Jacobi's")
+            for shape in [ [| 40; 40 |]; [| 50; 40 |]; [| 40; 50 |]; [| 60; 30 |]; [| 30; 75 |]; [| 2; 30; 30 |] ] do
+                check (sprintf "%A" shape) 1e-12 (uniform g shape -1.0 1.0) false
+            check "separated σ, 36×30" 1e-12 (separatedSvd g [||] 36 30) true
+            check "separated σ, 30×36, batched" 1e-12 (separatedSvd g [| 2 |] 30 36) true
+            check "rank 10 of 48×48" 1e-12 ((uniform g [| 48; 10 |] -1.0 1.0).MatMul(uniform g [| 10; 48 |] -1.0 1.0)) false
+            check "zero 30×30" 1e-12 (Tensor.Zeros([| 30; 30 |], DType.Float64) + 0.0) false
+            let q1, _ = linalg.qr (uniform g [| 32; 32 |] -1.0 1.0 + Tensor.Eye(32, dtype = DType.Float64))
+            let q2, _ = linalg.qr (uniform g [| 32; 32 |] -1.0 1.0 + Tensor.Eye(32, dtype = DType.Float64))
+            let repeated = Tensor.Concat([| Tensor.Full([| 16 |], 3.0, DType.Float64); Tensor.Full([| 16 |], 1.0, DType.Float64) |], 0)
+            let rep = (q1 * repeated.Unsqueeze(0)).MatMul(q2.T)
+            check "repeated σ (3 ×16, 1 ×16)" 1e-12 rep false
+            near 1e-13 (linalg.svdvals rep) repeated "repeated σ recovered"
+            for sc in [ 1e-150; 1e150 ] do
+                check (sprintf "scale %g" sc) 1e-12 (uniform g [| 40; 35 |] -1.0 1.0 * sc) false
+            check "Float32 40×32" 2e-5 ((uniform g [| 40; 32 |] -1.0 1.0).To DType.Float32) false
     ]
 
 let private errorTests =

@@ -41,7 +41,7 @@ internal static partial class Primitives
             return x;
         },
         [(dA, xs, y, attr) => -SolveBy(xs[0], dA.MatMul(y), attr), (dB, xs, _, attr) => SolveBy(xs[0], dB, attr)],
-        [(g, xs, y, attr) => -SolveAdjoint(g, xs, y, attr, keep: true).MatMul(Mt(y)), (g, xs, y, attr) => SolveAdjoint(g, xs, y, attr, keep: false)])
+        [(g, xs, y, attr) => (-SolveAdjoint(g, xs, y, attr, keep: true)).MatMul(Mt(y)), (g, xs, y, attr) => SolveAdjoint(g, xs, y, attr, keep: false)]) // -Ḃ (n×k) before the product, not the n×n result
     { RulesKeepResults = true };
 
     /// <summary>

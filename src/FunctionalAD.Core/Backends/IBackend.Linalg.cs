@@ -16,13 +16,13 @@ public partial interface IBackend
     /// <summary>
     /// LU factorization with partial pivoting of [B, n, n] floating-point matrices (a zero pivot is left in U, as
     /// LAPACK's getrf does; callers decide whether that is an error). The default is <see cref="LinalgKernels.LuFactor"/>:
-    /// a blocked right-looking algorithm on the host whose trailing updates run on the CPU's packed GEMM (the
+    /// a recursive algorithm (LAPACK's getrf2) on the host whose updates run on the CPU's packed GEMM (the
     /// matrices are downloaded and the factors uploaded, so a device backend should override it).
     /// </summary>
     LuFactors LuFactor(RawTensor a) => LinalgKernels.LuFactor(this, a);
 
     /// <summary>X = A⁻¹·B from <see cref="LuFactor"/>'s factors: lu [B, n, n], pivots [B, n], b [B, n, k]. The default
-    /// is <see cref="LinalgKernels.LuSolve"/> (host-side, blocked triangular solves on the GEMM).</summary>
+    /// is <see cref="LinalgKernels.LuSolve"/> (host-side triangular solves: in registers for up to 64 columns, else blocked on the GEMM).</summary>
     RawTensor LuSolve(RawTensor lu, RawTensor pivots, RawTensor b) => LinalgKernels.LuSolve(this, lu, pivots, b);
 
     /// <summary>X = A⁻¹·B for triangular A [B, n, n] (only its upper or lower triangle is read; with
@@ -45,7 +45,8 @@ public partial interface IBackend
     /// m the singular values in descending order, rows m+1.. the matrix V [n, k] (orthonormal columns; each pair
     /// (uⱼ, vⱼ) signed so uⱼ's largest-magnitude entry is positive); without, only σ as [B, k]. A matrix with a NaN or
     /// infinite entry gives NaN throughout. The default is
-    /// <see cref="LinalgKernels.Svd"/>: one-sided Jacobi on the host, in double (high relative accuracy).</summary>
+    /// <see cref="LinalgKernels.Svd"/>: on the host, in double, Golub–Kahan bidiagonalization and implicit-shift QR
+    /// from min(m, n) = 24, one-sided Jacobi below (high relative accuracy).</summary>
     RawTensor Svd(RawTensor a, bool vectors) => LinalgKernels.Svd(this, a, vectors);
 
     /// <summary>Reduced QR decompositions A = Q·R of [B, m, n] floating-point matrices with m ≥ n, packed as

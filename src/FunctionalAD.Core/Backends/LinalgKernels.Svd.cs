@@ -6,9 +6,12 @@ public static partial class LinalgKernels
 {
     /// <summary>Singular value decompositions of [B, m, n] matrices (see <see cref="IBackend.Svd"/>).</summary>
     /// <exception cref="DTypeMismatchException">the matrices are not floating point.</exception>
-    public static RawTensor Svd(IBackend backend, RawTensor a, bool vectors) => DTypeDispatch.Floating<SvdKernel, RawTensor>(a.DType, new(backend, a, vectors));
+    public static RawTensor Svd(IBackend backend, RawTensor a, bool vectors) => DTypeDispatch.Floating<SvdKernel, RawTensor>(a.DType, new(backend, a, vectors, false));
 
-    readonly struct SvdKernel(IBackend backend, RawTensor a, bool vectors) : IFloatingKernel<RawTensor>
+    /// <summary><see cref="Svd"/> by one-sided Jacobi at every size (the reference the tests hold Golub-Kahan to).</summary>
+    internal static RawTensor SvdByJacobi(IBackend backend, RawTensor a, bool vectors) => DTypeDispatch.Floating<SvdKernel, RawTensor>(a.DType, new(backend, a, vectors, true));
+
+    readonly struct SvdKernel(IBackend backend, RawTensor a, bool vectors, bool jacobi) : IFloatingKernel<RawTensor>
     {
         public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
         {
@@ -19,11 +22,20 @@ public static partial class LinalgKernels
             bool elongated = Math.Max(m, n) >= 2 * k && k > 0;
             for (int bi = 0; bi < batch; bi++)
                 if (!AllFinite(d.AsSpan(bi * m * n, m * n))) r.AsSpan(bi * size, size).Fill(T.NaN); // as LAPACK, no partial answer
-                else if (elongated) QrThenJacobi(d, bi * m * n, m, n, vectors, r, bi * size);
-                else OneSidedJacobi(d, bi * m * n, m, n, vectors, r, bi * size);
+                else if (elongated) QrThenSvd(d, bi * m * n, m, n, vectors, r, bi * size, jacobi);
+                else SvdOf(d, bi * m * n, m, n, vectors, r, bi * size, jacobi);
             return backend.FromArray(r, vectors ? [batch, m + 1 + n, k] : [batch, k]);
         }
         public RawTensor NotFloating() => throw LinalgKernels.NotFloating(vectors ? "svd" : "svdvals", a.DType);
+    }
+
+    /// <summary>The SVD of one m×n matrix at d[io..] into r[o..] (layout of <see cref="OneSidedJacobi{T}"/>):
+    /// Golub-Kahan from min(m, n) = <see cref="GolubKahanFrom"/> on (one-sided Jacobi should it not converge),
+    /// one-sided Jacobi below.</summary>
+    static void SvdOf<T>(T[] d, int io, int m, int n, bool vectors, T[] r, int o, bool jacobi) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!jacobi && Math.Min(m, n) >= GolubKahanFrom && GolubKahan(d, io, m, n, vectors, r, o)) return;
+        OneSidedJacobi(d, io, m, n, vectors, r, o);
     }
 
     /// <summary>
@@ -129,10 +141,10 @@ public static partial class LinalgKernels
 
     /// <summary>
     /// The SVD of a clearly tall or wide matrix (l = max(m, n) ≥ 2k): Householder QR of the tall one of A and Aᵀ in
-    /// double, X = Q·R, then <see cref="OneSidedJacobi"/> on the small k×k R = U_R·Σ·V_Rᵀ, whose vectors are k long
+    /// double, X = Q·R, then <see cref="SvdOf"/> on the small k×k R = U_R·Σ·V_Rᵀ, whose vectors are k long
     /// instead of l; X's left vectors are Q·U_R (one GEMM). Same output layout and sign rule as OneSidedJacobi.
     /// </summary>
-    static void QrThenJacobi<T>(T[] d, int io, int m, int n, bool vectors, T[] r, int o) where T : unmanaged, IFloatingPointIeee754<T>
+    static void QrThenSvd<T>(T[] d, int io, int m, int n, bool vectors, T[] r, int o, bool jacobi) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = Math.Min(m, n), l = Math.Max(m, n);
         bool wide = m < n;
@@ -143,7 +155,7 @@ public static partial class LinalgKernels
         var qr = new double[(l + k) * k];
         HouseholderQr(x, 0, l, k, qr, 0);
         var small = new double[vectors ? (2 * k + 1) * k : k];
-        OneSidedJacobi(qr, l * k, k, k, vectors, small, 0);
+        SvdOf(qr, l * k, k, k, vectors, small, 0, jacobi);
         if (!vectors)
         {
             for (int j = 0; j < k; j++) r[o + j] = T.CreateTruncating(small[j]);

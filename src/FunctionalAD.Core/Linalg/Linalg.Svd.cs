@@ -20,9 +20,10 @@ public static partial class Linalg
     /// <summary>
     /// The reduced singular value decomposition of matrices A [..., m, n] (PyTorch's <c>linalg.svd</c> with
     /// full_matrices=False): U [..., m, k], S [..., k] descending and Vh [..., k, n], k = min(m, n), with
-    /// A = U·diag(S)·Vh. One-sided Jacobi on the host in double precision (relative accuracy near machine precision,
-    /// also for small singular values), after a Householder QR when A is at least twice as tall as wide (or wide as
-    /// tall), so the rotations act on min(m, n)-long vectors; for zero singular values U's columns complete an orthonormal set. Signs: each
+    /// A = U·diag(S)·Vh. On the host in double precision, after a Householder QR when A is at least twice as tall as
+    /// wide (or wide as tall): Golub–Kahan (Householder bidiagonalization, implicit-shift QR; singular values to
+    /// ε·σ₁, as LAPACK) from min(m, n) = 24, one-sided Jacobi below (relative accuracy near machine precision, also
+    /// for small singular values); for zero singular values U's columns complete an orthonormal set. Signs: each
     /// column of U has its largest-magnitude entry positive and the matching row of Vh follows (LAPACK, hence PyTorch,
     /// may return the opposite signs for some pairs). Derivatives of every order (Townsend 2016, PyTorch's
     /// svd_backward), written with differentiable ops. Caveat, as in PyTorch: U and Vh are not unique where singular

@@ -1,0 +1,382 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FunctionalAD.Backends;
+
+// The SVD of LinalgKernels for all but small matrices: Householder bidiagonalization and the implicit-shift QR
+// iteration on the bidiagonal (Golub-Kahan-Reinsch; LAPACK's gebrd + orgbr + bdsqr, EISPACK's svd).
+public static partial class LinalgKernels
+{
+    /// <summary>min(m, n) from which <see cref="GolubKahan{T}"/> replaces one-sided Jacobi: Jacobi's sweeps cost
+    /// O(k²·l) each and it needs several (52 ms at 256×256 against about 10 for Golub-Kahan); below, it is cheap and
+    /// keeps its high relative accuracy for tiny singular values of graded matrices, which Golub-Kahan (like LAPACK's
+    /// gesdd) resolves only to ε·σ₁.</summary>
+    internal const int GolubKahanFrom = 24;
+
+    /// <summary>
+    /// Golub-Kahan SVD of the m×n row-major matrix at d[io..], in double, same output as
+    /// <see cref="OneSidedJacobi{T}"/>. X (A, or Aᵀ when m &lt; n, so X is l×k with l ≥ k) is scaled by a power of two
+    /// so its largest entry is near 1 (exact; tiny and huge matrices neither under- nor overflow), reduced to upper
+    /// bidiagonal B = U₀ᵀ·X·V₀ by alternating left and right Householder reflectors, U₀ᵀ and V₀ᵀ accumulated row-wise
+    /// (their rows are the singular vectors, so every later rotation runs along two contiguous rows), then B is
+    /// diagonalized by implicit-shift QR sweeps (the shift from the trailing 2×2 of BᵀB; splitting where a
+    /// superdiagonal entry falls below ε·‖B‖, and a zero diagonal entry's row chased out by rotations). σ are |diagonal|
+    /// (a negative one flips its right vector), sorted descending. Returns false (writing nothing) if some singular
+    /// value did not converge in 75 sweeps.
+    /// </summary>
+    static bool GolubKahan<T>(T[] d, int io, int m, int n, bool vectors, T[] r, int o) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = Math.Min(m, n), l = Math.Max(m, n);
+        if (k == 0) return true;
+        bool wide = m < n;
+        var x = new double[l * k];
+        double big = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double v = double.CreateTruncating(d[io + i * n + j]);
+                x[wide ? j * k + i : i * k + j] = v;
+                big = Math.Max(big, Math.Abs(v));
+            }
+        double scale = big > 0 ? Math.ScaleB(1.0, -Math.ILogB(big)) : 1;
+        if (scale != 1) Scale(x, scale);
+
+        var diag = new double[k];
+        var sup = new double[k];     // sup[j] = B[j, j+1]; sup[k-1] = 0
+        var tauL = new double[k];
+        var tauR = new double[k];
+        var w = new double[k];
+        for (int j = 0; j < k; j++)
+        {
+            // left reflector: column j, rows j..l-1 (v below the diagonal, stored in place)
+            double alpha = x[j * k + j], norm2 = 0;
+            for (int i = j + 1; i < l; i++) norm2 += x[i * k + j] * x[i * k + j];
+            diag[j] = Reflector(ref alpha, norm2, out tauL[j], out double vs);
+            for (int i = j + 1; i < l; i++) x[i * k + j] *= vs;
+            int cols = k - j - 1;
+            if (cols == 0) break;
+            // w = vᵀ·X[j.., j+1..]; row j takes its part of the left update first: the right reflector is made from it
+            var wj = w.AsSpan(0, cols);
+            double tl = tauL[j];
+            if (tl != 0)
+            {
+                x.AsSpan(j * k + j + 1, cols).CopyTo(wj);
+                for (int i = j + 1; i < l; i++) TensorPrimitives.MultiplyAdd(x.AsSpan(i * k + j + 1, cols), x[i * k + j], wj, wj);
+                TensorPrimitives.MultiplyAdd(wj, -tl, x.AsSpan(j * k + j + 1, cols), x.AsSpan(j * k + j + 1, cols));
+            }
+            // right reflector: row j, columns j+1..k-1 (v right of the superdiagonal, stored in place)
+            alpha = x[j * k + j + 1];
+            var tail = x.AsSpan(j * k + j + 2, cols - 1);
+            sup[j] = Reflector(ref alpha, TensorPrimitives.Dot<double>(tail, tail), out tauR[j], out vs);
+            Scale(tail, vs);
+            double tr = tauR[j];
+            // the other rows in one pass: X[i, j+1..] -= τ_L·vᵢ·w, then -= τ_R·(row·v_R)·v_Rᵀ
+            for (int i = j + 1; i < l; i++)
+            {
+                var row = x.AsSpan(i * k + j + 1, cols);
+                if (tl != 0) TensorPrimitives.MultiplyAdd(wj, -tl * x[i * k + j], row, row);
+                if (tr == 0) continue;
+                double sr = row[0] + TensorPrimitives.Dot<double>(row[1..], tail);
+                row[0] -= tr * sr;
+                TensorPrimitives.MultiplyAdd(tail, -tr * sr, row[1..], row[1..]);
+            }
+        }
+
+        double[]? ut = null, vt = null;  // rows: the left (length l) and right (length k) singular vectors
+        if (vectors)
+        {
+            // U₀ = H₀⋯H_{k-1}·[I; 0] and V₀ = G₀⋯G_{k-2} (G acting on coordinates 1..k-1) by compact-WY blocks on the
+            // GEMM, then transposed: the QR sweeps rotate rows
+            var u = new double[l * k];
+            for (int j = 0; j < k; j++) u[j * k + j] = 1;
+            FormFromReflectors(u, l, k, k, tauL, (i, j) => x[i * k + j]);
+            ut = Transposed(u, l, k);
+            var v = new double[k * k];
+            v[0] = 1;
+            if (k > 1)
+            {
+                var vs = new double[(k - 1) * (k - 1)];
+                for (int j = 0; j < k - 1; j++) vs[j * (k - 1) + j] = 1;
+                FormFromReflectors(vs, k - 1, k - 1, k - 1, tauR, (i, j) => x[j * k + i + 1]);
+                for (int i = 0; i < k - 1; i++) vs.AsSpan(i * (k - 1), k - 1).CopyTo(v.AsSpan((i + 1) * k + 1, k - 1));
+            }
+            vt = Transposed(v, k, k);
+        }
+
+        if (!BidiagonalQr(diag, sup, k, ut, l, vt)) return false;
+
+        var order = new int[k];
+        for (int j = 0; j < k; j++) order[j] = j;
+        Array.Sort(order, (p, q) => diag[q].CompareTo(diag[p]));
+        double unscale = 1 / scale;
+        if (!vectors)
+        {
+            for (int jj = 0; jj < k; jj++) r[o + jj] = T.CreateTruncating(diag[order[jj]] * unscale);
+            return true;
+        }
+        int vo = o + (m + 1) * k;
+        for (int jj = 0; jj < k; jj++)
+        {
+            int j = order[jj];
+            var lj = ut!.AsSpan(j * l, l);
+            var rj = vt!.AsSpan(j * k, k);
+            var uj = wide ? rj : lj;
+            int bigAt = 0;
+            for (int i = 1; i < m; i++) if (Math.Abs(uj[i]) > Math.Abs(uj[bigAt])) bigAt = i;
+            double sign = uj[bigAt] < 0 ? -1 : 1;
+            var vj = wide ? lj : rj;
+            for (int i = 0; i < m; i++) r[o + i * k + jj] = T.CreateTruncating(sign * uj[i]);
+            r[o + m * k + jj] = T.CreateTruncating(diag[j] * unscale);
+            for (int i = 0; i < n; i++) r[vo + i * k + jj] = T.CreateTruncating(sign * vj[i]);
+        }
+        return true;
+    }
+
+    /// <summary>q (rows×cols row-major, holding [I; 0]) ← H₀⋯H_{count-1}·q for reflectors Hⱼ = I - τⱼ·vⱼ·vⱼᵀ with vⱼ
+    /// zero above row j, 1 at row j and vAt(i, j) below; by blocks of <see cref="QrBlock"/> from the last, each as
+    /// I - V·T·Vᵀ (LAPACK's larft) applied with two GEMMs (<see cref="ApplyBlock{T}"/>), to columns j0.. only (the
+    /// earlier ones are still unit vectors there).</summary>
+    static void FormFromReflectors(double[] q, int rows, int cols, int count, double[] tau, Func<int, int, double> vAt)
+    {
+        for (int j0 = (count - 1) / QrBlock * QrBlock; j0 >= 0; j0 -= QrBlock)
+        {
+            int nb = Math.Min(QrBlock, count - j0), h = rows - j0;
+            var v = new double[h * nb];
+            for (int c = 0; c < nb; c++)
+            {
+                v[c * nb + c] = 1;
+                for (int i = c + 1; i < h; i++) v[i * nb + c] = vAt(j0 + i, j0 + c);
+            }
+            var tm = new double[nb * nb];
+            var vtv = new double[nb];
+            for (int c = 0; c < nb; c++)
+            {
+                tm[c * nb + c] = tau[j0 + c];
+                if (c == 0) continue;
+                Array.Clear(vtv);
+                for (int i = c; i < h; i++)
+                    if (v[i * nb + c] != 0) TensorPrimitives.MultiplyAdd(v.AsSpan(i * nb, c), v[i * nb + c], vtv.AsSpan(0, c), vtv.AsSpan(0, c));
+                for (int p = 0; p < c; p++)
+                    tm[p * nb + c] = -tau[j0 + c] * TensorPrimitives.Dot<double>(tm.AsSpan(p * nb + p, c - p), vtv.AsSpan(p, c - p));
+            }
+            ApplyBlock(q, j0 * cols + j0, cols, h, cols - j0, nb, v, tm, transposeT: false);
+        }
+    }
+
+    static double[] Transposed(double[] a, int rows, int cols)
+    {
+        var t = new double[rows * cols];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
+        return t;
+    }
+
+    /// <summary>A Householder reflector H = I - τ·[1; v]·[1; v]ᵀ with H·[α; t] = [β; 0] (LAPACK's larfg), for ‖t‖² =
+    /// <paramref name="tailNorm2"/>: returns β; v = t·<paramref name="vScale"/>. τ = 0 (H = I) when t is zero.</summary>
+    static double Reflector(ref double alpha, double tailNorm2, out double tau, out double vScale)
+    {
+        if (tailNorm2 == 0) { tau = 0; vScale = 0; return alpha; }
+        double beta = Math.Sqrt(alpha * alpha + tailNorm2);
+        if (alpha >= 0) beta = -beta;
+        tau = (beta - alpha) / beta;
+        vScale = 1 / (alpha - beta);
+        return beta;
+    }
+
+    /// <summary>
+    /// Diagonalizes the upper bidiagonal (diag, sup) by implicit-shift QR (EISPACK svd / Golub-Reinsch, as in
+    /// Numerical Recipes' svdcmp, with its indexing: e[i] couples i-1 and i), rotating the rows of Uᵀ (k rows of
+    /// length l) and Vᵀ (k×k) along. On return diag holds σ ≥ 0, unsorted. False if a value needs over 75 sweeps.
+    /// </summary>
+    static bool BidiagonalQr(double[] w, double[] sup, int n, double[]? ut, int l, double[]? vt)
+    {
+        var e = new double[n];
+        for (int i = 1; i < n; i++) e[i] = sup[i - 1];
+        var rotations = new[] { new double[n], new double[n], new double[n], new double[n] };
+        double anorm = 0;
+        for (int i = 0; i < n; i++) anorm = Math.Max(anorm, Math.Abs(w[i]) + Math.Abs(e[i]));
+        double tol = 2.220446049250313e-16 * anorm;
+        for (int k = n - 1; k >= 0; k--)
+        {
+            for (int its = 0; ; its++)
+            {
+                bool cancel = true;
+                int lo, nm = 0;
+                for (lo = k; lo >= 0; lo--)
+                {
+                    nm = lo - 1;
+                    if (lo == 0 || Math.Abs(e[lo]) <= tol) { cancel = false; break; }
+                    if (Math.Abs(w[nm]) <= tol) break;
+                }
+                if (cancel)
+                {
+                    // w[nm] ≈ 0: chase e[lo] out along row nm with left rotations
+                    double c = 0, s = 1;
+                    for (int i = lo; i <= k; i++)
+                    {
+                        double f = s * e[i];
+                        e[i] = c * e[i];
+                        if (Math.Abs(f) <= tol) break;
+                        double g = w[i], h = Hypot(f, g);
+                        w[i] = h; c = g / h; s = -f / h;
+                        if (ut is not null) Rotate(ut.AsSpan(nm * l, l), ut.AsSpan(i * l, l), c, -s);
+                    }
+                }
+                double z = w[k];
+                if (lo == k)
+                {
+                    if (z < 0)
+                    {
+                        w[k] = -z;
+                        if (vt is not null) Scale(vt.AsSpan(k * n, n), -1);
+                    }
+                    break;
+                }
+                if (its == 75) return false;
+                double x = w[lo], y = w[k - 1], gg = e[k - 1], hh = e[k];
+                double ff = ((y - z) * (y + z) + (gg - hh) * (gg + hh)) / (2 * hh * y);
+                gg = Hypot(ff, 1);
+                ff = ((x - z) * (x + z) + hh * (y / (ff + (ff >= 0 ? Math.Abs(gg) : -Math.Abs(gg))) - hh)) / x;
+                double cc = 1, ss = 1;
+                var (rc, rs, lc, ls) = (rotations[0], rotations[1], rotations[2], rotations[3]);
+                for (int j = lo; j <= k - 1; j++)
+                {
+                    int i = j + 1;
+                    double g = e[i]; y = w[i];
+                    double h = ss * g; g = cc * g;
+                    z = Hypot(ff, h);
+                    e[j] = z; cc = ff / z; ss = h / z;
+                    ff = x * cc + g * ss; g = g * cc - x * ss;
+                    h = y * ss; y *= cc;
+                    rc[j] = cc; rs[j] = -ss;
+                    z = Hypot(ff, h);
+                    w[j] = z;
+                    if (z != 0) { cc = ff / z; ss = h / z; }
+                    ff = cc * g + ss * y; x = cc * y - ss * g;
+                    lc[j] = cc; ls[j] = -ss;
+                }
+                // the sweep's rotations reach the vectors in one pass over each matrix (LAPACK's lasr)
+                if (vt is not null) RotateRows(vt, n, lo, k, rc, rs);
+                if (ut is not null) RotateRows(ut, l, lo, k, lc, ls);
+                e[lo] = 0; e[k] = ff; w[k] = x;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>For j = lo .. hi-1 in turn (hi-1 down to lo when <paramref name="down"/>), rows j and j+1 of the
+    /// row-major matrix m (rows of length len) rotate: (x, y) ← (cⱼ·x - sⱼ·y, sⱼ·x + cⱼ·y). A vector of columns at a
+    /// time goes through the whole chain, the row passed between two rotations staying in a register: each row is
+    /// read and written once.</summary>
+    static void RotateRows(double[] m, int len, int lo, int hi, double[] c, double[] s, bool down = false)
+    {
+        if (Vector512.IsHardwareAccelerated) RotateRows<Vector512<double>, Lanes512<double>>(m, len, lo, hi, c, s, down);
+        else if (Vector256.IsHardwareAccelerated) RotateRows<Vector256<double>, Lanes256<double>>(m, len, lo, hi, c, s, down);
+        else RotateRows<Vector128<double>, Lanes128<double>>(m, len, lo, hi, c, s, down);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void RotateRows<V, L>(double[] m, int len, int lo, int hi, double[] c, double[] s, bool down) where L : ILanes<double, V>
+    {
+        if (down) { RotateRowsDown<V, L>(m, len, lo, hi, c, s); return; }
+        ref double mr = ref m[0];
+        int col = 0, vc = L.Count;
+        // four vectors of columns at once: the chain through a column is one FMA per rotation, latency-bound alone
+        for (; col + 4 * vc <= len; col += 4 * vc)
+        {
+            nuint c0 = (nuint)(lo * len + col), v1 = (nuint)vc, v2 = (nuint)(2 * vc), v3 = (nuint)(3 * vc);
+            V x0 = L.Load(ref mr, c0), x1 = L.Load(ref mr, c0 + v1), x2 = L.Load(ref mr, c0 + v2), x3 = L.Load(ref mr, c0 + v3);
+            for (int j = lo; j < hi; j++)
+            {
+                nuint at = (nuint)(j * len + col), below = at + (nuint)len;
+                V cj = L.Splat(c[j]), sj = L.Splat(s[j]), nsj = L.Splat(-s[j]);
+                V y0 = L.Load(ref mr, below), y1 = L.Load(ref mr, below + v1), y2 = L.Load(ref mr, below + v2), y3 = L.Load(ref mr, below + v3);
+                L.Store(L.MulSub(sj, y0, L.Multiply(cj, x0)), ref mr, at);
+                L.Store(L.MulSub(sj, y1, L.Multiply(cj, x1)), ref mr, at + v1);
+                L.Store(L.MulSub(sj, y2, L.Multiply(cj, x2)), ref mr, at + v2);
+                L.Store(L.MulSub(sj, y3, L.Multiply(cj, x3)), ref mr, at + v3);
+                x0 = L.MulSub(nsj, x0, L.Multiply(cj, y0));
+                x1 = L.MulSub(nsj, x1, L.Multiply(cj, y1));
+                x2 = L.MulSub(nsj, x2, L.Multiply(cj, y2));
+                x3 = L.MulSub(nsj, x3, L.Multiply(cj, y3));
+            }
+            nuint end = (nuint)(hi * len + col);
+            L.Store(x0, ref mr, end); L.Store(x1, ref mr, end + v1); L.Store(x2, ref mr, end + v2); L.Store(x3, ref mr, end + v3);
+        }
+        for (; col + vc <= len; col += vc)
+        {
+            V x = L.Load(ref mr, (nuint)(lo * len + col));
+            for (int j = lo; j < hi; j++)
+            {
+                nuint below = (nuint)((j + 1) * len + col);
+                V y = L.Load(ref mr, below);
+                V cj = L.Splat(c[j]);
+                V top = L.MulSub(L.Splat(s[j]), y, L.Multiply(cj, x));
+                x = L.MulSub(L.Splat(-s[j]), x, L.Multiply(cj, y));
+                L.Store(top, ref mr, (nuint)(j * len + col));
+            }
+            L.Store(x, ref mr, (nuint)(hi * len + col));
+        }
+        for (; col < len; col++)
+        {
+            double x = m[lo * len + col];
+            for (int j = lo; j < hi; j++)
+            {
+                double y = m[(j + 1) * len + col];
+                m[j * len + col] = c[j] * x - s[j] * y;
+                x = s[j] * x + c[j] * y;
+            }
+            m[hi * len + col] = x;
+        }
+    }
+
+    /// <summary><see cref="RotateRows"/> from the bottom: rotation hi-1 first, the upper row of each pair carried up.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void RotateRowsDown<V, L>(double[] m, int len, int lo, int hi, double[] c, double[] s) where L : ILanes<double, V>
+    {
+        ref double mr = ref m[0];
+        int col = 0, vc = L.Count;
+        for (; col + 2 * vc <= len; col += 2 * vc)
+        {
+            nuint v1 = (nuint)vc, c0 = (nuint)(hi * len + col);
+            V y0 = L.Load(ref mr, c0), y1 = L.Load(ref mr, c0 + v1);
+            for (int j = hi - 1; j >= lo; j--)
+            {
+                nuint at = (nuint)(j * len + col), below = at + (nuint)len;
+                V cj = L.Splat(c[j]), sj = L.Splat(s[j]), nsj = L.Splat(-s[j]);
+                V x0 = L.Load(ref mr, at), x1 = L.Load(ref mr, at + v1);
+                L.Store(L.MulSub(nsj, x0, L.Multiply(cj, y0)), ref mr, below);
+                L.Store(L.MulSub(nsj, x1, L.Multiply(cj, y1)), ref mr, below + v1);
+                y0 = L.MulSub(sj, y0, L.Multiply(cj, x0));
+                y1 = L.MulSub(sj, y1, L.Multiply(cj, x1));
+            }
+            nuint top = (nuint)(lo * len + col);
+            L.Store(y0, ref mr, top); L.Store(y1, ref mr, top + v1);
+        }
+        for (; col < len; col++)
+        {
+            double y = m[hi * len + col];
+            for (int j = hi - 1; j >= lo; j--)
+            {
+                double x = m[j * len + col];
+                m[(j + 1) * len + col] = s[j] * x + c[j] * y;
+                y = c[j] * x - s[j] * y;
+            }
+            m[lo * len + col] = y;
+        }
+    }
+
+    static double Hypot(double a, double b)
+    {
+        double s2 = a * a + b * b;
+        if (s2 > 1e-290 && s2 < 1e290) return Math.Sqrt(s2); // no under- or overflow to guard against
+
+        a = Math.Abs(a); b = Math.Abs(b);
+        if (a < b) (a, b) = (b, a);
+        if (a == 0) return 0;
+        double t = b / a;
+        return a * Math.Sqrt(1 + t * t);
+    }
+}

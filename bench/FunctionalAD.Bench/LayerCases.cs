@@ -82,7 +82,7 @@ static class LayerCases
             if (!warming && done == 0) h.BeginProbe();
             sw.Restart();
             var (loss, grads) = Transform.ValueAndGrad(Loss, ps);
-            for (int k = 0; k < ps.Length; k++) ps[k] = ps[k] - grads[k] * 0.01;
+            for (int k = 0; k < ps.Length; k++) ps[k] = ps[k].Add(grads[k], -0.01); // p - lr·g in one pass, as torch.optim.SGD
             double e = sw.Elapsed.TotalSeconds;
             if (!warming) { times.Add(e); done++; }
             if (i == 0) first = loss.Item();

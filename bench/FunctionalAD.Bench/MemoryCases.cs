@@ -34,7 +34,7 @@ static class MemoryCases
         {
             sw.Restart();
             var (_, grads) = Transform.ValueAndGrad(Loss, ps);
-            for (int j = 0; j < ps.Length; j++) ps[j] = ps[j] - grads[j] * 0.01;
+            for (int j = 0; j < ps.Length; j++) ps[j] = ps[j].Add(grads[j], -0.01);
             times.Add(sw.Elapsed.TotalSeconds);
             if (i == 200) at200 = ResidentMiB();
         }

@@ -17,10 +17,12 @@ static class TrainingCases
     /// <summary>Weights uniform in ±1/√fanIn, as torch.nn.Linear initialises them.</summary>
     static Tensor Uniform(int[] shape, int fanIn, Generator g) => (Tensor.Rand(shape, g) * 2.0 - 1.0) / Math.Sqrt(fanIn);
 
+    /// <summary>One step of the library's SGD rule (the anchor steps torch.optim.SGD): p - lr·g in one pass.</summary>
     static Tensor[] Sgd(Tensor[] ps, Tensor[] gs, double lr)
     {
+        var rule = new SgdRule { LearningRate = lr };
         var r = new Tensor[ps.Length];
-        for (int i = 0; i < ps.Length; i++) r[i] = ps[i] - gs[i] * lr;
+        for (int i = 0; i < ps.Length; i++) r[i] = rule.Update(ps[i], gs[i], [], 0);
         return r;
     }
 

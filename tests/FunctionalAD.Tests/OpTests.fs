@@ -40,6 +40,23 @@ let private eulerGamma = 0.57721566490153286
 
 let private knownValues =
     testList "known values" [
+        testCase "add with alpha: the one-pass update equals the composite, views and traced operands included" <| fun () ->
+            for d in both do
+                let g = Generator 7UL
+                let p, q = (Tensor.Randn([| 300; 700 |], g)).To d, (Tensor.Randn([| 300; 700 |], g)).To d
+                // 210,000 elements: split over threads; the fused multiply-add rounds once where the composite rounds twice
+                expectClose (tol d * 4.0) (p.Add(q, -0.37)) (p - 0.37 * q) (sprintf "contiguous %A" d)
+                let qt = (Tensor.Randn([| 700; 300 |], g)).To(d).T
+                expectClose (tol d * 4.0) (p.Add(qt, 2.5)) (p + 2.5 * qt) (sprintf "transposed view %A" d)
+                expectClose (tol d * 4.0) (p.Add(q.[0], 0.5)) (p + 0.5 * q.[0]) (sprintf "broadcast row %A" d)
+                Expect.equal (p.Add(q, -0.37)).DType d "keeps the dtype"
+            let ints = Tensor.FromArray([| 1L; 2L; 3L |], [| 3 |])
+            Expect.sequenceEqual ((ints.Add(ints, 2.0)).ToDoubleArray()) [| 3.0; 6.0; 9.0 |] "integers take the composite"
+            // traced operands take the composite: d/dx sum(x + 3y) = 1, d/dy = 3
+            let x, y = tensor [ 1.0; 2.0 ], tensor [ 3.0; 4.0 ]
+            Expect.sequenceEqual ((grad (fun (y: Tensor) -> (x.Add(y, 3.0)).Sum()) y).ToDoubleArray()) [| 3.0; 3.0 |] "dy"
+            Expect.sequenceEqual ((grad (fun (x: Tensor) -> (x.Add(y, 3.0)).Sum()) x).ToDoubleArray()) [| 1.0; 1.0 |] "dx"
+            Expect.throwsT<ShapeMismatchException> (fun () -> x.Add(tensor [ 1.0; 2.0; 3.0 ], 2.0) |> ignore) "shapes that do not broadcast"
         values "erf" erf [ 0.0; 0.5; -0.5; 1.0; 2.0; 3.5; 7.0; infinity; nan ]
             [ 0.0; 0.5204998778130465; -0.5204998778130465; 0.8427007929497149; 0.9953222650189527; 0.9999992569016276; 1.0; 1.0; nan ]
         values "erfc" erfc [ 0.0; 0.5; 2.0; 5.0; -1.0; infinity ]

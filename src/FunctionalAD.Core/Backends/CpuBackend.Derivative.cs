@@ -63,6 +63,38 @@ public sealed partial class CpuBackend
         target.IsContiguous && x.DType == target.DType && x.Shape.AsSpan().SequenceEqual(target.Shape)
         && DTypeDispatch.Floating<AddInPlaceKernel, bool>(target.DType, new(target, x));
 
+    /// <summary>
+    /// a + alpha·b in one pass (TensorPrimitives.MultiplyAdd, split over threads for large tensors): an optimizer's
+    /// update p - lr·g read and written once instead of through the intermediate lr·g. Floating point only.
+    /// </summary>
+    public bool TryAddScaled(RawTensor a, RawTensor b, double alpha, out RawTensor? result)
+    {
+        result = a.DType == b.DType && a.Shape.AsSpan().SequenceEqual(b.Shape)
+            ? DTypeDispatch.Floating<AddScaledKernel, RawTensor?>(a.DType, new(a, b, alpha))
+            : null;
+        return result is not null;
+    }
+
+    readonly struct AddScaledKernel(RawTensor a, RawTensor b, double alpha) : IFloatingKernel<RawTensor?>
+    {
+        public RawTensor? Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> => AddScaled(a, b, T.CreateChecked(alpha));
+        public RawTensor? NotFloating() => null;
+    }
+
+    static RawTensor AddScaled<T>(RawTensor a, RawTensor b, T alpha) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = a.Numel;
+        var (aa, ao) = Read<T>(a);
+        var (ba, bo) = Read<T>(b);
+        var r = Uninit<T>(n);
+        if (Parallelism.ShouldSplit(n))
+            Parallelism.For(n, Parallelism.Grain, (s, len) => TensorPrimitives.MultiplyAdd<T>(ba.AsSpan(bo + s, len), alpha, aa.AsSpan(ao + s, len), r.AsSpan(s, len)));
+        else TensorPrimitives.MultiplyAdd<T>(ba.AsSpan(bo, n), alpha, aa.AsSpan(ao, n), r.AsSpan(0, n));
+        Release(a, aa);
+        Release(b, ba);
+        return Wrap(r, a.Shape);
+    }
+
     /// <summary>Adds in place on floats (true); integers are not accumulated in place (false).</summary>
     readonly struct AddInPlaceKernel(RawTensor target, RawTensor x) : IFloatingKernel<bool>
     {

@@ -12,10 +12,10 @@ public enum ReduceOp { Sum, Prod, Max, Min, ArgMax, ArgMin }
 
 /// <summary>
 /// The raw kernels of one device: raw storage in, raw storage out. A backend never sees derivatives. Tensors reach a
-/// backend only through the primitives' forward rules, with three exceptions that involve no derivative: creating and
-/// reading out values (FromArray, Full, ToArray, Cast of fresh data), and the backward pass's two optional fast paths
-/// (<see cref="TryUnaryDerivative{TOp}"/>, <see cref="TryAddInPlace"/>), each of which falls back to the primitive
-/// rules when it declines. Inputs arrive validated (shapes aligned, dtypes equal, same device), may be strided views,
+/// backend only through the primitives' forward rules, with exceptions that involve no derivative: creating and
+/// reading out values (FromArray, Full, ToArray, Cast of fresh data), the backward pass's two optional fast paths
+/// (<see cref="TryUnaryDerivative{TOp}"/>, <see cref="TryAddInPlace"/>), and the one-pass update of constants
+/// (<see cref="TryAddScaled"/>, an optimizer's step), each of which falls back to the primitive rules when it declines. Inputs arrive validated (shapes aligned, dtypes equal, same device), may be strided views,
 /// and are never written. Methods with a default body are optional: the default composes the op from the others.
 /// </summary>
 public partial interface IBackend
@@ -105,6 +105,14 @@ public partial interface IBackend
     /// backend has no such kernel (the default) or the operands do not fit; the caller then adds out of place.
     /// </summary>
     bool TryAddInPlace(RawTensor target, RawTensor x) => false;
+
+    /// <summary>
+    /// Optional fast path for constants (an optimizer's update p - lr·g): a + alpha·b in one pass, as a new tensor; a
+    /// and b have one shape and dtype and may be views. Returns false, with <paramref name="result"/> null, where the
+    /// backend has no such kernel (the default) or the dtype is not floating point; the caller then composes
+    /// a + alpha·b from the primitives.
+    /// </summary>
+    bool TryAddScaled(RawTensor a, RawTensor b, double alpha, out RawTensor? result) { result = null; return false; }
 }
 
 /// <summary>Finds the backend of a device. The CPU backend is built in; others register themselves.</summary>

@@ -122,6 +122,23 @@ public sealed partial class Tensor
     public static Tensor operator -(Tensor a) => a.Neg();
     /// <summary>this + other (broadcasting), for fluent chains.</summary>
     public Tensor Add(Tensor other) => this + other;
+
+    /// <summary>
+    /// this + alpha·other, PyTorch's <c>torch.add(input, other, alpha=...)</c>, broadcasting as <c>+</c>. When neither
+    /// operand carries a derivative and both have one shape, dtype (floating point) and device, it is one pass on the
+    /// backend (an optimizer's p - lr·g reads p and g once and allocates only the result; the fused multiply-add may
+    /// round once where the composite rounds twice); otherwise it is this + alpha·other, differentiable as usual.
+    /// </summary>
+    /// <exception cref="ShapeMismatchException">the shapes do not broadcast.</exception>
+    /// <exception cref="DeviceMismatchException">the operands are on different devices.</exception>
+    public Tensor Add(Tensor other, double alpha)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (IsConstant && other.IsConstant && DType == other.DType && Device == other.Device
+            && shape.AsSpan().SequenceEqual(other.shape) && Backend.TryAddScaled(Value, other.Value, alpha, out var r))
+            return new Tensor(r!);
+        return alpha == 1 ? this + other : this + alpha * other;
+    }
     /// <summary>this - other (broadcasting).</summary>
     public Tensor Sub(Tensor other) => this - other;
     /// <summary>this * other elementwise (broadcasting).</summary>

@@ -59,7 +59,7 @@ public abstract record UpdateRule
     }
 
     /// <summary>g + wd·p (PyTorch's coupled, L2-style weight decay).</summary>
-    protected static Tensor Coupled(Tensor g, Tensor p, double weightDecay) => weightDecay == 0 ? g : g + weightDecay * p;
+    protected static Tensor Coupled(Tensor g, Tensor p, double weightDecay) => weightDecay == 0 ? g : g.Add(p, weightDecay);
 
     /// <summary>Checks the arguments of one update.</summary>
     /// <exception cref="ArgumentException">slots has another length than <see cref="SlotCount"/>.</exception>
@@ -89,10 +89,10 @@ public sealed record SgdRule : UpdateRule
     {
         Check(p, g, slots);
         g = Coupled(g, p, wd);
-        if (Momentum == 0) return p - lr * g;
-        var buf = step == 0 ? g : Momentum * slots[0] + g;
+        if (Momentum == 0) return p.Add(g, -lr); // one pass when nothing is traced (Tensor.Add(other, alpha))
+        var buf = step == 0 ? g : g.Add(slots[0], Momentum);
         slots[0] = buf;
-        return p - lr * (Nesterov ? g + Momentum * buf : buf);
+        return p.Add(Nesterov ? g.Add(buf, Momentum) : buf, -lr);
     }
 }
 

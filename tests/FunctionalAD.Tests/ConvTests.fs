@@ -251,6 +251,11 @@ let private errors =
             throws "conv2d" [ "[2,3,5,5]"; "[4,2,3,3]"; "3 channels" ] (fun () -> x.Conv2d(Tensor.Zeros [| 4; 2; 3; 3 |]))
             throws "conv2d" [ "groups = 2" ] (fun () -> x.Conv2d(Tensor.Zeros [| 4; 1; 3; 3 |], groups = 2))
             throws "conv1d" [ "[1,3,5]"; "3 channels" ] (fun () -> (Tensor.Zeros [| 1; 3; 5 |]).Conv1d(Tensor.Zeros [| 2; 2; 3 |]))
+        testCase "a result or intermediate past int.MaxValue elements is refused, not overflowed" <| fun () ->
+            let tiny = Tensor.Ones [| 1; 1; 2; 2 |]
+            throws "conv2d" [ "padded input"; "[1,1,2,2]"; "30000" ] (fun () -> tiny.Conv2d(Tensor.Ones [| 1; 1; 1; 1 |], null, [| 1 |], [| 30000 |]))
+            throws "conv2d" [ "output"; "2700000000" ] (fun () -> (Tensor.Zeros [| 1; 1; 300; 300 |]).Conv2d(Tensor.Zeros [| 30000; 1; 1; 1 |]))
+            throws "unfold" [ "columns" ] (fun () -> (Tensor.Zeros [| 1; 1; 300; 300 |]).Unfold([| 200; 200 |], null, [| 100 |]))
         testCase "kernel larger than the padded input" <| fun () ->
             throws "conv2d" [ "7x7"; "padded input 7x7"; "dilated 13x13" ] (fun () -> x.Conv2d(Tensor.Zeros [| 1; 3; 7; 7 |], padding = [| 1 |], dilation = [| 2 |]))
             throws "maxPool2d" [ "6x6"; "[2,3,5,5]" ] (fun () -> x.MaxPool2d([| 6 |]))

@@ -13,7 +13,8 @@ public sealed partial class Tensor
     /// channel. One primitive (unfold + matmul on the backend); integer inputs are converted to Float32.
     /// </summary>
     /// <exception cref="ShapeMismatchException">the input is not 4-D, the weight not 4-D, the channels do not match
-    /// weight and groups, the bias is not [O], or the dilated kernel is larger than the padded input.</exception>
+    /// weight and groups, the bias is not [O], the dilated kernel is larger than the padded input, or the output (or the
+    /// padded input, or the windows' columns) would have more than int.MaxValue elements.</exception>
     /// <exception cref="TensorException">a stride or dilation is not positive, a padding is negative, or groups does not divide the channels.</exception>
     /// <exception cref="DeviceMismatchException">the operands are on different devices.</exception>
     public Tensor Conv2d(Tensor weight, Tensor? bias = null, int[]? stride = null, int[]? padding = null, int[]? dilation = null, int groups = 1)
@@ -54,7 +55,8 @@ public sealed partial class Tensor
     /// window at output position l, rows ordered channel, kernel row, kernel column. Linear; its transpose is
     /// <see cref="Fold"/>.
     /// </summary>
-    /// <exception cref="ShapeMismatchException">the input is not 4-D or the window is larger than the padded input.</exception>
+    /// <exception cref="ShapeMismatchException">the input is not 4-D, the window is larger than the padded input, or the
+    /// columns would have more than int.MaxValue elements.</exception>
     /// <exception cref="TensorException">a non-positive kernel, stride or dilation, or a negative padding.</exception>
     public Tensor Unfold(int[] kernelSize, int[]? stride = null, int[]? padding = null, int[]? dilation = null)
     {
@@ -107,6 +109,7 @@ public sealed partial class Tensor
             pads = [th / 2, th - th / 2, tw / 2, tw - tw / 2];
         }
         var geo = Window(op, shape, [weight.shape[2], weight.shape[3]], stride, pads ?? [0, 0, 0, 0], dilation) with { Groups = groups };
+        FitsInTensor(op, "the output", (double)shape[0] * o * geo.OutHeight * geo.OutWidth, shape, pads ?? [0, 0, 0, 0]);
         var dtype = DTypes.Promote(DType, weight.DType);
         if (dtype == DType.Bool) throw new DTypeMismatchException(op, "Bool tensors have no arithmetic; cast with To(DType.Float32)");
         if (!dtype.IsFloatingPoint()) dtype = DType.Float32;
@@ -131,7 +134,18 @@ public sealed partial class Tensor
         int eh = dh * (kh - 1) + 1, ew = dw * (kw - 1) + 1;
         if (eh > geo.PaddedHeight || ew > geo.PaddedWidth)
             throw new ShapeMismatchException(op, $"kernel {kh}x{kw} (dilated {eh}x{ew}) is larger than the padded input {geo.PaddedHeight}x{geo.PaddedWidth} (input {F(input)}, padding {F(pads)})");
+        // what the window ops materialize: the padded input and the columns of every window
+        FitsInTensor(op, "the padded input", (double)input[0] * input[1] * geo.PaddedHeight * geo.PaddedWidth, input, pads);
+        FitsInTensor(op, "the windows' columns", (double)input[0] * input[1] * kh * kw * geo.OutHeight * geo.OutWidth, input, pads);
         return geo;
+    }
+
+    /// <summary>Refuses a window op whose intermediate or result would have more elements than a tensor holds
+    /// (int.MaxValue), instead of an overflow inside a kernel. Counted in floating point, which cannot overflow.</summary>
+    static void FitsInTensor(string op, string what, double count, int[] input, int[] pads)
+    {
+        if (count > int.MaxValue)
+            throw new ShapeMismatchException(op, $"{what} would have {count:0} elements, more than a tensor holds ({int.MaxValue}): input {F(input)}, padding {F(pads)}");
     }
 
     /// <summary>A (height, width) pair from one value, two values, or the default when null.</summary>

@@ -21,10 +21,12 @@ internal static class GpuRuntime
     static Context CreateContext() => Context.Create(builder => builder
         .Cuda()
         .OpenCL(d => d.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU)
-        // The emulated device: 4 threads per warp, 4 warps per group, one simulated multiprocessor. Each simulated GPU
-        // thread is an OS thread that yields while it waits; with one multiprocessor per core (32 threads on 2 cores)
-        // the GPU test list spent 180 s of its 197 s in the kernel (92 million context switches), with one 95 s of 118.
-        .CPU(new CPUDevice(4, 4, 1))
+        // The emulated device: 2 threads per warp, 2 warps per group (groups of 4, 2x2 matmul tiles: the reductions
+        // still take several levels), one simulated multiprocessor. Each simulated GPU thread is an OS thread that
+        // yields while it waits, so the kernel time grows with their number: on 2 cores the GPU test list took
+        // 197 s wall / 180 s sys with 32 threads (one multiprocessor per core), 158 s / 102 s with 16 (4x4x1), 42-51 s
+        // / 25-27 s with these 4 (same host, 2026-11-29). ILGPU's Sequential mode was slower still (320 s / 173 s).
+        .CPU(new CPUDevice(2, 2, 1))
         .EnableAlgorithms()
         .Optimize(OptimizationLevel.O1));
 

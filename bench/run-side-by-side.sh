@@ -50,7 +50,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cp -r "$anchor_src/Anchor" "$work/"; chmod -R u+w "$work"
-# extra torch rows kept in this repository (bench/anchor-linalg: cholesky, svd), added to the copy of the anchor
+# extra torch rows kept in this repository (bench/anchor-linalg: cholesky, svd, causal attention), added to the copy of the anchor
 # (a partial class Program) and called after its TorchSolve(t)
 cp "$root/bench/anchor-linalg/"*.cs "$work/Anchor/"
 sed -i 's/^\( *\)TorchSolve(t);$/&\n\1TorchLinalgExtra(t);/' "$work/Anchor/Program.cs"

@@ -94,10 +94,15 @@ static class LayerCases
     }
 
     /// <summary>Scaled dot-product attention, q, k, v [8, 8, 256, 64] (f32); fwd+bwd: gradients of q, k and v of
-    /// sum(out). Metric: ms per call.</summary>
+    /// sum(out). Metric: ms per call. The same with the causal mask: fad_attention_causal_f32_b8_h8_s256_d64.</summary>
     static void Attention(Harness h, int threads)
     {
-        const string name = "fad_attention_f32_b8_h8_s256_d64";
+        Attention(h, threads, "fad_attention_f32_b8_h8_s256_d64", causal: false);
+        Attention(h, threads, "fad_attention_causal_f32_b8_h8_s256_d64", causal: true);
+    }
+
+    static void Attention(Harness h, int threads, string name, bool causal)
+    {
         if (!h.Enabled(name)) return;
         int b = h.Quick ? 2 : 8, heads = h.Quick ? 2 : 8, s = h.Quick ? 16 : 256, d = h.Quick ? 8 : 64;
         var g = new Generator(2);
@@ -106,12 +111,12 @@ static class LayerCases
         var v = Tensor.Randn([b, heads, s, d], g);
         if (h.Enabled(name + "_fwd"))
         {
-            var sf = h.Measure(() => Tensor.ScaledDotProductAttention(q, k, v));
+            var sf = h.Measure(() => Tensor.ScaledDotProductAttention(q, k, v, causal: causal));
             h.Emit(name + "_fwd", threads, sf, sf.Median * 1e3, "ms");
         }
         if (h.Enabled(name + "_fwd+bwd"))
         {
-            var sb = h.Measure(() => Transform.ValueAndGrad(p => Tensor.ScaledDotProductAttention(p[0], p[1], p[2]).Sum(), q, k, v));
+            var sb = h.Measure(() => Transform.ValueAndGrad(p => Tensor.ScaledDotProductAttention(p[0], p[1], p[2], causal: causal).Sum(), q, k, v));
             h.Emit(name + "_fwd+bwd", threads, sb, sb.Median * 1e3, "ms");
         }
     }

@@ -10,6 +10,7 @@ static partial class Program
     {
         TorchCholesky(t);
         TorchSvd(t);
+        TorchAttentionCausal(t);
     }
 
     // Cholesky of A = M·Mᵀ/n + I [1024, 1024] (f64), loss = sum(L).

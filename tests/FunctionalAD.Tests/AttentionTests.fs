@@ -16,6 +16,9 @@ let private shapes =
       [| 3; 8 |], [| 3; 8 |], 33, 17, 19, 9
       [| 2; 3 |], [| 1; 3 |], 20, 41, 8, 16
       [||], [||], 70, 70, 64, 64
+      // several of the causal path's 48-row blocks, with keys no query attends to, and with more queries than keys
+      [| 2 |], [| 2 |], 100, 130, 8, 5
+      [||], [||], 130, 60, 6, 7
       [| 4 |], [| 4 |], 1, 1, 1, 1 ]
 
 /// The same attention through the composite: an all-true Bool mask changes nothing in the value but selects it.

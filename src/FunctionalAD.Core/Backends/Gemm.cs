@@ -154,14 +154,21 @@ internal static class Gemm
     /// A and B are batch 0 of their operands, C is [m, n] row-major at <paramref name="cOffset"/> in c.
     /// </summary>
     internal static void MultiplyHere<T>(int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cOffset)
+        where T : unmanaged, INumber<T> => MultiplyBlockHere(0, m, 0, n, m, n, k, a, b, c, cOffset);
+
+    /// <summary>
+    /// C[i0..i1, j0..j1] += A[i0..i1, :]·B[:, j0..j1] on the calling thread, the rest of C untouched: A and B are
+    /// batch 0 of their operands, C is [m, n] row-major at <paramref name="cOffset"/> in c.
+    /// </summary>
+    internal static void MultiplyBlockHere<T>(int i0, int i1, int j0, int j1, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cOffset)
         where T : unmanaged, INumber<T>
     {
-        if (m == 0 || n == 0 || k == 0) return;
+        if (i1 <= i0 || j1 <= j0 || k <= 0) return;
         switch (Best)
         {
-            case GemmKernelKind.Vector512: Block<T, Vector512Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset); break;
-            case GemmKernelKind.Vector256: Block<T, Vector256Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset); break;
-            default: Block<T, Vector128Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset); break;
+            case GemmKernelKind.Vector512: Block<T, Vector512Kernel<T>>(0, i0, i1, j0, j1, m, n, k, a, b, c, cOffset); break;
+            case GemmKernelKind.Vector256: Block<T, Vector256Kernel<T>>(0, i0, i1, j0, j1, m, n, k, a, b, c, cOffset); break;
+            default: Block<T, Vector128Kernel<T>>(0, i0, i1, j0, j1, m, n, k, a, b, c, cOffset); break;
         }
     }
 

@@ -217,6 +217,44 @@ let reductions =
                 expectClose 1e-10 (x.var()) (scalar var) "unbiased var"
                 expectClose 1e-10 (x.logsumexp()) (scalar (log (d |> Array.sumBy exp))) "logsumexp")
             (Gen.zip genShape genSeed)
+        testProp "sum, max, min, prod over any set of dims, keepDim or not, match loops" (fun (shape: int[], seed) ->
+            let g = Generator seed
+            let x = uniform g shape 0.5 1.5
+            let d = x.toArray()
+            let idx = indices shape
+            let rank = shape.Length
+            for mask in 1 .. (1 <<< rank) - 1 do
+                let reduced j = mask &&& (1 <<< j) <> 0
+                let dims = [| for j in 0 .. rank - 1 do if reduced j then j |]
+                let keptOf (i: int[]) = [| for j in 0 .. rank - 1 do if not (reduced j) then i.[j] |]
+                let keep = keptOf shape
+                for (name, op, f) in [ "sum", (fun (t: Tensor) k -> t.Sum(dims, k)), Array.sum
+                                       "max", (fun t k -> t.Max(dims, k)), Array.max
+                                       "min", (fun t k -> t.Min(dims, k)), Array.min
+                                       "prod", (fun t k -> t.Prod(dims, k)), Array.fold (*) 1.0 ] do
+                    for keepDim in [ false; true ] do
+                        if name = "sum" || (shape |> Array.forall (fun s -> s > 0)) then
+                            let r = op x keepDim
+                            let shapeOut = if keepDim then shape |> Array.mapi (fun j s -> if reduced j then 1 else s) else keep
+                            Expect.sequenceEqual r.shape shapeOut (sprintf "%s over %A of %A: shape" name dims shape)
+                            let expected = indices keep |> Array.map (fun k -> idx |> Array.filter (fun i -> keptOf i = k) |> Array.map (at d shape) |> f)
+                            if not (close 1e-12 (r.toArray()) expected) then failtestf "%s over %A of %A (keepDim %b)" name dims shape keepDim)
+            (Gen.zip genShape genSeed)
+        testCase "reductions large enough to split: the same bits on 1 and 2 threads, equal to loops" <| fun () ->
+            let shape = [| 16; 8; 24; 24 |]
+            let x = uniform (Generator 5UL) shape -1.0 1.0
+            let d = x.toArray()
+            let idx = indices shape
+            for dims in [ [| 0; 2; 3 |]; [| 2; 3 |]; [| 0 |]; [| 1; 3 |]; [| 0; 1 |]; [| 3 |] ] do
+                let keptOf (i: int[]) = [| for j in 0 .. 3 do if Array.contains j dims |> not then i.[j] |]
+                let groups = idx |> Array.groupBy keptOf |> Map.ofArray
+                let keep = keptOf shape
+                for name, op, f in [ "sum", (fun (t: Tensor) -> t.Sum(dims)), Array.sum; "max", (fun t -> t.Max(dims)), Array.max ] do
+                    let at1 = (use _ = FunctionalAD.Backends.Parallelism.Limit 1 in op x).toArray()
+                    let at2 = (use _ = FunctionalAD.Backends.Parallelism.Limit 2 in op x).toArray()
+                    Expect.sequenceEqual at2 at1 (sprintf "%s over %A: the same bits on 1 and 2 threads" name dims)
+                    let expected = indices keep |> Array.map (fun k -> groups.[k] |> Array.map (at d shape) |> f)
+                    if not (close 1e-12 at1 expected) then failtestf "%s over %A" name dims
         testCase "a long sum split over threads equals the sequential sum" <| fun () ->
             let g = Generator 3UL
             for n in [ 262_143; 262_144; 1_000_003 ] do

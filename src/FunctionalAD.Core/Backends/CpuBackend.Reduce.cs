@@ -30,6 +30,8 @@ public sealed partial class CpuBackend
         // Summing leading dimensions of a contiguous tensor adds whole rows; only worth it when rows are wide.
         if (op == ReduceOp.Sum && axes.Length > 0 && axes[^1] == axes.Length - 1 && x.IsContiguous && len > 0 && rows >= 16)
             return Wrap(SumLeading<T>(x, len, rows), outShape);
+        if (!arg && len > 0 && x.Numel > 0 && x.IsContiguous && TrailingReduced(x.Rank, axes) is var trailing && trailing > 0 && trailing < axes.Length)
+            return ReduceTrailingFirst<T>(op, x, axes, trailing, outShape);
 
         var permuted = x.Permute(perm);
         var (a0, off) = Read<T>(permuted);
@@ -43,9 +45,20 @@ public sealed partial class CpuBackend
         }
         var res = new T[rows];
         if (rows == 1 && op == ReduceOp.Sum) { res[0] = ParallelSum(a0, off, len); Release(permuted, a0); return Wrap(res, outShape); }
-        for (int r = 0; r < rows; r++)
+        // rows over threads: each row is reduced whole by one thread, so the bits do not depend on the split
+        if (Parallelism.ShouldSplit(rows * len) && rows > 1)
+            Parallelism.For(rows, Math.Max(1, Parallelism.Grain / Math.Max(len, 1)), (r0, count) => ReduceRows(op, a0, off, len, res, r0, count));
+        else ReduceRows(op, a0, off, len, res, 0, rows);
+        Release(permuted, a0);
+        return Wrap(res, outShape);
+    }
+
+    /// <summary>res[r] = op over row r (len elements from off + r·len) for r in [r0, r0 + count).</summary>
+    static void ReduceRows<T>(ReduceOp op, T[] a, int off, int len, T[] res, int r0, int count) where T : unmanaged, INumber<T>, IMinMaxValue<T>
+    {
+        for (int r = r0; r < r0 + count; r++)
         {
-            var row = a0.AsSpan(off + r * len, len);
+            var row = a.AsSpan(off + r * len, len);
             res[r] = op switch
             {
                 ReduceOp.Sum => SumKernel.Sum<T>(row),
@@ -54,8 +67,31 @@ public sealed partial class CpuBackend
                 _ => TensorPrimitives.Min<T>(row),
             };
         }
-        Release(permuted, a0);
-        return Wrap(res, outShape);
+    }
+
+    /// <summary>How many of the last dimensions are all reduced (axes [.., rank-2, rank-1]).</summary>
+    static int TrailingReduced(int rank, int[] axes)
+    {
+        int t = 0;
+        while (t < rank && Array.IndexOf(axes, rank - 1 - t) >= 0) t++;
+        return t;
+    }
+
+    /// <summary>
+    /// A reduction over some trailing dimensions and some others (a batch norm's [0, 2, 3] of [N, C, H, W]), as the
+    /// trailing ones first, contiguous rows in place, then the rest of the smaller result: instead of permuting the
+    /// whole input into a copy with the reduced dimensions last.
+    /// </summary>
+    static RawTensor ReduceTrailingFirst<T>(ReduceOp op, RawTensor x, int[] axes, int trailing, int[] outShape)
+        where T : unmanaged, INumber<T>, IMinMaxValue<T>
+    {
+        var last = new int[trailing];
+        for (int t = 0; t < trailing; t++) last[t] = x.Rank - trailing + t;
+        var inner = ReduceOf<T>(op, x, last, keepDim: false);
+        var rest = Array.FindAll(axes, a => a < x.Rank - trailing);
+        var reduced = ReduceOf<T>(op, inner, rest, keepDim: false);
+        ResultPool.Return(((CpuStorage<T>)inner.Storage).Data); // the engine's own intermediate
+        return new RawTensor(reduced.Storage, outShape);
     }
 
     /// <summary>
@@ -82,12 +118,18 @@ public sealed partial class CpuBackend
         return total;
     }
 
-    /// <summary>Sum over the leading dimensions of a contiguous tensor: adds its len rows of width rows.</summary>
+    /// <summary>Sum over the leading dimensions of a contiguous tensor: adds its len rows of width rows, column
+    /// ranges over threads (each column added in row order whatever the split).</summary>
     static T[] SumLeading<T>(RawTensor x, int len, int width) where T : unmanaged, INumber<T>
     {
         var a = Data<T>(x);
         var acc = new T[width];
-        for (int r = 0; r < len; r++) TensorPrimitives.Add(acc, a.AsSpan(x.Offset + r * width, width), acc);
+        int offset = x.Offset;
+        Parallelism.For(width, Math.Max(64, Parallelism.Grain / len), (c0, count) =>
+        {
+            var part = acc.AsSpan(c0, count);
+            for (int r = 0; r < len; r++) TensorPrimitives.Add(part, a.AsSpan(offset + r * width + c0, count), part);
+        });
         return acc;
     }
 

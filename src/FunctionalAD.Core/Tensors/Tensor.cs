@@ -18,11 +18,17 @@ public sealed partial class Tensor
     readonly object? derivative;
     internal readonly Tag? tag;
     readonly int[] shape;
+    // Reverse mode with derivative null: the tape slot of this value's ScalarRecord (an int fits in the padding of the
+    // object, so it costs no memory)
+    readonly int slot;
 
     internal RawTensor? raw => inner as RawTensor;
     internal Tensor? primal => inner as Tensor;
     internal Tensor? tangent => derivative as Tensor;   // forward mode; null means a zero tangent
-    internal Node? node => derivative as Node;           // reverse mode
+    /// <summary>Reverse mode: the node that produced this value (a scalar record is viewed as one on demand).</summary>
+    internal Node? node => derivative as Node ?? (derivative is null && tag is { Mode: Mode.Reverse, Tape: { } t } ? t.NodeAt(slot) : null);
+    /// <summary>Reverse mode on a taped tag: this value's slot on the tape, without viewing a record as a node.</summary>
+    internal int Slot => derivative is Node n ? (int)n.Index : slot;
 
     internal Tensor(RawTensor raw)
     {
@@ -32,6 +38,13 @@ public sealed partial class Tensor
     internal Tensor(Tensor primal, Tensor? tangent, Node? node, Tag tag)
     {
         inner = primal; derivative = (object?)tangent ?? node; this.tag = tag;
+        shape = primal.shape; DType = primal.DType; Device = primal.Device;
+    }
+
+    /// <summary>The value of a scalar record, in slot <paramref name="slot"/> of reverse tag <paramref name="tag"/>'s tape.</summary>
+    internal Tensor(Tensor primal, Tag tag, int slot)
+    {
+        inner = primal; this.tag = tag; this.slot = slot;
         shape = primal.shape; DType = primal.DType; Device = primal.Device;
     }
 

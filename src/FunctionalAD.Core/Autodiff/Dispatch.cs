@@ -56,14 +56,17 @@ internal static class Dispatch
         var top = x.tag;
         if (top is null) return Constant(p, x, attr);
         if (top.Finished || top.Mode != Mode.Reverse || p.ZeroDerivative || noGradHere) return Apply(p, [x], attr);
+        // a rank-0 float over a constant: computed on the number and taped as a record of numbers (the scalar tape)
+        if (p.ForwardScalar is { } scalar && top.Tape is { } tape && ScalarRecord.TryValue(x.ConstantPrimalRaw, out var x0, out bool single))
+        {
+            double value = scalar(x0, 0, single);
+            return new Tensor(ScalarRecord.Raw(value, single), single ? DType.Float32 : DType.Float64, top,
+                tape.Append(new ScalarRecord { Op = p.ScalarId + 1, X0 = x0, Y = value, Parent0 = x.Slot, Parent1 = -1, Single = single }));
+        }
         var primal = x.primal!;
-        bool constant = primal.tag is null;
-        var y = constant ? Constant(p, primal, attr) : Apply(p, primal, attr);
+        var y = primal.tag is null ? Constant(p, primal, attr) : Apply(p, primal, attr);
         if (!y.DType.IsFloatingPoint()) return y;
         if (p.Vjp[0] is null) throw p.Missing("reverse-mode", 0);
-        if (constant && p.Scalar is not null && top.Tape is { } tape
-            && ScalarRecord.TryValue(primal, out var x0, out bool single) && ScalarRecord.TryValue(y, out var value, out bool ySingle) && single == ySingle)
-            return new Tensor(y, top, tape.Append(new ScalarRecord { Op = p.ScalarId + 1, X0 = x0, Y = value, Parent0 = x.Slot, Parent1 = -1, Single = single }));
         return Record(top, new Node(p, primal, x.node, null, null, y, attr));
     }
 
@@ -76,20 +79,23 @@ internal static class Dispatch
         if (ta is null && tb is null) return Constant(p, a, b, attr);
         var top = ta is null ? tb! : tb is null || ReferenceEquals(ta, tb) ? ta : null;
         if (top is null || top.Finished || top.Mode != Mode.Reverse || p.ZeroDerivative || noGradHere) return Apply(p, [a, b], attr);
-        Tensor pa = ta is null ? a : a.primal!, pb = tb is null ? b : b.primal!;
-        bool constant = pa.tag is null && pb.tag is null;
-        var y = constant ? Constant(p, pa, pb, attr) : Apply(p, pa, pb, attr);
-        if (!y.DType.IsFloatingPoint()) return y;
-        if (ta is not null && p.Vjp[0] is null) throw p.Missing("reverse-mode", 0);
-        if (tb is not null && p.Vjp[1] is null) throw p.Missing("reverse-mode", 1);
-        // rank-0 floats over constants: a record of the values instead of a node of references (the scalar tape)
-        if (constant && p.Scalar is not null && top.Tape is { } tape && ScalarRecord.TryValue(y, out var value, out bool single)
-            && ScalarRecord.TryValue(pa, out var x0, out bool s0) && ScalarRecord.TryValue(pb, out var x1, out bool s1) && s0 == single && s1 == single)
-            return new Tensor(y, top, tape.Append(new ScalarRecord
+        // rank-0 floats of one dtype over constants: computed on the numbers and taped as a record of numbers
+        if (p.ForwardScalar is { } scalar && top.Tape is { } tape
+            && ScalarRecord.TryValue(ta is null ? a.raw : a.ConstantPrimalRaw, out var x0, out bool single)
+            && ScalarRecord.TryValue(tb is null ? b.raw : b.ConstantPrimalRaw, out var x1, out bool single1) && single == single1)
+        {
+            double value = scalar(x0, x1, single);
+            return new Tensor(ScalarRecord.Raw(value, single), single ? DType.Float32 : DType.Float64, top, tape.Append(new ScalarRecord
             {
                 Op = p.ScalarId + 1, X0 = x0, X1 = x1, Y = value, Single = single, Binary = true,
                 Parent0 = ta is null ? -1 : a.Slot, Parent1 = tb is null ? -1 : b.Slot,
             }));
+        }
+        Tensor pa = ta is null ? a : a.primal!, pb = tb is null ? b : b.primal!;
+        var y = pa.tag is null && pb.tag is null ? Constant(p, pa, pb, attr) : Apply(p, pa, pb, attr);
+        if (!y.DType.IsFloatingPoint()) return y;
+        if (ta is not null && p.Vjp[0] is null) throw p.Missing("reverse-mode", 0);
+        if (tb is not null && p.Vjp[1] is null) throw p.Missing("reverse-mode", 1);
         return Record(top, new Node(p, pa, a.node, pb, b.node, y, attr));
     }
 

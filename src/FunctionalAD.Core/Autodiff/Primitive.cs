@@ -20,6 +20,10 @@ internal delegate RawTensor BinaryForward(IBackend backend, RawTensor a, RawTens
 /// </summary>
 internal delegate double ScalarRule(int input, double g, double x0, double x1, double y, bool single);
 
+/// <summary>The forward of an elementwise op on one or two plain Float32 (<paramref name="single"/>) or Float64 values
+/// (x1 unused for one input), as the CPU backend computes a one-element tensor: the scalar tape's forward.</summary>
+internal delegate double ScalarForward(double x0, double x1, bool single);
+
 /// <summary>
 /// A derivative rule of one input, linear in <paramref name="d"/>: as a jvp rule, the result's tangent caused by the
 /// input's tangent d; as a vjp rule, the input's cotangent given the result's cotangent d. One delegate type for
@@ -51,6 +55,8 @@ internal sealed class Primitive
     public readonly BinaryForward? ForwardBinary;
     /// <summary>The elementwise ops' vjp on plain numbers, for the scalar tape (null for every other primitive).</summary>
     public readonly ScalarRule? Scalar;
+    /// <inheritdoc cref="ScalarForward"/> (null where <see cref="Scalar"/> is)
+    public readonly ScalarForward? ForwardScalar;
     /// <summary>This primitive's number in <see cref="ScalarOps"/> when it has a <see cref="Scalar"/> rule (-1
     /// otherwise): a scalar tape record names its primitive by number, so that the record holds no reference.</summary>
     public readonly int ScalarId = -1;
@@ -62,10 +68,11 @@ internal sealed class Primitive
     public bool RulesKeepResults { get; init; }
 
     public Primitive(string name, ForwardRule forward, DerivativeRule?[] jvp, DerivativeRule?[] vjp, bool zeroDerivative = false,
-        PrimitiveFamily family = PrimitiveFamily.Other, UnaryForward? unary = null, BinaryForward? binary = null, ScalarRule? scalar = null)
+        PrimitiveFamily family = PrimitiveFamily.Other, UnaryForward? unary = null, BinaryForward? binary = null,
+        ScalarRule? scalar = null, ScalarForward? scalarForward = null)
     {
         Name = name; Forward = forward; Jvp = jvp; Vjp = vjp; ZeroDerivative = zeroDerivative; Family = family;
-        ForwardUnary = unary; ForwardBinary = binary; Scalar = scalar;
+        ForwardUnary = unary; ForwardBinary = binary; Scalar = scalar; ForwardScalar = scalarForward;
         if (scalar is not null) ScalarId = RegisterScalar(this);
     }
 
@@ -100,7 +107,8 @@ internal sealed class Primitive
         static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => One(b, xs[0]);
         if (OpTraits<TOp>.ZeroDerivative) return new(OpTraits<TOp>.Name, Forward, [null], [null], zeroDerivative: true, PrimitiveFamily.Elementwise, unary: One);
         DerivativeRule[] rules = [static (d, xs, y, _) => Fused<TOp>(d, xs[0], y) ?? Composed<TOp>(d, xs[0], y)];
-        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, unary: One, scalar: ScalarUnary<TOp>);
+        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, unary: One,
+            scalar: ScalarUnary<TOp>, scalarForward: static (x, _, single) => CpuBackend.ScalarUnary<TOp>(x, single));
     }
 
     // g·f'(x) in the element type, as the fused kernel computes it for one element
@@ -150,7 +158,8 @@ internal sealed class Primitive
         static RawTensor Two(IBackend b, RawTensor x, RawTensor y) => b is CpuBackend cpu ? cpu.Binary<TOp>(x, y) : b.Binary<TOp>(x, y);
         static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => Two(b, xs[0], xs[1]);
         DerivativeRule[] rules = [static (d, xs, y, _) => Partial<TOp>(0, d, xs, y), static (d, xs, y, _) => Partial<TOp>(1, d, xs, y)];
-        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, binary: Two, scalar: ScalarBinary<TOp>);
+        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, binary: Two,
+            scalar: ScalarBinary<TOp>, scalarForward: CpuBackend.ScalarBinary<TOp>);
     }
 
     static Tensor Partial<TOp>(int input, Tensor d, Tensor[] xs, Tensor y) where TOp : struct, IBinaryOp

@@ -117,9 +117,12 @@ internal struct ScalarRecord
     public readonly Primitive Primitive => Primitive.ScalarOps[Op - 1];
 
     /// <summary>The value of a constant rank-0 Float32/Float64 CPU tensor (false for anything else).</summary>
-    public static bool TryValue(Tensor t, out double value, out bool single)
+    public static bool TryValue(Tensor t, out double value, out bool single) => TryValue(t.raw, out value, out single);
+
+    /// <summary>The value of a rank-0 Float32/Float64 CPU storage view (false for anything else).</summary>
+    public static bool TryValue(RawTensor? t, out double value, out bool single)
     {
-        if (t.raw is { Rank: 0 } raw)
+        if (t is { Rank: 0 } raw)
         {
             switch (raw.Storage)
             {
@@ -132,6 +135,9 @@ internal struct ScalarRecord
     }
 
     /// <summary>A constant rank-0 tensor of <paramref name="value"/> (Float32 when <paramref name="single"/>).</summary>
-    public static Tensor Constant(double value, bool single) =>
-        new(single ? new RawTensor(new CpuStorage<float>([(float)value]), []) : new RawTensor(new CpuStorage<double>([value]), []));
+    public static Tensor Constant(double value, bool single) => new(Raw(value, single));
+
+    /// <summary>A rank-0 CPU storage view of <paramref name="value"/> (Float32 when <paramref name="single"/>).</summary>
+    public static RawTensor Raw(double value, bool single) =>
+        single ? new RawTensor(new CpuStorage<float>([(float)value]), []) : new RawTensor(new CpuStorage<double>([value]), []);
 }

@@ -62,6 +62,15 @@ public sealed partial class CpuBackend
         return Wrap(r, x.Shape);
     }
 
+    /// <summary>f(x) of one Float32 (<paramref name="single"/>, computed in float) or Float64 value: what
+    /// <see cref="Unary{TOp}"/> computes for a one-element tensor, without the tensor (the scalar tape's forward).</summary>
+    internal static double ScalarUnary<TOp>(double x, bool single) where TOp : struct, IUnaryOp =>
+        single ? default(TOp).Apply(default(ScalarMath<float>), (float)x) : default(TOp).Apply(default(ScalarMath<double>), x);
+
+    /// <summary>f(a, b) of two Float32 or Float64 values, as <see cref="Binary{TOp}"/> computes it for one element.</summary>
+    internal static double ScalarBinary<TOp>(double a, double b, bool single) where TOp : struct, IBinaryOp =>
+        single ? default(TOp).Apply(default(ScalarMath<float>), (float)a, (float)b) : default(TOp).Apply(default(ScalarMath<double>), a, b);
+
     /// <inheritdoc/>
     public RawTensor Binary<TOp>(RawTensor a, RawTensor b) where TOp : struct, IBinaryOp => DTypeDispatch.Visit<BinaryKernel<TOp>, RawTensor>(a.DType, new(a, b));
 

@@ -11,10 +11,13 @@ namespace FunctionalAD;
 /// </summary>
 public sealed partial class Tensor
 {
-    // Exactly one of: a constant (inner is its RawTensor), or a value carrying a derivative for tag (inner is its
-    // primal; derivative is its tangent in forward mode, its tape node in reverse mode). One field each instead of
+    // Exactly one of: a constant (tag null, inner is its RawTensor), or a value carrying a derivative for tag (inner is
+    // its primal; derivative is its tangent in forward mode, its tape node in reverse mode). One field each instead of
     // two: a tape holds two tensors per operation, and 16 bytes each is a tenth of an operation's memory.
-    readonly object inner;
+    // A scalar record's value (reverse mode, derivative null) holds its constant primal's RawTensor in inner until the
+    // primal is first asked for as a Tensor (then inner becomes that Tensor: a benign race, both are the same value),
+    // so that a scalar operation allocates one Tensor, not two.
+    object inner;
     readonly object? derivative;
     internal readonly Tag? tag;
     readonly int[] shape;
@@ -22,8 +25,18 @@ public sealed partial class Tensor
     // object, so it costs no memory)
     readonly int slot;
 
-    internal RawTensor? raw => inner as RawTensor;
-    internal Tensor? primal => inner as Tensor;
+    internal RawTensor? raw => tag is null ? (RawTensor)inner : null;
+    internal Tensor? primal => tag is null ? null : inner as Tensor ?? PrimalOfRecord();
+    /// <summary>For a value carrying a derivative: its primal's storage view when the primal is a constant (null
+    /// otherwise), without creating the primal Tensor.</summary>
+    internal RawTensor? ConstantPrimalRaw => inner as RawTensor ?? (inner as Tensor)?.raw;
+
+    Tensor PrimalOfRecord()
+    {
+        var p = new Tensor((RawTensor)inner);
+        inner = p;
+        return p;
+    }
     internal Tensor? tangent => derivative as Tensor;   // forward mode; null means a zero tangent
     /// <summary>Reverse mode: the node that produced this value (a scalar record is viewed as one on demand).</summary>
     internal Node? node => derivative as Node ?? (derivative is null && tag is { Mode: Mode.Reverse, Tape: { } t } ? t.NodeAt(slot) : null);
@@ -41,11 +54,12 @@ public sealed partial class Tensor
         shape = primal.shape; DType = primal.DType; Device = primal.Device;
     }
 
-    /// <summary>The value of a scalar record, in slot <paramref name="slot"/> of reverse tag <paramref name="tag"/>'s tape.</summary>
-    internal Tensor(Tensor primal, Tag tag, int slot)
+    /// <summary>The value of a scalar record, in slot <paramref name="slot"/> of reverse tag <paramref name="tag"/>'s
+    /// tape, whose primal is the constant <paramref name="primal"/> (a rank-0 CPU Float32/Float64).</summary>
+    internal Tensor(RawTensor primal, DType dtype, Tag tag, int slot)
     {
         inner = primal; this.tag = tag; this.slot = slot;
-        shape = primal.shape; DType = primal.DType; Device = primal.Device;
+        shape = primal.Shape; DType = dtype; Device = Device.Cpu;
     }
 
     /// <summary>The element type.</summary>
@@ -66,7 +80,7 @@ public sealed partial class Tensor
     public int Numel => Value.Numel;
 
     /// <summary>True when the tensor carries no derivative for any enclosing transformation.</summary>
-    public bool IsConstant => inner is RawTensor;
+    public bool IsConstant => tag is null;
 
     /// <summary>The underlying values, with every layer of derivative information removed.</summary>
     internal RawTensor Value

@@ -108,25 +108,8 @@ internal sealed class Primitive
         if (OpTraits<TOp>.ZeroDerivative) return new(OpTraits<TOp>.Name, Forward, [null], [null], zeroDerivative: true, PrimitiveFamily.Elementwise, unary: One);
         DerivativeRule[] rules = [static (d, xs, y, _) => Fused<TOp>(d, xs[0], y) ?? Composed<TOp>(d, xs[0], y)];
         return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, unary: One,
-            scalar: ScalarUnary<TOp>, scalarForward: static (x, _, single) => CpuBackend.ScalarUnary<TOp>(x, single));
-    }
-
-    // g·f'(x) in the element type, as the fused kernel computes it for one element
-    static double ScalarUnary<TOp>(int _, double g, double x, double __, double y, bool single) where TOp : struct, IUnaryOp =>
-        single ? (float)g * default(TOp).Derivative(default(ScalarMath<float>), (float)x, (float)y)
-               : g * default(TOp).Derivative(default(ScalarMath<double>), x, y);
-
-    // g·∂f/∂a or g·∂f/∂b in the element type
-    static double ScalarBinary<TOp>(int input, double g, double a, double b, double y, bool single) where TOp : struct, IBinaryOp
-    {
-        var op = default(TOp);
-        if (single)
-        {
-            var m = default(ScalarMath<float>);
-            return (float)g * (input == 0 ? op.DerivativeA(m, (float)a, (float)b, (float)y) : op.DerivativeB(m, (float)a, (float)b, (float)y));
-        }
-        var md = default(ScalarMath<double>);
-        return g * (input == 0 ? op.DerivativeA(md, a, b, y) : op.DerivativeB(md, a, b, y));
+            scalar: static (_, g, x, _, y, single) => CpuBackend.ScalarUnaryDerivative<TOp>(g, x, y, single),
+            scalarForward: static (x, _, single) => CpuBackend.ScalarUnary<TOp>(x, single));
     }
 
     static Tensor Composed<TOp>(Tensor d, Tensor x, Tensor y) where TOp : struct, IUnaryOp
@@ -159,7 +142,7 @@ internal sealed class Primitive
         static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => Two(b, xs[0], xs[1]);
         DerivativeRule[] rules = [static (d, xs, y, _) => Partial<TOp>(0, d, xs, y), static (d, xs, y, _) => Partial<TOp>(1, d, xs, y)];
         return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, binary: Two,
-            scalar: ScalarBinary<TOp>, scalarForward: CpuBackend.ScalarBinary<TOp>);
+            scalar: CpuBackend.ScalarBinaryPartial<TOp>, scalarForward: CpuBackend.ScalarBinary<TOp>);
     }
 
     static Tensor Partial<TOp>(int input, Tensor d, Tensor[] xs, Tensor y) where TOp : struct, IBinaryOp

@@ -71,6 +71,24 @@ public sealed partial class CpuBackend
     internal static double ScalarBinary<TOp>(double a, double b, bool single) where TOp : struct, IBinaryOp =>
         single ? default(TOp).Apply(default(ScalarMath<float>), (float)a, (float)b) : default(TOp).Apply(default(ScalarMath<double>), a, b);
 
+    /// <summary>g·f'(x) of Float32 or Float64 values, as <see cref="TryUnaryDerivative{TOp}"/> computes it for one element.</summary>
+    internal static double ScalarUnaryDerivative<TOp>(double g, double x, double y, bool single) where TOp : struct, IUnaryOp =>
+        single ? (float)g * default(TOp).Derivative(default(ScalarMath<float>), (float)x, (float)y)
+               : g * default(TOp).Derivative(default(ScalarMath<double>), x, y);
+
+    /// <summary>g·∂f/∂a (<paramref name="input"/> 0) or g·∂f/∂b (1) of Float32 or Float64 values, in the element type.</summary>
+    internal static double ScalarBinaryPartial<TOp>(int input, double g, double a, double b, double y, bool single) where TOp : struct, IBinaryOp
+    {
+        var op = default(TOp);
+        if (single)
+        {
+            var m = default(ScalarMath<float>);
+            return (float)g * (input == 0 ? op.DerivativeA(m, (float)a, (float)b, (float)y) : op.DerivativeB(m, (float)a, (float)b, (float)y));
+        }
+        var md = default(ScalarMath<double>);
+        return g * (input == 0 ? op.DerivativeA(md, a, b, y) : op.DerivativeB(md, a, b, y));
+    }
+
     /// <inheritdoc/>
     public RawTensor Binary<TOp>(RawTensor a, RawTensor b) where TOp : struct, IBinaryOp => DTypeDispatch.Visit<BinaryKernel<TOp>, RawTensor>(a.DType, new(a, b));
 

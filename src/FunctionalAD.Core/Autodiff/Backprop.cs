@@ -78,7 +78,7 @@ internal static class Backprop
         public int Length => Kind.Length;
 
         [ThreadStatic] static Buffers? spare;
-        const int MaxKept = 1 << 18;
+        const int MaxKept = 1 << 16; // about 1.2 MB kept per thread
 
         /// <summary>Buffers of at least n slots, all clear; a walk nested in a rule gets its own.</summary>
         public static Buffers Take(int n)

@@ -497,6 +497,22 @@ let scalarTape =
                     z) (scalar 0.7)
             Expect.stringContains text "sin(n1)" "text graph through records"
             expectClose 1e-12 g (scalar (cos 0.49 * 1.4 + 1.0)) "gradient through the boundary"
+        testCase "a record's value reads like any tensor's, inside the call and after it escaped" <| fun () ->
+            let mutable escaped = scalar 0.0
+            let g =
+                grad (fun x ->
+                    let y = x * x + 1.0 // Float32 records (a double scalar takes the tensor's dtype)
+                    Expect.equal (y.item()) 1.25 "item"
+                    Expect.equal y.Numel 1 "numel"
+                    Expect.equal y.Shape [||] "shape"
+                    Expect.equal y.DType DType.Float32 "dtype"
+                    Expect.stringContains (string y) "grad_fn=<add>" "printed"
+                    Expect.sequenceEqual (y.Reshape(1, 1).ToArray<float32>()) [| 1.25f |] "a view of it"
+                    escaped <- y
+                    y * y) (Tensor.Scalar(0.5f))
+            expectClose 1e-6 g (Tensor.Scalar(2.0f * 1.25f * 2.0f * 0.5f)) "gradient"
+            expectClose 1e-6 (escaped * 2.0) (Tensor.Scalar(2.5f)) "the escaped value is the constant it became"
+            Expect.isTrue (escaped * 2.0).IsConstant "no derivative after its call"
         testCase "the ready callback reports the gradients of rank-0 inputs" <| fun () ->
             let xs = [| scalar 0.5; scalar 2.0; scalar 3.0 |]
             let reported = Collections.Generic.Dictionary<int, float>()

@@ -14,9 +14,10 @@ public sealed partial class Tensor
     // Exactly one of: a constant (tag null, inner is its RawTensor), or a value carrying a derivative for tag (inner is
     // its primal; derivative is its tangent in forward mode, its tape node in reverse mode). One field each instead of
     // two: a tape holds two tensors per operation, and 16 bytes each is a tenth of an operation's memory.
-    // A scalar record's value (reverse mode, derivative null) holds its constant primal's RawTensor in inner until the
-    // primal is first asked for as a Tensor (then inner becomes that Tensor: a benign race, both are the same value),
-    // so that a scalar operation allocates one Tensor, not two.
+    // A scalar record's value (reverse mode, derivative null) holds its primal as a boxed double in inner (exact for
+    // Float32 too) until its storage is asked for (Value: inner becomes that RawTensor) or its primal Tensor is
+    // (primal: inner becomes that Tensor). Benign races: every form is the same constant. A scalar operation so
+    // allocates one Tensor and a box instead of two Tensors, a RawTensor, its storage and an array.
     object inner;
     readonly object? derivative;
     internal readonly Tag? tag;
@@ -27,15 +28,32 @@ public sealed partial class Tensor
 
     internal RawTensor? raw => tag is null ? (RawTensor)inner : null;
     internal Tensor? primal => tag is null ? null : inner as Tensor ?? PrimalOfRecord();
-    /// <summary>For a value carrying a derivative: its primal's storage view when the primal is a constant (null
-    /// otherwise), without creating the primal Tensor.</summary>
-    internal RawTensor? ConstantPrimalRaw => inner as RawTensor ?? (inner as Tensor)?.raw;
+
+    /// <summary>For a value carrying a derivative whose primal is a constant rank-0 CPU Float32/Float64: that number,
+    /// read without creating the primal's Tensor or storage (false for any other value).</summary>
+    internal bool TryConstantPrimalScalar(out double value, out bool single)
+    {
+        var i = inner;
+        if (i is double d) { value = d; single = DType == DType.Float32; return true; }
+        return ScalarRecord.TryValue(i as RawTensor ?? (i as Tensor)?.raw, out value, out single);
+    }
 
     Tensor PrimalOfRecord()
     {
-        var p = new Tensor((RawTensor)inner);
+        var p = new Tensor(RecordRaw());
         inner = p;
         return p;
+    }
+
+    // a scalar record's primal storage, created from the boxed number the first time it is needed
+    RawTensor RecordRaw()
+    {
+        var i = inner;
+        if (i is RawTensor r) return r;
+        if (i is Tensor p) return p.Value;
+        var made = ScalarRecord.Raw((double)i, DType == DType.Float32);
+        inner = made;
+        return made;
     }
     internal Tensor? tangent => derivative as Tensor;   // forward mode; null means a zero tangent
     /// <summary>Reverse mode: the node that produced this value (a scalar record is viewed as one on demand).</summary>
@@ -55,11 +73,11 @@ public sealed partial class Tensor
     }
 
     /// <summary>The value of a scalar record, in slot <paramref name="slot"/> of reverse tag <paramref name="tag"/>'s
-    /// tape, whose primal is the constant <paramref name="primal"/> (a rank-0 CPU Float32/Float64).</summary>
-    internal Tensor(RawTensor primal, DType dtype, Tag tag, int slot)
+    /// tape, whose primal is the constant rank-0 CPU <paramref name="dtype"/> (Float32/Float64) <paramref name="value"/>.</summary>
+    internal Tensor(double value, DType dtype, Tag tag, int slot)
     {
-        inner = primal; this.tag = tag; this.slot = slot;
-        shape = primal.Shape; DType = dtype; Device = Device.Cpu;
+        inner = value; this.tag = tag; this.slot = slot;
+        shape = []; DType = dtype; Device = Device.Cpu;
     }
 
     /// <summary>The element type.</summary>
@@ -77,7 +95,7 @@ public sealed partial class Tensor
     public int Rank => shape.Length;
 
     /// <summary>Number of elements.</summary>
-    public int Numel => Value.Numel;
+    public int Numel => shape.Length == 0 ? 1 : Value.Numel;
 
     /// <summary>True when the tensor carries no derivative for any enclosing transformation.</summary>
     public bool IsConstant => tag is null;
@@ -88,8 +106,9 @@ public sealed partial class Tensor
         get
         {
             object t = inner;
-            while (t is Tensor p) t = p.inner;
-            return (RawTensor)t;
+            var owner = this;
+            while (t is Tensor p) { owner = p; t = p.inner; }
+            return t as RawTensor ?? owner.RecordRaw();
         }
     }
 

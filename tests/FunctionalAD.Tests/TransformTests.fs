@@ -449,4 +449,90 @@ let broadcastRows =
             expectClose 1e-4 grad (-16.0 * bias) "the gradient through broadcast rows"
     ]
 
-let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; trees; inspection; longChain; recycling; broadcastRows ]
+/// Elementwise ops on rank-0 CPU values over constants are taped as records of numbers (Autodiff/Tape.cs), not as
+/// nodes: the same derivatives as the node path (the same ops on shape [1]) at every order, inspection, the ready
+/// callback, several threads recording on one tape.
+let scalarTape =
+    let draw (rng: Random) (d: Ops.OpDomain) =
+        let v = d.Low + (d.High - d.Low) * rng.NextDouble()
+        if abs v < d.AwayFromZero then (if v < 0.0 then -d.AwayFromZero - 0.1 else d.AwayFromZero + 0.1) else v
+    // op applied, then a few more records that reuse its inputs, so that contributions accumulate
+    let chain (op: Autodiff.OpEntry) (xs: Tensor[]) =
+        let y = op.Apply.Invoke xs
+        y * xs.[0] + sin y + xs.[xs.Length - 1] * 0.5
+    testList "the scalar tape" [
+        testCase "every elementwise op's gradient on rank-0 values equals the node path's (shape [1])" <| fun () ->
+            let rng = Random(11)
+            for op in Autodiff.OpRegistry.All |> Seq.filter (fun o -> not o.ZeroDerivative) do
+                for dt, tol in [ DType.Float64, 1e-12; DType.Float32, 1e-5 ] do
+                    let values = op.Domains |> Array.map (draw rng)
+                    let scalars = values |> Array.map (fun v -> Tensor.Scalar(v, dt))
+                    let vectors = scalars |> Array.map (fun t -> t.Reshape(1))
+                    let struct (v0, g0) = Transform.ValueAndGrad(Func<Tensor[], Tensor> (chain op), scalars)
+                    let struct (v1, g1) = Transform.ValueAndGrad(Func<Tensor[], Tensor> (fun xs -> (chain op xs).Sum()), vectors)
+                    expectClose tol v0 (v1.Reshape()) $"{op.Name} {dt} value"
+                    for i in 0 .. g0.Length - 1 do
+                        Expect.equal g0.[i].DType dt $"{op.Name} {dt} gradient dtype"
+                        expectClose tol g0.[i] (g1.[i].Reshape()) $"{op.Name} {dt} gradient {i} at %A{values}"
+        testCase "second order through records: hessian and grad of grad equal the node path's" <| fun () ->
+            let f (x: Tensor) = let mutable y = x in (for _ in 1 .. 5 do y <- y * x + sin y) ; y
+            for x0 in [ 0.3; -1.2 ] do
+                let h0 = hessian (fun x -> f x) (scalar x0)
+                let h1 = hessian (fun x -> (f x).sum()) (tensor [ x0 ])
+                expectClose 1e-10 (h0.Reshape(1, 1)) h1 "hessian (forward over reverse)"
+                let gg0 = grad (fun x -> grad f x) (scalar x0)
+                let gg1 = grad (fun x -> (grad (fun v -> (f v).sum()) x).sum()) (tensor [ x0 ])
+                expectClose 1e-10 (gg0.Reshape(1)) gg1 "grad of grad (reverse over reverse)"
+            Expect.equal ((grad (fun x -> x * grad (fun y -> x * y) (scalar 1.0)) (scalar 1.0)).item()) 2.0 "no perturbation confusion"
+        testCase "a record is inspected like a node, and feeds ops that are not records" <| fun () ->
+            let mutable text = ""
+            let g =
+                grad (fun x ->
+                    let y = sin (x * x)
+                    Expect.equal y.GradFn.Operation "sin" "creator of a record"
+                    Expect.equal (y.GradFn.Inputs.[0].Operation) "mul" "its input's creator"
+                    Expect.isTrue (obj.ReferenceEquals(y.GradFn.Inputs.[0].node, y.GradFn.Inputs.[0].node)) "one node per slot"
+                    let z = Tensor.Stack([| y; x |], 0).sum() // stack is not a record: its parents are records viewed as nodes
+                    text <- z.GradFn.ToText()
+                    z) (scalar 0.7)
+            Expect.stringContains text "sin(n1)" "text graph through records"
+            expectClose 1e-12 g (scalar (cos 0.49 * 1.4 + 1.0)) "gradient through the boundary"
+        testCase "a record's value reads like any tensor's, inside the call and after it escaped" <| fun () ->
+            let mutable escaped = scalar 0.0
+            let g =
+                grad (fun x ->
+                    let y = x * x + 1.0 // Float32 records (a double scalar takes the tensor's dtype)
+                    Expect.equal (y.item()) 1.25 "item"
+                    Expect.equal y.Numel 1 "numel"
+                    Expect.equal y.Shape [||] "shape"
+                    Expect.equal y.DType DType.Float32 "dtype"
+                    Expect.stringContains (string y) "grad_fn=<add>" "printed"
+                    Expect.sequenceEqual (y.Reshape(1, 1).ToArray<float32>()) [| 1.25f |] "a view of it"
+                    escaped <- y
+                    y * y) (Tensor.Scalar(0.5f))
+            expectClose 1e-6 g (Tensor.Scalar(2.0f * 1.25f * 2.0f * 0.5f)) "gradient"
+            expectClose 1e-6 (escaped * 2.0) (Tensor.Scalar(2.5f)) "the escaped value is the constant it became"
+            Expect.isTrue (escaped * 2.0).IsConstant "no derivative after its call"
+        testCase "the ready callback reports the gradients of rank-0 inputs" <| fun () ->
+            let xs = [| scalar 0.5; scalar 2.0; scalar 3.0 |]
+            let reported = Collections.Generic.Dictionary<int, float>()
+            let struct (_, gs) =
+                Transform.ValueAndGrad(Func<Tensor[], Tensor> (fun xs -> sin xs.[0] * xs.[1] + xs.[1]), xs, Action<int, Tensor> (fun i g -> reported.[i] <- g.item()))
+            Expect.equal reported.Count 3 "every input reported"
+            for i in 0 .. 2 do Expect.equal reported.[i] (gs.[i].item()) $"input {i}"
+            Expect.floatClose Accuracy.veryHigh reported.[0] (cos 0.5 * 2.0) "d/dx0"
+            Expect.floatClose Accuracy.veryHigh reported.[1] (sin 0.5 + 1.0) "d/dx1"
+            Expect.equal reported.[2] 0.0 "unused input"
+        testCase "several threads recording on one tape" <| fun () ->
+            let g =
+                grad (fun x ->
+                    let parts = Array.zeroCreate<Tensor> 4
+                    Parallel.For(0, 4, fun k ->
+                        let mutable y = x
+                        for _ in 1 .. 3000 do y <- y * 1.0 + sin y * 0.0 + x * 0.0
+                        parts.[k] <- y * float (k + 1)) |> ignore
+                    parts |> Array.reduce (+)) (scalar 0.25)
+            Expect.floatClose Accuracy.veryHigh (g.item()) 10.0 "d/dx sum_k (k+1)·x"
+    ]
+
+let tests = testList "transformations" [ nesting; closedForms; conventions; identities; talk; api; trees; inspection; longChain; recycling; broadcastRows; scalarTape ]

@@ -56,6 +56,13 @@ internal static class Dispatch
         var top = x.tag;
         if (top is null) return Constant(p, x, attr);
         if (top.Finished || top.Mode != Mode.Reverse || p.ZeroDerivative || noGradHere) return Apply(p, [x], attr);
+        // a rank-0 float over a constant: computed on the number and taped as a record of numbers (the scalar tape)
+        if (p.ForwardScalar is { } scalar && top.Tape is { } tape && x.TryConstantPrimalScalar(out var x0, out bool single))
+        {
+            double value = scalar(x0, 0, single);
+            return new Tensor(value, single ? DType.Float32 : DType.Float64, top,
+                tape.Append(new ScalarRecord { Op = p.ScalarId + 1, X0 = x0, Y = value, Parent0 = x.Slot, Parent1 = -1, Single = single }));
+        }
         var primal = x.primal!;
         var y = primal.tag is null ? Constant(p, primal, attr) : Apply(p, primal, attr);
         if (!y.DType.IsFloatingPoint()) return y;
@@ -72,6 +79,19 @@ internal static class Dispatch
         if (ta is null && tb is null) return Constant(p, a, b, attr);
         var top = ta is null ? tb! : tb is null || ReferenceEquals(ta, tb) ? ta : null;
         if (top is null || top.Finished || top.Mode != Mode.Reverse || p.ZeroDerivative || noGradHere) return Apply(p, [a, b], attr);
+        // rank-0 floats of one dtype over constants: computed on the numbers and taped as a record of numbers
+        if (p.ForwardScalar is { } scalar && top.Tape is { } tape
+            && (ta is null ? ScalarRecord.TryValue(a.raw, out var x0, out bool single) : a.TryConstantPrimalScalar(out x0, out single))
+            && (tb is null ? ScalarRecord.TryValue(b.raw, out var x1, out bool single1) : b.TryConstantPrimalScalar(out x1, out single1))
+            && single == single1)
+        {
+            double value = scalar(x0, x1, single);
+            return new Tensor(value, single ? DType.Float32 : DType.Float64, top, tape.Append(new ScalarRecord
+            {
+                Op = p.ScalarId + 1, X0 = x0, X1 = x1, Y = value, Single = single, Binary = true,
+                Parent0 = ta is null ? -1 : a.Slot, Parent1 = tb is null ? -1 : b.Slot,
+            }));
+        }
         Tensor pa = ta is null ? a : a.primal!, pb = tb is null ? b : b.primal!;
         var y = pa.tag is null && pb.tag is null ? Constant(p, pa, pb, attr) : Apply(p, pa, pb, attr);
         if (!y.DType.IsFloatingPoint()) return y;

@@ -4,7 +4,9 @@ namespace FunctionalAD.Autodiff;
 /// One taped application of a primitive: what was applied, to which primal values, and which nodes produced the
 /// inputs that depend on this node's tag (null where an input is a constant for this tag). Adjoints are not stored
 /// here: the backward walk owns them. A leaf (an input of the transformation) has no primitive; its name and owner
-/// ride in the attribute slot, which only applications use, so a node of one or two inputs is one object of nine references and a stamp.
+/// ride in the attribute slot, which only applications use. An elementwise op on rank-0 values is not a node but a
+/// <see cref="ScalarRecord"/> on the tape; it is viewed as a node (created once, on demand) only for inspection or as
+/// the input of an op that is not a record.
 /// </summary>
 internal sealed class Node
 {
@@ -18,6 +20,9 @@ internal sealed class Node
     readonly Node? parent0, parent1;
     readonly Tensor[]? inputs;
     readonly Node?[]? parents;
+    // A record's view (Tape.NodeAt): its parents are the nodes of these slots on this tape, looked up when asked for.
+    readonly Tape? tape;
+    readonly int slot0 = -1, slot1 = -1;
     /// <summary>Position on the tag's tape; for the untaped imperative tag, a creation stamp (also topological).</summary>
     public long Index;
 
@@ -38,6 +43,15 @@ internal sealed class Node
         this.input0 = input0; this.parent0 = parent0; this.input1 = input1; this.parent1 = parent1;
     }
 
+    /// <summary>Slot <paramref name="slot"/>'s <paramref name="record"/> of <paramref name="tape"/> as a node.</summary>
+    public Node(Tape tape, int slot, in ScalarRecord record)
+    {
+        Op = record.Primitive; Index = slot; this.tape = tape;
+        Output = ScalarRecord.Constant(record.Y, record.Single);
+        input0 = ScalarRecord.Constant(record.X0, record.Single); slot0 = record.Parent0;
+        if (record.Binary) { input1 = ScalarRecord.Constant(record.X1, record.Single); slot1 = record.Parent1; }
+    }
+
     /// <summary>A leaf: an input called <paramref name="name"/>, reporting its gradient to <paramref name="sink"/> if any.</summary>
     public Node(Tensor output, string name, IGradientSink? sink = null)
     {
@@ -48,7 +62,8 @@ internal sealed class Node
     public int Arity => inputs is not null ? inputs.Length : input1 is null ? 1 : 2;
 
     /// <summary>The node that produced input <paramref name="j"/> (0 &lt;= j &lt; Arity), null where it is a constant.</summary>
-    public Node? Parent(int j) => parents is not null ? parents[j] : j == 0 ? parent0 : parent1;
+    public Node? Parent(int j) =>
+        parents is not null ? parents[j] : tape is not null ? tape.NodeAt(j == 0 ? slot0 : slot1) : j == 0 ? parent0 : parent1;
 
     /// <summary>The inputs' primals, in order (a new array for one or two inputs: the backward walk asks once per node).</summary>
     public Tensor[] Inputs => inputs ?? (input1 is null ? [input0!] : [input0!, input1]);

@@ -13,6 +13,18 @@ internal delegate RawTensor UnaryForward(IBackend backend, RawTensor x);
 internal delegate RawTensor BinaryForward(IBackend backend, RawTensor a, RawTensor b);
 
 /// <summary>
+/// The vjp of an elementwise op of one or two rank-0 CPU inputs at first order, on plain numbers: the cotangent of
+/// input <paramref name="input"/> given the result's cotangent <paramref name="g"/>, the inputs' values x0 and x1
+/// (x1 unused for one input) and the result y, all Float32 (<paramref name="single"/>: computed in float) or Float64.
+/// The scalar tape's backward runs it without allocating (see <see cref="ScalarRecord"/>).
+/// </summary>
+internal delegate double ScalarRule(int input, double g, double x0, double x1, double y, bool single);
+
+/// <summary>The forward of an elementwise op on one or two plain Float32 (<paramref name="single"/>) or Float64 values
+/// (x1 unused for one input), as the CPU backend computes a one-element tensor: the scalar tape's forward.</summary>
+internal delegate double ScalarForward(double x0, double x1, bool single);
+
+/// <summary>
 /// A derivative rule of one input, linear in <paramref name="d"/>: as a jvp rule, the result's tangent caused by the
 /// input's tangent d; as a vjp rule, the input's cotangent given the result's cotangent d. One delegate type for
 /// both, so an elementwise primitive hands the same rule to both modes without a wrapper.
@@ -41,6 +53,13 @@ internal sealed class Primitive
     public readonly UnaryForward? ForwardUnary;
     /// <inheritdoc cref="ForwardUnary"/>
     public readonly BinaryForward? ForwardBinary;
+    /// <summary>The elementwise ops' vjp on plain numbers, for the scalar tape (null for every other primitive).</summary>
+    public readonly ScalarRule? Scalar;
+    /// <inheritdoc cref="ScalarForward"/> (null where <see cref="Scalar"/> is)
+    public readonly ScalarForward? ForwardScalar;
+    /// <summary>This primitive's number in <see cref="ScalarOps"/> when it has a <see cref="Scalar"/> rule (-1
+    /// otherwise): a scalar tape record names its primitive by number, so that the record holds no reference.</summary>
+    public readonly int ScalarId = -1;
     /// <summary>True when the rules are a user's code (a custom function), which may keep what it is given or
     /// returns: the backward pass then recycles none of it (see <see cref="Backends.ResultPool"/>).</summary>
     public bool UserRules { get; init; }
@@ -49,10 +68,31 @@ internal sealed class Primitive
     public bool RulesKeepResults { get; init; }
 
     public Primitive(string name, ForwardRule forward, DerivativeRule?[] jvp, DerivativeRule?[] vjp, bool zeroDerivative = false,
-        PrimitiveFamily family = PrimitiveFamily.Other, UnaryForward? unary = null, BinaryForward? binary = null)
+        PrimitiveFamily family = PrimitiveFamily.Other, UnaryForward? unary = null, BinaryForward? binary = null,
+        ScalarRule? scalar = null, ScalarForward? scalarForward = null)
     {
         Name = name; Forward = forward; Jvp = jvp; Vjp = vjp; ZeroDerivative = zeroDerivative; Family = family;
-        ForwardUnary = unary; ForwardBinary = binary;
+        ForwardUnary = unary; ForwardBinary = binary; Scalar = scalar; ForwardScalar = scalarForward;
+        if (scalar is not null) ScalarId = RegisterScalar(this);
+    }
+
+    static Primitive[] scalarOps = [];
+
+    /// <summary>The primitives with a <see cref="Scalar"/> rule, by <see cref="ScalarId"/> (append-only; a reader's
+    /// snapshot holds every primitive recorded before it was read).</summary>
+    public static Primitive[] ScalarOps => Volatile.Read(ref scalarOps);
+
+    static int RegisterScalar(Primitive p)
+    {
+        lock (typeof(Primitive))
+        {
+            var ops = scalarOps;
+            var grown = new Primitive[ops.Length + 1];
+            ops.CopyTo(grown, 0);
+            grown[ops.Length] = p;
+            Volatile.Write(ref scalarOps, grown);
+            return ops.Length;
+        }
     }
 
     /// <summary>
@@ -67,7 +107,9 @@ internal sealed class Primitive
         static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => One(b, xs[0]);
         if (OpTraits<TOp>.ZeroDerivative) return new(OpTraits<TOp>.Name, Forward, [null], [null], zeroDerivative: true, PrimitiveFamily.Elementwise, unary: One);
         DerivativeRule[] rules = [static (d, xs, y, _) => Fused<TOp>(d, xs[0], y) ?? Composed<TOp>(d, xs[0], y)];
-        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, unary: One);
+        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, unary: One,
+            scalar: static (_, g, x, _, y, single) => CpuBackend.ScalarUnaryDerivative<TOp>(g, x, y, single),
+            scalarForward: static (x, _, single) => CpuBackend.ScalarUnary<TOp>(x, single));
     }
 
     static Tensor Composed<TOp>(Tensor d, Tensor x, Tensor y) where TOp : struct, IUnaryOp
@@ -99,7 +141,8 @@ internal sealed class Primitive
         static RawTensor Two(IBackend b, RawTensor x, RawTensor y) => b is CpuBackend cpu ? cpu.Binary<TOp>(x, y) : b.Binary<TOp>(x, y);
         static RawTensor Forward(IBackend b, RawTensor[] xs, object? _) => Two(b, xs[0], xs[1]);
         DerivativeRule[] rules = [static (d, xs, y, _) => Partial<TOp>(0, d, xs, y), static (d, xs, y, _) => Partial<TOp>(1, d, xs, y)];
-        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, binary: Two);
+        return new(OpTraits<TOp>.Name, Forward, rules, rules, family: PrimitiveFamily.Elementwise, binary: Two,
+            scalar: CpuBackend.ScalarBinaryPartial<TOp>, scalarForward: CpuBackend.ScalarBinary<TOp>);
     }
 
     static Tensor Partial<TOp>(int input, Tensor d, Tensor[] xs, Tensor y) where TOp : struct, IBinaryOp

@@ -66,7 +66,7 @@ public static class Transform
             {
                 if (!u.ShapeRef.AsSpan().SequenceEqual(value.ShapeRef))
                     throw new ShapeMismatchException("vjp", $"the cotangent has shape {Shape.Format(u.ShapeRef)}; expected the output's shape {Shape.Format(value.ShapeRef)}");
-                var adj = tracked ? Backprop.Run(tag, y.node!, u.To(value.DType), leaves) : new Tensor?[xs.Length];
+                var adj = tracked ? Backprop.Run(tag, y.Slot, u.To(value.DType), leaves) : new Tensor?[xs.Length];
                 var r = new Tensor[xs.Length];
                 for (int i = 0; i < xs.Length; i++) r[i] = adj[i] ?? Tensor.ZerosView(xs[i]); // a symbolic zero: no elements allocated
                 return r;
@@ -113,7 +113,7 @@ public static class Transform
                 grads[i] = g ?? Tensor.ZerosView(xs[i]);
                 onGradient(i, grads[i]);
             }
-            if (tracked) Backprop.Run(tag, y.node!, Tensor.OnesLike(value), leaves, Report);
+            if (tracked) Backprop.Run(tag, y.Slot, Tensor.OnesLike(value), leaves, Report);
             else for (int i = 0; i < xs.Length; i++) Report(i, null);
             return (value, grads);
         });

@@ -62,6 +62,33 @@ public sealed partial class CpuBackend
         return Wrap(r, x.Shape);
     }
 
+    /// <summary>f(x) of one Float32 (<paramref name="single"/>, computed in float) or Float64 value: what
+    /// <see cref="Unary{TOp}"/> computes for a one-element tensor, without the tensor (the scalar tape's forward).</summary>
+    internal static double ScalarUnary<TOp>(double x, bool single) where TOp : struct, IUnaryOp =>
+        single ? default(TOp).Apply(default(ScalarMath<float>), (float)x) : default(TOp).Apply(default(ScalarMath<double>), x);
+
+    /// <summary>f(a, b) of two Float32 or Float64 values, as <see cref="Binary{TOp}"/> computes it for one element.</summary>
+    internal static double ScalarBinary<TOp>(double a, double b, bool single) where TOp : struct, IBinaryOp =>
+        single ? default(TOp).Apply(default(ScalarMath<float>), (float)a, (float)b) : default(TOp).Apply(default(ScalarMath<double>), a, b);
+
+    /// <summary>g·f'(x) of Float32 or Float64 values, as <see cref="TryUnaryDerivative{TOp}"/> computes it for one element.</summary>
+    internal static double ScalarUnaryDerivative<TOp>(double g, double x, double y, bool single) where TOp : struct, IUnaryOp =>
+        single ? (float)g * default(TOp).Derivative(default(ScalarMath<float>), (float)x, (float)y)
+               : g * default(TOp).Derivative(default(ScalarMath<double>), x, y);
+
+    /// <summary>g·∂f/∂a (<paramref name="input"/> 0) or g·∂f/∂b (1) of Float32 or Float64 values, in the element type.</summary>
+    internal static double ScalarBinaryPartial<TOp>(int input, double g, double a, double b, double y, bool single) where TOp : struct, IBinaryOp
+    {
+        var op = default(TOp);
+        if (single)
+        {
+            var m = default(ScalarMath<float>);
+            return (float)g * (input == 0 ? op.DerivativeA(m, (float)a, (float)b, (float)y) : op.DerivativeB(m, (float)a, (float)b, (float)y));
+        }
+        var md = default(ScalarMath<double>);
+        return g * (input == 0 ? op.DerivativeA(md, a, b, y) : op.DerivativeB(md, a, b, y));
+    }
+
     /// <inheritdoc/>
     public RawTensor Binary<TOp>(RawTensor a, RawTensor b) where TOp : struct, IBinaryOp => DTypeDispatch.Visit<BinaryKernel<TOp>, RawTensor>(a.DType, new(a, b));
 
@@ -111,8 +138,7 @@ public sealed partial class CpuBackend
         int rows = a.Numel / run;
         var r = Uninit<T>(a.Numel);
         T[] ad = Data<T>(a), bd = Data<T>(b);
-        if (Parallelism.ShouldSplit(r.Length))
-            Parallelism.For(rows, Math.Max(1, Parallelism.Grain / run), (s, n) => BinaryRowRange<T, TOp>(a, b, ad, bd, modeA, modeB, k, run, r, s, n));
+        if (Parallelism.ShouldSplit(r.Length)) BinaryRowsParallel<T, TOp>(a, b, ad, bd, modeA, modeB, k, run, r, rows);
         else BinaryRowRange<T, TOp>(a, b, ad, bd, modeA, modeB, k, run, r, 0, rows);
         return Wrap(r, a.Shape);
     }
@@ -126,6 +152,12 @@ public sealed partial class CpuBackend
         mode = m;
         return true;
     }
+
+    // Kept apart: a lambda in BinaryRows would allocate its closure on every call (C# creates it where the captured
+    // parameters come into scope), 72 bytes on each scalar operation, which never gets this far.
+    static void BinaryRowsParallel<T, TOp>(RawTensor a, RawTensor b, T[] ad, T[] bd, int modeA, int modeB, int k, int run, T[] r, int rows)
+        where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IBinaryOp =>
+        Parallelism.For(rows, Math.Max(1, Parallelism.Grain / run), (s, n) => BinaryRowRange<T, TOp>(a, b, ad, bd, modeA, modeB, k, run, r, s, n));
 
     static void BinaryRowRange<T, TOp>(RawTensor a, RawTensor b, T[] ad, T[] bd, int modeA, int modeB, int k, int run, T[] r, int first, int count)
         where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IBinaryOp

@@ -11,18 +11,55 @@ namespace FunctionalAD;
 /// </summary>
 public sealed partial class Tensor
 {
-    // Exactly one of: a constant (inner is its RawTensor), or a value carrying a derivative for tag (inner is its
-    // primal; derivative is its tangent in forward mode, its tape node in reverse mode). One field each instead of
+    // Exactly one of: a constant (tag null, inner is its RawTensor), or a value carrying a derivative for tag (inner is
+    // its primal; derivative is its tangent in forward mode, its tape node in reverse mode). One field each instead of
     // two: a tape holds two tensors per operation, and 16 bytes each is a tenth of an operation's memory.
-    readonly object inner;
+    // A scalar record's value (reverse mode, derivative null) holds its primal as a boxed double in inner (exact for
+    // Float32 too) until its storage is asked for (Value: inner becomes that RawTensor) or its primal Tensor is
+    // (primal: inner becomes that Tensor). Benign races: every form is the same constant. A scalar operation so
+    // allocates one Tensor and a box instead of two Tensors, a RawTensor, its storage and an array.
+    object inner;
     readonly object? derivative;
     internal readonly Tag? tag;
     readonly int[] shape;
+    // Reverse mode with derivative null: the tape slot of this value's ScalarRecord (an int fits in the padding of the
+    // object, so it costs no memory)
+    readonly int slot;
 
-    internal RawTensor? raw => inner as RawTensor;
-    internal Tensor? primal => inner as Tensor;
+    internal RawTensor? raw => tag is null ? (RawTensor)inner : null;
+    internal Tensor? primal => tag is null ? null : inner as Tensor ?? PrimalOfRecord();
+
+    /// <summary>For a value carrying a derivative whose primal is a constant rank-0 CPU Float32/Float64: that number,
+    /// read without creating the primal's Tensor or storage (false for any other value).</summary>
+    internal bool TryConstantPrimalScalar(out double value, out bool single)
+    {
+        var i = inner;
+        if (i is double d) { value = d; single = DType == DType.Float32; return true; }
+        return ScalarRecord.TryValue(i as RawTensor ?? (i as Tensor)?.raw, out value, out single);
+    }
+
+    Tensor PrimalOfRecord()
+    {
+        var p = new Tensor(RecordRaw());
+        inner = p;
+        return p;
+    }
+
+    // a scalar record's primal storage, created from the boxed number the first time it is needed
+    RawTensor RecordRaw()
+    {
+        var i = inner;
+        if (i is RawTensor r) return r;
+        if (i is Tensor p) return p.Value;
+        var made = ScalarRecord.Raw((double)i, DType == DType.Float32);
+        inner = made;
+        return made;
+    }
     internal Tensor? tangent => derivative as Tensor;   // forward mode; null means a zero tangent
-    internal Node? node => derivative as Node;           // reverse mode
+    /// <summary>Reverse mode: the node that produced this value (a scalar record is viewed as one on demand).</summary>
+    internal Node? node => derivative as Node ?? (derivative is null && tag is { Mode: Mode.Reverse, Tape: { } t } ? t.NodeAt(slot) : null);
+    /// <summary>Reverse mode on a taped tag: this value's slot on the tape, without viewing a record as a node.</summary>
+    internal int Slot => derivative is Node n ? (int)n.Index : slot;
 
     internal Tensor(RawTensor raw)
     {
@@ -33,6 +70,14 @@ public sealed partial class Tensor
     {
         inner = primal; derivative = (object?)tangent ?? node; this.tag = tag;
         shape = primal.shape; DType = primal.DType; Device = primal.Device;
+    }
+
+    /// <summary>The value of a scalar record, in slot <paramref name="slot"/> of reverse tag <paramref name="tag"/>'s
+    /// tape, whose primal is the constant rank-0 CPU <paramref name="dtype"/> (Float32/Float64) <paramref name="value"/>.</summary>
+    internal Tensor(double value, DType dtype, Tag tag, int slot)
+    {
+        inner = value; this.tag = tag; this.slot = slot;
+        shape = []; DType = dtype; Device = Device.Cpu;
     }
 
     /// <summary>The element type.</summary>
@@ -50,10 +95,10 @@ public sealed partial class Tensor
     public int Rank => shape.Length;
 
     /// <summary>Number of elements.</summary>
-    public int Numel => Value.Numel;
+    public int Numel => shape.Length == 0 ? 1 : Value.Numel;
 
     /// <summary>True when the tensor carries no derivative for any enclosing transformation.</summary>
-    public bool IsConstant => inner is RawTensor;
+    public bool IsConstant => tag is null;
 
     /// <summary>The underlying values, with every layer of derivative information removed.</summary>
     internal RawTensor Value
@@ -61,8 +106,9 @@ public sealed partial class Tensor
         get
         {
             object t = inner;
-            while (t is Tensor p) t = p.inner;
-            return (RawTensor)t;
+            var owner = this;
+            while (t is Tensor p) { owner = p; t = p.inner; }
+            return t as RawTensor ?? owner.RecordRaw();
         }
     }
 

@@ -16,7 +16,13 @@ public sealed partial class CpuBackend
 
     readonly struct AttentionKernel(CpuBackend backend, RawTensor q, RawTensor k, RawTensor v, double scale, bool causal) : IFloatingKernel<RawTensor>
     {
-        public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> => new Heads<T>(q, k, v, scale, causal).Forward();
+        public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+        {
+            var heads = new Heads<T>(q, k, v, scale, causal);
+            var o = heads.Forward();
+            heads.Release(q, k, v);
+            return o;
+        }
         public RawTensor NotFloating() => AttentionKernels.Attention(backend, q, k, v, scale, causal);
     }
 
@@ -33,7 +39,13 @@ public sealed partial class CpuBackend
 
     readonly struct AttentionBackwardKernel(RawTensor g, RawTensor q, RawTensor k, RawTensor v, RawTensor o, double scale, bool causal) : IFloatingKernel<AttentionGradients?>
     {
-        public AttentionGradients? Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> => new Heads<T>(q, k, v, scale, causal).Backward(g, o);
+        public AttentionGradients? Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+        {
+            var heads = new Heads<T>(q, k, v, scale, causal);
+            var r = heads.Backward(g, o);
+            heads.Release(q, k, v);
+            return r;
+        }
         public AttentionGradients? NotFloating() => null;
     }
 
@@ -59,6 +71,13 @@ public sealed partial class CpuBackend
         /// <summary>Head bi of an operand [B, rows, cols] read row-major (transposed: read as [cols, rows]).</summary>
         static GemmOperand<T> Matrix(T[] data, int offset, int bi, int rows, int cols, bool transposed = false) =>
             transposed ? new(data, offset + bi * rows * cols, 0, 1, cols) : new(data, offset + bi * rows * cols, 0, cols, 1);
+
+        /// <summary>Gives the row-major copies that <see cref="Read{T}(RawTensor)"/> made of strided operands back to
+        /// the pool (they never escape this kernel).</summary>
+        public void Release(RawTensor q, RawTensor k, RawTensor v)
+        {
+            CpuBackend.Release(q, qa); CpuBackend.Release(k, ka); CpuBackend.Release(v, va);
+        }
 
         public RawTensor Forward()
         {
@@ -127,6 +146,7 @@ public sealed partial class CpuBackend
                 ArrayPool<T>.Shared.Return(inv);
                 ArrayPool<T>.Shared.Return(ct);
             });
+            CpuBackend.Release(gRaw, ga); CpuBackend.Release(oRaw, oa);
             return new(Wrap(dq, [batch, lq, e]), Wrap(dk, [batch, lk, e]), Wrap(dv, [batch, lk, ev]));
         }
 

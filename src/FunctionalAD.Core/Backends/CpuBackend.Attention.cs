@@ -81,7 +81,7 @@ public sealed partial class CpuBackend
 
         public RawTensor Forward()
         {
-            var o = new T[batch * lq * ev];
+            var o = Uninit<T>(batch * lq * ev); // each head's slice is cleared just before its product adds into it
             Parallelism.For(batch, Grain, (b0, count) =>
             {
                 var p = ArrayPool<T>.Shared.Rent(lq * lk);
@@ -91,6 +91,7 @@ public sealed partial class CpuBackend
                 {
                     Exponentials(bi, p, inv);
                     int head = bi * lq * ev;
+                    o.AsSpan(head, lq * ev).Clear();
                     Product(lq, ev, lk, Matrix(p, 0, 0, lq, lk), Matrix(va, vo, bi, lk, ev), o, head, ot);
                     // the softmax's division, on the [Lq, Ev] result rather than the [Lq, Lk] exponentials
                     for (int i = 0; i < lq; i++)
@@ -110,7 +111,9 @@ public sealed partial class CpuBackend
         {
             var (ga, go) = Read<T>(gRaw);
             var (oa, oo) = Read<T>(oRaw);
-            T[] dq = new T[batch * lq * e], dk = new T[batch * lk * e], dv = new T[batch * lk * ev];
+            // not zeroed here: each head's slices are cleared just before their products add into them (in cache, instead
+            // of a pass over the whole arrays); rented, so the backward pass can recycle them once added into an adjoint
+            T[] dq = Uninit<T>(batch * lq * e), dk = Uninit<T>(batch * lk * e), dv = Uninit<T>(batch * lk * ev);
             Parallelism.For(batch, Grain, (b0, count) =>
             {
                 var p = ArrayPool<T>.Shared.Rent(lq * lk);
@@ -126,6 +129,7 @@ public sealed partial class CpuBackend
                         TensorPrimitives.Multiply(row, inv[i], row);
                     }
                     var gHead = Matrix(ga, go, bi, lq, ev);
+                    dv.AsSpan(bi * lk * ev, lk * ev).Clear();
                     Product(lk, ev, lq, Matrix(p, 0, 0, lq, lk, transposed: true), gHead, dv, bi * lk * ev, ct);
                     Array.Clear(ds, 0, lq * lk);
                     Gemm.MultiplyHere(lq, lk, ev, gHead, Matrix(va, vo, bi, lk, ev, transposed: true), ds, 0);
@@ -138,7 +142,9 @@ public sealed partial class CpuBackend
                         AttentionRows.ScoresCotangent(row, p.AsSpan(i * lk, n), d, scale);
                         ds.AsSpan(i * lk + n, lk - n).Clear();
                     }
+                    dq.AsSpan(bi * lq * e, lq * e).Clear();
                     Product(lq, e, lk, Matrix(ds, 0, 0, lq, lk), Matrix(ka, ko, bi, lk, e), dq, bi * lq * e, ct);
+                    dk.AsSpan(bi * lk * e, lk * e).Clear();
                     Product(lk, e, lq, Matrix(ds, 0, 0, lq, lk, transposed: true), Matrix(qa, qo, bi, lq, e), dk, bi * lk * e, ct);
                 }
                 ArrayPool<T>.Shared.Return(p);

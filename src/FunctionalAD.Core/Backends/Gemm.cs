@@ -41,12 +41,17 @@ internal static class Gemm
 
     /// <summary>
     /// c (zeroed, length batch·m·n) receives A·B for each batch index, computed by the micro-kernel
-    /// <paramref name="kernel"/> (default <see cref="Best"/>; tests pick each one the machine supports).
+    /// <paramref name="kernel"/> (default <see cref="Best"/>; tests pick each one the machine supports). With
+    /// <paramref name="overwrite"/>, c's contents are undefined on entry and every element is written: each register
+    /// tile's first slice goes through a scratch tile in L1 and is stored, not added (a fresh result needs no zeroing
+    /// pass over memory first).
     /// </summary>
-    public static void Multiply<T>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, GemmKernelKind? kernel = null)
+    public static void Multiply<T>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, GemmKernelKind? kernel = null, bool overwrite = false)
         where T : unmanaged, INumber<T>
     {
-        if (batch == 0 || m == 0 || n == 0 || k == 0) return;
+        if (batch == 0 || m == 0 || n == 0) return;
+        if (overwrite && ((long)m * n * k <= TinyWork || k == 0)) Array.Clear(c, 0, batch * m * n);
+        if (k == 0) return;
         if ((long)m * n * k <= TinyWork)
         {
             for (int bi = 0; bi < batch; bi++) Naive(bi, m, n, k, a, b, c);
@@ -54,9 +59,9 @@ internal static class Gemm
         }
         switch (kernel ?? Best)
         {
-            case GemmKernelKind.Vector512: Split<T, Vector512Kernel<T>>(batch, m, n, k, a, b, c); break;
-            case GemmKernelKind.Vector256: Split<T, Vector256Kernel<T>>(batch, m, n, k, a, b, c); break;
-            default: Split<T, Vector128Kernel<T>>(batch, m, n, k, a, b, c); break;
+            case GemmKernelKind.Vector512: Split<T, Vector512Kernel<T>>(batch, m, n, k, a, b, c, overwrite); break;
+            case GemmKernelKind.Vector256: Split<T, Vector256Kernel<T>>(batch, m, n, k, a, b, c, overwrite); break;
+            default: Split<T, Vector128Kernel<T>>(batch, m, n, k, a, b, c, overwrite); break;
         }
     }
 
@@ -98,29 +103,29 @@ internal static class Gemm
     }
 
     /// <summary>Spreads the batch, or strips of each product, over the threads the current scope allows.</summary>
-    static void Split<T, TKernel>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
+    static void Split<T, TKernel>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, bool overwrite)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
         int threads = Parallelism.MaxThreads;
         if (threads == 1 || (long)m * n * k * batch < ParallelWork)
         {
-            for (int bi = 0; bi < batch; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n);
+            for (int bi = 0; bi < batch; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n, overwrite);
             return;
         }
-        if (batch >= threads) SplitBatch<T, TKernel>(batch, m, n, k, a, b, c);
-        else SplitStrips<T, TKernel>(threads, batch, m, n, k, a, b, c);
+        if (batch >= threads) SplitBatch<T, TKernel>(batch, m, n, k, a, b, c, overwrite);
+        else SplitStrips<T, TKernel>(threads, batch, m, n, k, a, b, c, overwrite);
     }
 
     // The two splits are kept apart from Split so their closures are only allocated when the work is split.
-    static void SplitBatch<T, TKernel>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
+    static void SplitBatch<T, TKernel>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, bool overwrite)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T> =>
         Parallelism.For(batch, 1, (b0, count) =>
         {
-            for (int bi = b0; bi < b0 + count; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n);
+            for (int bi = b0; bi < b0 + count; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n, overwrite);
         });
 
     /// <summary>Fewer products than threads: each product cut into strips of whole register tiles, along the longer side.</summary>
-    static void SplitStrips<T, TKernel>(int threads, int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
+    static void SplitStrips<T, TKernel>(int threads, int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, bool overwrite)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
         int strips = (threads + batch - 1) / batch;
@@ -135,8 +140,8 @@ internal static class Gemm
                 int bi = t / strips, s = t % strips;
                 int lo = Math.Min(extent, (int)((long)tiles * s / strips) * unit);
                 int hi = Math.Min(extent, (int)((long)tiles * (s + 1) / strips) * unit);
-                if (byRows) Block<T, TKernel>(bi, lo, hi, 0, n, m, n, k, a, b, c, bi * m * n);
-                else Block<T, TKernel>(bi, 0, m, lo, hi, m, n, k, a, b, c, bi * m * n);
+                if (byRows) Block<T, TKernel>(bi, lo, hi, 0, n, m, n, k, a, b, c, bi * m * n, overwrite);
+                else Block<T, TKernel>(bi, 0, m, lo, hi, m, n, k, a, b, c, bi * m * n, overwrite);
             }
         });
     }
@@ -159,14 +164,15 @@ internal static class Gemm
         if (m == 0 || n == 0 || k == 0) return;
         switch (Best)
         {
-            case GemmKernelKind.Vector512: Block<T, Vector512Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset); break;
-            case GemmKernelKind.Vector256: Block<T, Vector256Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset); break;
-            default: Block<T, Vector128Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset); break;
+            case GemmKernelKind.Vector512: Block<T, Vector512Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset, false); break;
+            case GemmKernelKind.Vector256: Block<T, Vector256Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset, false); break;
+            default: Block<T, Vector128Kernel<T>>(0, 0, m, 0, n, m, n, k, a, b, c, cOffset, false); break;
         }
     }
 
-    /// <summary>C[i0..i1, j0..j1] += A[bi][i0..i1, :]·B[bi][:, j0..j1] on the calling thread, C [m, n] at cBatch in c.</summary>
-    static void Block<T, TKernel>(int bi, int i0, int i1, int j0, int j1, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cBatch)
+    /// <summary>C[i0..i1, j0..j1] += A[bi][i0..i1, :]·B[bi][:, j0..j1] on the calling thread, C [m, n] at cBatch in c
+    /// (= with <paramref name="overwrite"/>: the first KC slice of each tile is stored, not added).</summary>
+    static void Block<T, TKernel>(int bi, int i0, int i1, int j0, int j1, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cBatch, bool overwrite)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
         int mr = TKernel.MR, nr = TKernel.NR;
@@ -197,7 +203,8 @@ internal static class Gemm
                             ref T aPanel = ref aPack[ir * kc];
                             int rows = Math.Min(mr, mc - ir);
                             ref T tile = ref Unsafe.Add(ref c0, cBatch + (ic + ir) * n + jc + jr);
-                            if (rows == mr && cols == nr) TKernel.Run(kc, ref aPanel, ref bPanel, ref tile, n);
+                            if (overwrite && pc == 0) StoreTile<T, TKernel>(kc, ref aPanel, ref bPanel, ref tile, n, rows, cols, edge);
+                            else if (rows == mr && cols == nr) TKernel.Run(kc, ref aPanel, ref bPanel, ref tile, n);
                             else AddEdge<T, TKernel>(kc, ref aPanel, ref bPanel, ref tile, n, rows, cols, edge);
                         }
                     }
@@ -217,6 +224,17 @@ internal static class Gemm
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
                 Unsafe.Add(ref tile, i * ldc + j) += edge[i * TKernel.NR + j];
+    }
+
+    /// <summary>A tile's first slice into a result whose contents are undefined: the kernel adds into a zeroed MR×NR
+    /// scratch tile, whose rows×cols part is stored into C (C's memory is written, never read).</summary>
+    static void StoreTile<T, TKernel>(int kc, ref T aPanel, ref T bPanel, ref T tile, int ldc, int rows, int cols, Span<T> edge)
+        where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
+    {
+        edge.Clear();
+        TKernel.Run(kc, ref aPanel, ref bPanel, ref MemoryMarshal.GetReference(edge), TKernel.NR);
+        for (int i = 0; i < rows; i++)
+            edge.Slice(i * TKernel.NR, cols).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref tile, i * ldc), cols));
     }
 
     static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;

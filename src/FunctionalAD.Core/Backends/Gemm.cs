@@ -43,8 +43,7 @@ internal static class Gemm
     /// c (zeroed, length batch·m·n) receives A·B for each batch index, computed by the micro-kernel
     /// <paramref name="kernel"/> (default <see cref="Best"/>; tests pick each one the machine supports). With
     /// <paramref name="overwrite"/>, c's contents are undefined on entry and every element is written: each register
-    /// tile's first slice goes through a scratch tile in L1 and is stored, not added (a fresh result needs no zeroing
-    /// pass over memory first).
+    /// tile's first slice is stored instead of added (a fresh result needs no zeroing pass over memory first).
     /// </summary>
     public static void Multiply<T>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, GemmKernelKind? kernel = null, bool overwrite = false)
         where T : unmanaged, INumber<T>
@@ -171,7 +170,7 @@ internal static class Gemm
     }
 
     /// <summary>C[i0..i1, j0..j1] += A[bi][i0..i1, :]·B[bi][:, j0..j1] on the calling thread, C [m, n] at cBatch in c
-    /// (= with <paramref name="overwrite"/>: the first KC slice of each tile is stored, not added).</summary>
+    /// (= with <paramref name="overwrite"/>: each tile's first KC slice is stored, not added).</summary>
     static void Block<T, TKernel>(int bi, int i0, int i1, int j0, int j1, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cBatch, bool overwrite)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
@@ -203,9 +202,9 @@ internal static class Gemm
                             ref T aPanel = ref aPack[ir * kc];
                             int rows = Math.Min(mr, mc - ir);
                             ref T tile = ref Unsafe.Add(ref c0, cBatch + (ic + ir) * n + jc + jr);
-                            if (overwrite && pc == 0) StoreTile<T, TKernel>(kc, ref aPanel, ref bPanel, ref tile, n, rows, cols, edge);
-                            else if (rows == mr && cols == nr) TKernel.Run(kc, ref aPanel, ref bPanel, ref tile, n);
-                            else AddEdge<T, TKernel>(kc, ref aPanel, ref bPanel, ref tile, n, rows, cols, edge);
+                            bool store = overwrite && pc == 0; // a fresh result's first slice: stored, not added
+                            if (rows == mr && cols == nr) TKernel.Run(kc, ref aPanel, ref bPanel, ref tile, n, store);
+                            else AddEdge<T, TKernel>(kc, ref aPanel, ref bPanel, ref tile, n, rows, cols, edge, store);
                         }
                     }
                 }
@@ -215,26 +214,18 @@ internal static class Gemm
         ArrayPool<T>.Shared.Return(bPack);
     }
 
-    /// <summary>A tile cut by C's edge: the kernel writes a full MR×NR scratch tile, of which rows×cols is added to C.</summary>
-    static void AddEdge<T, TKernel>(int kc, ref T aPanel, ref T bPanel, ref T tile, int ldc, int rows, int cols, Span<T> edge)
+    /// <summary>A tile cut by C's edge: the kernel writes a full MR×NR scratch tile, of which rows×cols is added to C
+    /// (stored, with <paramref name="store"/>).</summary>
+    static void AddEdge<T, TKernel>(int kc, ref T aPanel, ref T bPanel, ref T tile, int ldc, int rows, int cols, Span<T> edge, bool store)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
-        edge.Clear();
-        TKernel.Run(kc, ref aPanel, ref bPanel, ref MemoryMarshal.GetReference(edge), TKernel.NR);
+        TKernel.Run(kc, ref aPanel, ref bPanel, ref MemoryMarshal.GetReference(edge), TKernel.NR, store: true);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
-                Unsafe.Add(ref tile, i * ldc + j) += edge[i * TKernel.NR + j];
-    }
-
-    /// <summary>A tile's first slice into a result whose contents are undefined: the kernel adds into a zeroed MR×NR
-    /// scratch tile, whose rows×cols part is stored into C (C's memory is written, never read).</summary>
-    static void StoreTile<T, TKernel>(int kc, ref T aPanel, ref T bPanel, ref T tile, int ldc, int rows, int cols, Span<T> edge)
-        where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
-    {
-        edge.Clear();
-        TKernel.Run(kc, ref aPanel, ref bPanel, ref MemoryMarshal.GetReference(edge), TKernel.NR);
-        for (int i = 0; i < rows; i++)
-            edge.Slice(i * TKernel.NR, cols).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref tile, i * ldc), cols));
+            {
+                ref T cij = ref Unsafe.Add(ref tile, i * ldc + j);
+                cij = store ? edge[i * TKernel.NR + j] : cij + edge[i * TKernel.NR + j];
+            }
     }
 
     static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;

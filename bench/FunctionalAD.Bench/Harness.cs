@@ -37,9 +37,9 @@ sealed class Harness
     {
         static string F(double v) => double.IsNaN(v) ? "NA" : v.ToString("G5", CultureInfo.InvariantCulture);
         Console.WriteLine($"{name}\t{threads}\t{F(s.Median)}\t{F(metric)}\t{unit}\t{F(metric2)}\t{(unit2 == "" ? "NA" : unit2)}\t{s.Reps}\t{F(s.Min)}\t{F(s.Max)}\t{ForeignCores().ToString("F2", CultureInfo.InvariantCulture)}");
-        Console.Error.WriteLine($"# {name} {threads}t since the first timed rep: {(GC.GetTotalAllocatedBytes() - probeAllocated) / 1048576.0:F1} MiB allocated, " +
+        Console.Error.WriteLine($"# {name} {threads}t since the first timed rep{(probeCalls > 0 ? $" ({probeCalls} calls)" : "")}: {(GC.GetTotalAllocatedBytes() - probeAllocated) / 1048576.0:F1} MiB allocated, " +
                                 $"collections gen0 {GC.CollectionCount(0) - probeGen0} gen1 {GC.CollectionCount(1) - probeGen1} gen2 {GC.CollectionCount(2) - probeGen2}, " +
-                                $"{MinorFaults() - probeFaults} page faults, " +
+                                $"{MinorFaults() - probeFaults} page faults, GC pauses {(GC.GetTotalPauseDuration() - probePause).TotalMilliseconds:F1} ms, " +
                                 $"{ProcessMemory()}");
     }
 
@@ -61,6 +61,7 @@ sealed class Harness
         double t1 = sw.Elapsed.TotalSeconds;
         int inner = t1 >= minRepSeconds ? 1 : (int)Math.Min(100000, Math.Ceiling(minRepSeconds / Math.Max(t1, 1e-7)));
         var times = new double[Reps];
+        probeCalls = 1 + Reps * inner;
         for (int r = 0; r < Reps; r++)
         {
             sw.Restart();
@@ -95,13 +96,14 @@ sealed class Harness
     static double OwnCpu() { using var p = Process.GetCurrentProcess(); return p.TotalProcessorTime.TotalSeconds; }
 
     // What the timed reps allocated and how often the GC ran (stderr): the default GC's cost follows from these.
-    long probeAllocated, probeFaults; int probeGen0, probeGen1, probeGen2;
+    long probeAllocated, probeFaults, probeCalls; TimeSpan probePause; int probeGen0, probeGen1, probeGen2;
 
     public void BeginProbe()
     {
+        probeCalls = 0;
         probeBusy = ProcBusy(); probeOwn = OwnCpu(); probeWall.Restart();
         probeAllocated = GC.GetTotalAllocatedBytes(); probeGen0 = GC.CollectionCount(0); probeGen1 = GC.CollectionCount(1); probeGen2 = GC.CollectionCount(2);
-        probeFaults = MinorFaults();
+        probeFaults = MinorFaults(); probePause = GC.GetTotalPauseDuration();
     }
 
     /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat; 0 where there is no /proc):

@@ -74,6 +74,11 @@ let tests =
         for kernel in kernels do
             testProp $"Float64 {kernel} GEMM = triple loop (strided, batched, edge sizes)" (checkF64 1e-12 kernel) genCase
             testProp $"Float32 {kernel} GEMM = triple loop (strided, batched, edge sizes)" (checkF32 2e-5 kernel) genCase
+            // a result whose contents are undefined (NaN here): every element must be stored, none added to
+            testProp $"Float64 {kernel} GEMM overwriting an undefined result = triple loop" (fun (((m, k, n, batch), _, _) as case) ->
+                checkWith id id (fun a b c -> Array.Fill(c, nan); Gemm.Multiply<float>(batch, m, n, k, a, b, c, Nullable kernel, overwrite = true)) 1e-12 kernel case) genCase
+            testProp $"Float32 {kernel} GEMM overwriting an undefined result = triple loop" (fun (((m, k, n, batch), _, _) as case) ->
+                checkWith float32 float (fun a b c -> Array.Fill(c, nanf); Gemm.Multiply<float32>(batch, m, n, k, a, b, c, Nullable kernel, overwrite = true)) 2e-5 kernel case) genCase
         testCase "threads split a wide product by columns and a tall one by rows" <| fun () ->
             for (m, k, n) in [ 2, 500, 300; 300, 500, 2; 130, 70, 90 ] do
                 for kernel in kernels do

@@ -417,6 +417,30 @@ let recycling =
                 q <- q - 0.01 * (m / (1.0 - 0.9 ** t)) / ((v / (1.0 - 0.999 ** t)).Sqrt() + 1e-8)
                 expectClose 1e-5 p q $"step {i + 1}")
             for (r, copy) in results do Expect.sequenceEqual (r.ToArray<float32>()) copy "an earlier step's parameters, later"
+        testCase "a rule call's temporaries all go back to the pool, and a full pool makes room for the newest length" <| fun () ->
+            // lengths no other test rents; promoted to gen2 first, as arrays on the large object heap are (the pool
+            // takes no gen0 array: under the tuned GC settings a large array starts there)
+            let rent n = Backends.ResultPool.Rent<float32> n
+            let promote () = GC.Collect(); GC.Collect()
+            let previous = Backends.ResultPool.BeginLog()
+            try
+                let mark = Backends.ResultPool.LogMark
+                let rented = [| for _ in 1 .. 5 -> rent 51_237 |]
+                promote ()
+                Expect.isTrue (Backends.ResultPool.RentedSince(mark, rented.[0], true)) "the rule's result was rented since the mark"
+                let again = [| for _ in 1 .. 4 -> rent 51_237 |]
+                for t in rented.[1..] do
+                    Expect.isTrue (again |> Array.exists (fun a -> obj.ReferenceEquals(a, t))) "every temporary is handed out again"
+                Expect.isFalse (again |> Array.exists (fun a -> obj.ReferenceEquals(a, rented.[0]))) "the result is not"
+                // fill the pool with one length, then give back another: the older length makes room
+                let filler = [| for _ in 1 .. int (Backends.ResultPool.CapacityBytes / (4L * 1_000_003L)) + 1 -> rent 1_000_003 |]
+                let newest = rent 51_239
+                promote ()
+                for a in filler do Backends.ResultPool.Return a
+                Backends.ResultPool.Return newest
+                Expect.isTrue (obj.ReferenceEquals(rent 51_239, newest)) "the newest length is kept"
+            finally
+                Backends.ResultPool.EndLog previous
         testCase "traced backward passes (hvp) recycle nothing an outer tape holds" <| fun () ->
             let f (x: Tensor) = (sin x * x).sum()
             for s in 1 .. 3 do

@@ -17,7 +17,13 @@ public sealed partial class CpuBackend
 
     readonly struct AttentionKernel(CpuBackend backend, RawTensor q, RawTensor k, RawTensor v, double scale, bool causal) : IFloatingKernel<RawTensor>
     {
-        public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> => new Heads<T>(q, k, v, scale, causal).Forward();
+        public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+        {
+            var heads = new Heads<T>(q, k, v, scale, causal);
+            var o = heads.Forward();
+            heads.Release(q, k, v);
+            return o;
+        }
         public RawTensor NotFloating() => AttentionKernels.Attention(backend, q, k, v, scale, causal);
     }
 
@@ -34,7 +40,13 @@ public sealed partial class CpuBackend
 
     readonly struct AttentionBackwardKernel(RawTensor g, RawTensor q, RawTensor k, RawTensor v, RawTensor o, double scale, bool causal) : IFloatingKernel<AttentionGradients?>
     {
-        public AttentionGradients? Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T> => new Heads<T>(q, k, v, scale, causal).Backward(g, o);
+        public AttentionGradients? Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+        {
+            var heads = new Heads<T>(q, k, v, scale, causal);
+            var r = heads.Backward(g, o);
+            heads.Release(q, k, v);
+            return r;
+        }
         public AttentionGradients? NotFloating() => null;
     }
 
@@ -61,9 +73,16 @@ public sealed partial class CpuBackend
         static GemmOperand<T> Matrix(T[] data, int offset, int bi, int rows, int cols, bool transposed = false) =>
             transposed ? new(data, offset + bi * rows * cols, 0, 1, cols) : new(data, offset + bi * rows * cols, 0, cols, 1);
 
+        /// <summary>Gives the row-major copies that <see cref="Read{T}(RawTensor)"/> made of strided operands back to
+        /// the pool (they never escape this kernel).</summary>
+        public void Release(RawTensor q, RawTensor k, RawTensor v)
+        {
+            CpuBackend.Release(q, qa); CpuBackend.Release(k, ka); CpuBackend.Release(v, va);
+        }
+
         public RawTensor Forward()
         {
-            var o = new T[batch * lq * ev];
+            var o = Uninit<T>(batch * lq * ev); // each head's slice is cleared just before its product adds into it
             Parallelism.For(batch, Grain, (b0, count) =>
             {
                 var p = ArrayPool<T>.Shared.Rent(lq * lk);
@@ -73,6 +92,7 @@ public sealed partial class CpuBackend
                 {
                     Exponentials(bi, p, inv);
                     int head = bi * lq * ev;
+                    o.AsSpan(head, lq * ev).Clear();
                     Product(lq, ev, lk, Matrix(p, 0, 0, lq, lk), Matrix(va, vo, bi, lk, ev), o, head, ot, Depth.ToRow);
                     // the softmax's division, on the [Lq, Ev] result rather than the [Lq, Lk] exponentials
                     for (int i = 0; i < lq; i++)
@@ -92,7 +112,9 @@ public sealed partial class CpuBackend
         {
             var (ga, go) = Read<T>(gRaw);
             var (oa, oo) = Read<T>(oRaw);
-            T[] dq = new T[batch * lq * e], dk = new T[batch * lk * e], dv = new T[batch * lk * ev];
+            // not zeroed here: each head's slices are cleared just before their products add into them (in cache, instead
+            // of a pass over the whole arrays); rented, so the backward pass can recycle them once added into an adjoint
+            T[] dq = Uninit<T>(batch * lq * e), dk = Uninit<T>(batch * lk * e), dv = Uninit<T>(batch * lk * ev);
             Parallelism.For(batch, Grain, (b0, count) =>
             {
                 var p = ArrayPool<T>.Shared.Rent(lq * lk);
@@ -108,6 +130,7 @@ public sealed partial class CpuBackend
                         TensorPrimitives.Multiply(row, inv[i], row);
                     }
                     var gHead = Matrix(ga, go, bi, lq, ev);
+                    dv.AsSpan(bi * lk * ev, lk * ev).Clear();
                     Product(lk, ev, lq, Matrix(p, 0, 0, lq, lk, transposed: true), gHead, dv, bi * lk * ev, ct, Depth.FromRow);
                     Array.Clear(ds, 0, lq * lk);
                     Scores(gHead, Matrix(va, vo, bi, lk, ev, transposed: true), ev, ds);
@@ -120,7 +143,9 @@ public sealed partial class CpuBackend
                         AttentionRows.ScoresCotangent(row, p.AsSpan(i * lk, n), d, scale);
                         ds.AsSpan(i * lk + n, lk - n).Clear();
                     }
+                    dq.AsSpan(bi * lq * e, lq * e).Clear();
                     Product(lq, e, lk, Matrix(ds, 0, 0, lq, lk), Matrix(ka, ko, bi, lk, e), dq, bi * lq * e, ct, Depth.ToRow);
+                    dk.AsSpan(bi * lk * e, lk * e).Clear();
                     Product(lk, e, lq, Matrix(ds, 0, 0, lq, lk, transposed: true), Matrix(qa, qo, bi, lq, e), dk, bi * lk * e, ct, Depth.FromRow);
                 }
                 ArrayPool<T>.Shared.Return(p);
@@ -128,6 +153,7 @@ public sealed partial class CpuBackend
                 ArrayPool<T>.Shared.Return(inv);
                 ArrayPool<T>.Shared.Return(ct);
             });
+            CpuBackend.Release(gRaw, ga); CpuBackend.Release(oRaw, oa);
             return new(Wrap(dq, [batch, lq, e]), Wrap(dk, [batch, lk, e]), Wrap(dv, [batch, lk, ev]));
         }
 

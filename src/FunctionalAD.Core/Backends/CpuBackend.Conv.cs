@@ -70,7 +70,7 @@ public sealed partial class CpuBackend
     static RawTensor FoldOf<T>(RawTensor cols, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = cols.Shape[0], c = g.Channels, h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth, k = g.KernelSize, l = oh * ow;
-        var y = new T[n * c * h * w];
+        var y = ResultPool.RentZeroed<T>(n * c * h * w); // the columns are added into it
         var (src, offset) = Read<T>(cols);
         int planes = n * c;
         Parallelism.For(planes, Math.Max(1, Parallelism.Grain / Math.Max(1, k * l)), (start, count) =>

@@ -68,7 +68,7 @@ public sealed partial class CpuBackend
     {
         int n = x.Shape[0], c = x.Shape[1], h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
         int kh = g.KernelH, kw = g.KernelW, sh = g.StrideH, sw = g.StrideW, dh = g.DilationH * w, dw = g.DilationW, k = kh * kw;
-        var dx = new T[n * c * h * w];
+        var dx = ResultPool.RentZeroed<T>(n * c * h * w); // the backward pass may give it back once added into x's adjoint
         var (src, offset) = Read<T>(x);
         var (grad, gOffset) = Read<T>(dy);
         // the default's weights are hit / ties: 1/ties on a tie, 0/ties elsewhere (NaN when ties = 0, a NaN max)

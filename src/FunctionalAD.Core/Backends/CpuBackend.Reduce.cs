@@ -145,8 +145,8 @@ public sealed partial class CpuBackend
     static RawTensor MatMulOf<T>(RawTensor a, RawTensor b) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = a.Shape[0], m = a.Shape[1], k = a.Shape[2], n = b.Shape[2];
-        var c = ResultPool.RentZeroed<T>(batch * m * n); // the GEMM adds into c
-        if (k > 0 && c.Length > 0) Gemm.Multiply(batch, m, n, k, Operand<T>(a), Operand<T>(b), c); // k = 0: a sum of nothing, zeros
+        var c = ResultPool.Rent<T>(batch * m * n); // not zeroed: the GEMM stores every element (zeros when k = 0)
+        Gemm.Multiply(batch, m, n, k, Operand<T>(a), Operand<T>(b), c, overwrite: true);
         return Wrap(c, [batch, m, n]);
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -77,8 +78,6 @@ internal static class DirectConv
     }
 
     /// <summary>Image <paramref name="image"/> of x, zero-padded, into dst (whose tail past the image is zeroed too).</summary>
-    static void Pad<T>(T[] x, int xOffset, int image, ConvGeometry g, T[] dst) where T : unmanaged => PadInto(x, xOffset, image, g, dst);
-
     static void PadInto<T>(T[] x, int xOffset, int image, ConvGeometry g, Span<T> dst) where T : unmanaged
     {
         int c = g.Channels, h = g.Height, w = g.Width, hp = g.PaddedHeight, wp = g.PaddedWidth;
@@ -117,12 +116,16 @@ internal static class DirectConv
         Parallelism.Pieces(pieces, piece =>
         {
             int first = (int)((long)units * piece / pieces), last = (int)((long)units * (piece + 1) / pieces);
-            var padded = new T[length];
-            var tile = new T[(blocks / split + 1) * mr * positions];
+            // per-piece scratch from the shared pool (a tile is ~100 KB for a 32-channel 26×26 output: a large-object
+            // allocation per call otherwise)
+            int tileLength = (blocks / split + 1) * mr * positions;
+            var padded = ArrayPool<T>.Shared.Rent(length);
+            var tile = ArrayPool<T>.Shared.Rent(tileLength);
+            tile.AsSpan(0, tileLength).Clear();
             for (int u = first; u < last; u++)
             {
                 int image = u / split, part = u % split, b0 = blocks * part / split, b1 = blocks * (part + 1) / split;
-                Pad(x, xOffset, image, g, padded);
+                PadInto(x, xOffset, image, g, padded.AsSpan(0, length));
                 for (int q = 0; q < full; q += width)
                     for (int b = b0; b < b1; b++)
                         K.Forward(taps, ref packed[b * taps * mr], ref padded[q], ref offsets[0], ref tile[(b - b0) * mr * positions + q], positions);
@@ -138,6 +141,8 @@ internal static class DirectConv
                         for (int oy = 0; oy < oh; oy++) TensorPrimitives.Add(tile.AsSpan(src + oy * wp, ow), bias[biasOffset + co], y.AsSpan(dst + oy * ow, ow));
                 }
             }
+            ArrayPool<T>.Shared.Return(padded);
+            ArrayPool<T>.Shared.Return(tile);
         });
         return y;
     }
@@ -156,8 +161,9 @@ internal static class DirectConv
         {
             int first = (int)((long)n * piece / pieces), last = (int)((long)n * (piece + 1) / pieces);
             var acc = new T[rows * columns];
-            var padded = new T[group * length];
-            var cotangent = new T[group * rows * positions]; // junk columns and rows past o stay zero
+            var padded = ArrayPool<T>.Shared.Rent(group * length); // each image's slice cleared by PadInto
+            var cotangent = ArrayPool<T>.Shared.Rent(group * rows * positions);
+            cotangent.AsSpan(0, group * rows * positions).Clear(); // junk columns and rows past o stay zero
             for (int image = first; image < last; image += group)
             {
                 int images = Math.Min(group, last - image);
@@ -173,6 +179,8 @@ internal static class DirectConv
                         K.WeightGrad(positions, images, ref cotangent[r * positions], positions, rows * positions, ref padded[0], length, ref offsets[t], ref acc[r * columns + t], columns);
             }
             partial[piece] = acc;
+            ArrayPool<T>.Shared.Return(padded);
+            ArrayPool<T>.Shared.Return(cotangent);
         });
         var dw = new T[o * taps];
         for (int p = 0; p < pieces; p++)

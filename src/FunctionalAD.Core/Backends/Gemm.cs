@@ -41,12 +41,16 @@ internal static class Gemm
 
     /// <summary>
     /// c (zeroed, length batch·m·n) receives A·B for each batch index, computed by the micro-kernel
-    /// <paramref name="kernel"/> (default <see cref="Best"/>; tests pick each one the machine supports).
+    /// <paramref name="kernel"/> (default <see cref="Best"/>; tests pick each one the machine supports). With
+    /// <paramref name="overwrite"/>, c's contents are undefined on entry and every element is written: each register
+    /// tile's first slice is stored instead of added (a fresh result needs no zeroing pass over memory first).
     /// </summary>
-    public static void Multiply<T>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, GemmKernelKind? kernel = null)
+    public static void Multiply<T>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, GemmKernelKind? kernel = null, bool overwrite = false)
         where T : unmanaged, INumber<T>
     {
-        if (batch == 0 || m == 0 || n == 0 || k == 0) return;
+        if (batch == 0 || m == 0 || n == 0) return;
+        if (overwrite && ((long)m * n * k <= TinyWork || k == 0)) Array.Clear(c, 0, batch * m * n);
+        if (k == 0) return;
         if ((long)m * n * k <= TinyWork)
         {
             for (int bi = 0; bi < batch; bi++) Naive(bi, m, n, k, a, b, c);
@@ -54,9 +58,9 @@ internal static class Gemm
         }
         switch (kernel ?? Best)
         {
-            case GemmKernelKind.Vector512: Split<T, Vector512Kernel<T>>(batch, m, n, k, a, b, c); break;
-            case GemmKernelKind.Vector256: Split<T, Vector256Kernel<T>>(batch, m, n, k, a, b, c); break;
-            default: Split<T, Vector128Kernel<T>>(batch, m, n, k, a, b, c); break;
+            case GemmKernelKind.Vector512: Split<T, Vector512Kernel<T>>(batch, m, n, k, a, b, c, overwrite); break;
+            case GemmKernelKind.Vector256: Split<T, Vector256Kernel<T>>(batch, m, n, k, a, b, c, overwrite); break;
+            default: Split<T, Vector128Kernel<T>>(batch, m, n, k, a, b, c, overwrite); break;
         }
     }
 
@@ -98,29 +102,29 @@ internal static class Gemm
     }
 
     /// <summary>Spreads the batch, or strips of each product, over the threads the current scope allows.</summary>
-    static void Split<T, TKernel>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
+    static void Split<T, TKernel>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, bool overwrite)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
         int threads = Parallelism.MaxThreads;
         if (threads == 1 || (long)m * n * k * batch < ParallelWork)
         {
-            for (int bi = 0; bi < batch; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n);
+            for (int bi = 0; bi < batch; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n, overwrite);
             return;
         }
-        if (batch >= threads) SplitBatch<T, TKernel>(batch, m, n, k, a, b, c);
-        else SplitStrips<T, TKernel>(threads, batch, m, n, k, a, b, c);
+        if (batch >= threads) SplitBatch<T, TKernel>(batch, m, n, k, a, b, c, overwrite);
+        else SplitStrips<T, TKernel>(threads, batch, m, n, k, a, b, c, overwrite);
     }
 
     // The two splits are kept apart from Split so their closures are only allocated when the work is split.
-    static void SplitBatch<T, TKernel>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
+    static void SplitBatch<T, TKernel>(int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, bool overwrite)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T> =>
         Parallelism.For(batch, 1, (b0, count) =>
         {
-            for (int bi = b0; bi < b0 + count; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n);
+            for (int bi = b0; bi < b0 + count; bi++) Block<T, TKernel>(bi, 0, m, 0, n, m, n, k, a, b, c, bi * m * n, overwrite);
         });
 
     /// <summary>Fewer products than threads: each product cut into strips of whole register tiles, along the longer side.</summary>
-    static void SplitStrips<T, TKernel>(int threads, int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c)
+    static void SplitStrips<T, TKernel>(int threads, int batch, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, bool overwrite)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
         int strips = (threads + batch - 1) / batch;
@@ -135,8 +139,8 @@ internal static class Gemm
                 int bi = t / strips, s = t % strips;
                 int lo = Math.Min(extent, (int)((long)tiles * s / strips) * unit);
                 int hi = Math.Min(extent, (int)((long)tiles * (s + 1) / strips) * unit);
-                if (byRows) Block<T, TKernel>(bi, lo, hi, 0, n, m, n, k, a, b, c, bi * m * n);
-                else Block<T, TKernel>(bi, 0, m, lo, hi, m, n, k, a, b, c, bi * m * n);
+                if (byRows) Block<T, TKernel>(bi, lo, hi, 0, n, m, n, k, a, b, c, bi * m * n, overwrite);
+                else Block<T, TKernel>(bi, 0, m, lo, hi, m, n, k, a, b, c, bi * m * n, overwrite);
             }
         });
     }
@@ -166,14 +170,15 @@ internal static class Gemm
         if (i1 <= i0 || j1 <= j0 || k <= 0) return;
         switch (Best)
         {
-            case GemmKernelKind.Vector512: Block<T, Vector512Kernel<T>>(0, i0, i1, j0, j1, m, n, k, a, b, c, cOffset); break;
-            case GemmKernelKind.Vector256: Block<T, Vector256Kernel<T>>(0, i0, i1, j0, j1, m, n, k, a, b, c, cOffset); break;
-            default: Block<T, Vector128Kernel<T>>(0, i0, i1, j0, j1, m, n, k, a, b, c, cOffset); break;
+            case GemmKernelKind.Vector512: Block<T, Vector512Kernel<T>>(0, i0, i1, j0, j1, m, n, k, a, b, c, cOffset, false); break;
+            case GemmKernelKind.Vector256: Block<T, Vector256Kernel<T>>(0, i0, i1, j0, j1, m, n, k, a, b, c, cOffset, false); break;
+            default: Block<T, Vector128Kernel<T>>(0, i0, i1, j0, j1, m, n, k, a, b, c, cOffset, false); break;
         }
     }
 
-    /// <summary>C[i0..i1, j0..j1] += A[bi][i0..i1, :]·B[bi][:, j0..j1] on the calling thread, C [m, n] at cBatch in c.</summary>
-    static void Block<T, TKernel>(int bi, int i0, int i1, int j0, int j1, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cBatch)
+    /// <summary>C[i0..i1, j0..j1] += A[bi][i0..i1, :]·B[bi][:, j0..j1] on the calling thread, C [m, n] at cBatch in c
+    /// (= with <paramref name="overwrite"/>: each tile's first KC slice is stored, not added).</summary>
+    static void Block<T, TKernel>(int bi, int i0, int i1, int j0, int j1, int m, int n, int k, GemmOperand<T> a, GemmOperand<T> b, T[] c, int cBatch, bool overwrite)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
         int mr = TKernel.MR, nr = TKernel.NR;
@@ -204,8 +209,9 @@ internal static class Gemm
                             ref T aPanel = ref aPack[ir * kc];
                             int rows = Math.Min(mr, mc - ir);
                             ref T tile = ref Unsafe.Add(ref c0, cBatch + (ic + ir) * n + jc + jr);
-                            if (rows == mr && cols == nr) TKernel.Run(kc, ref aPanel, ref bPanel, ref tile, n);
-                            else AddEdge<T, TKernel>(kc, ref aPanel, ref bPanel, ref tile, n, rows, cols, edge);
+                            bool store = overwrite && pc == 0; // a fresh result's first slice: stored, not added
+                            if (rows == mr && cols == nr) TKernel.Run(kc, ref aPanel, ref bPanel, ref tile, n, store);
+                            else AddEdge<T, TKernel>(kc, ref aPanel, ref bPanel, ref tile, n, rows, cols, edge, store);
                         }
                     }
                 }
@@ -215,15 +221,18 @@ internal static class Gemm
         ArrayPool<T>.Shared.Return(bPack);
     }
 
-    /// <summary>A tile cut by C's edge: the kernel writes a full MR×NR scratch tile, of which rows×cols is added to C.</summary>
-    static void AddEdge<T, TKernel>(int kc, ref T aPanel, ref T bPanel, ref T tile, int ldc, int rows, int cols, Span<T> edge)
+    /// <summary>A tile cut by C's edge: the kernel writes a full MR×NR scratch tile, of which rows×cols is added to C
+    /// (stored, with <paramref name="store"/>).</summary>
+    static void AddEdge<T, TKernel>(int kc, ref T aPanel, ref T bPanel, ref T tile, int ldc, int rows, int cols, Span<T> edge, bool store)
         where T : unmanaged, INumber<T> where TKernel : struct, IGemmKernel<T>
     {
-        edge.Clear();
-        TKernel.Run(kc, ref aPanel, ref bPanel, ref MemoryMarshal.GetReference(edge), TKernel.NR);
+        TKernel.Run(kc, ref aPanel, ref bPanel, ref MemoryMarshal.GetReference(edge), TKernel.NR, store: true);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
-                Unsafe.Add(ref tile, i * ldc + j) += edge[i * TKernel.NR + j];
+            {
+                ref T cij = ref Unsafe.Add(ref tile, i * ldc + j);
+                cij = store ? edge[i * TKernel.NR + j] : cij + edge[i * TKernel.NR + j];
+            }
     }
 
     static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;

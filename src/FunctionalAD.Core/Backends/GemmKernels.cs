@@ -17,10 +17,11 @@ internal interface IGemmKernel<T> where T : unmanaged
     static abstract int NR { get; }
 
     /// <summary>
-    /// c[i * ldc + j] += Σ_p a[p * MR + i] · b[p * NR + j] for i &lt; MR, j &lt; NR, p &lt; kc.
+    /// c[i * ldc + j] += Σ_p a[p * MR + i] · b[p * NR + j] for i &lt; MR, j &lt; NR, p &lt; kc (= with
+    /// <paramref name="store"/>: c's previous contents are neither read nor kept, for a fresh result).
     /// a and b are packed panels (kc·MR and kc·NR elements); c points at the tile's top-left element.
     /// </summary>
-    static abstract void Run(int kc, ref T a, ref T b, ref T c, nint ldc);
+    static abstract void Run(int kc, ref T a, ref T b, ref T c, nint ldc, bool store);
 }
 
 /// <summary>Vector256 + FMA kernel, 6 rows × 2 vectors (6×16 for Float32, 6×8 for Float64): 12 accumulators, 2 B
@@ -42,7 +43,7 @@ internal readonly struct Vector256Kernel<T> : IGemmKernel<T> where T : unmanaged
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref T a, ref T b, ref T c, nint ldc)
+    public static void Run(int kc, ref T a, ref T b, ref T c, nint ldc, bool store)
     {
         nint w = Vector256<T>.Count;
         Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -66,19 +67,20 @@ internal readonly struct Vector256Kernel<T> : IGemmKernel<T> where T : unmanaged
             a = ref Unsafe.Add(ref a, 6);
             b = ref Unsafe.Add(ref b, 2 * w);
         }
-        AddRow(ref c, w, c00, c01);
-        AddRow(ref Unsafe.Add(ref c, ldc), w, c10, c11);
-        AddRow(ref Unsafe.Add(ref c, 2 * ldc), w, c20, c21);
-        AddRow(ref Unsafe.Add(ref c, 3 * ldc), w, c30, c31);
-        AddRow(ref Unsafe.Add(ref c, 4 * ldc), w, c40, c41);
-        AddRow(ref Unsafe.Add(ref c, 5 * ldc), w, c50, c51);
+        AddRow(ref c, w, c00, c01, store);
+        AddRow(ref Unsafe.Add(ref c, ldc), w, c10, c11, store);
+        AddRow(ref Unsafe.Add(ref c, 2 * ldc), w, c20, c21, store);
+        AddRow(ref Unsafe.Add(ref c, 3 * ldc), w, c30, c31, store);
+        AddRow(ref Unsafe.Add(ref c, 4 * ldc), w, c40, c41, store);
+        AddRow(ref Unsafe.Add(ref c, 5 * ldc), w, c50, c51, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void AddRow(ref T row, nint w, Vector256<T> v0, Vector256<T> v1)
+    static void AddRow(ref T row, nint w, Vector256<T> v0, Vector256<T> v1, bool store)
     {
-        (Vector256.LoadUnsafe(ref row) + v0).StoreUnsafe(ref row);
-        (Vector256.LoadUnsafe(ref row, (nuint)w) + v1).StoreUnsafe(ref row, (nuint)w);
+        if (!store) { v0 = Vector256.LoadUnsafe(ref row) + v0; v1 = Vector256.LoadUnsafe(ref row, (nuint)w) + v1; }
+        v0.StoreUnsafe(ref row);
+        v1.StoreUnsafe(ref row, (nuint)w);
     }
 }
 
@@ -102,7 +104,7 @@ internal readonly struct Vector512Kernel<T> : IGemmKernel<T> where T : unmanaged
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref T a, ref T b, ref T c, nint ldc)
+    public static void Run(int kc, ref T a, ref T b, ref T c, nint ldc, bool store)
     {
         nint w = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
@@ -131,21 +133,22 @@ internal readonly struct Vector512Kernel<T> : IGemmKernel<T> where T : unmanaged
             a = ref Unsafe.Add(ref a, 8);
             b = ref Unsafe.Add(ref b, 2 * w);
         }
-        AddRow(ref c, w, c00, c01);
-        AddRow(ref Unsafe.Add(ref c, ldc), w, c10, c11);
-        AddRow(ref Unsafe.Add(ref c, 2 * ldc), w, c20, c21);
-        AddRow(ref Unsafe.Add(ref c, 3 * ldc), w, c30, c31);
-        AddRow(ref Unsafe.Add(ref c, 4 * ldc), w, c40, c41);
-        AddRow(ref Unsafe.Add(ref c, 5 * ldc), w, c50, c51);
-        AddRow(ref Unsafe.Add(ref c, 6 * ldc), w, c60, c61);
-        AddRow(ref Unsafe.Add(ref c, 7 * ldc), w, c70, c71);
+        AddRow(ref c, w, c00, c01, store);
+        AddRow(ref Unsafe.Add(ref c, ldc), w, c10, c11, store);
+        AddRow(ref Unsafe.Add(ref c, 2 * ldc), w, c20, c21, store);
+        AddRow(ref Unsafe.Add(ref c, 3 * ldc), w, c30, c31, store);
+        AddRow(ref Unsafe.Add(ref c, 4 * ldc), w, c40, c41, store);
+        AddRow(ref Unsafe.Add(ref c, 5 * ldc), w, c50, c51, store);
+        AddRow(ref Unsafe.Add(ref c, 6 * ldc), w, c60, c61, store);
+        AddRow(ref Unsafe.Add(ref c, 7 * ldc), w, c70, c71, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void AddRow(ref T row, nint w, Vector512<T> v0, Vector512<T> v1)
+    static void AddRow(ref T row, nint w, Vector512<T> v0, Vector512<T> v1, bool store)
     {
-        (Vector512.LoadUnsafe(ref row) + v0).StoreUnsafe(ref row);
-        (Vector512.LoadUnsafe(ref row, (nuint)w) + v1).StoreUnsafe(ref row, (nuint)w);
+        if (!store) { v0 = Vector512.LoadUnsafe(ref row) + v0; v1 = Vector512.LoadUnsafe(ref row, (nuint)w) + v1; }
+        v0.StoreUnsafe(ref row);
+        v1.StoreUnsafe(ref row, (nuint)w);
     }
 }
 
@@ -157,7 +160,7 @@ internal readonly struct Vector128Kernel<T> : IGemmKernel<T> where T : unmanaged
     public static int NR => 2 * Vector128<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, ref T a, ref T b, ref T c, nint ldc)
+    public static void Run(int kc, ref T a, ref T b, ref T c, nint ldc, bool store)
     {
         nint w = Vector128<T>.Count;
         Vector128<T> c00 = default, c01 = default, c10 = default, c11 = default,
@@ -177,16 +180,17 @@ internal readonly struct Vector128Kernel<T> : IGemmKernel<T> where T : unmanaged
             a = ref Unsafe.Add(ref a, 4);
             b = ref Unsafe.Add(ref b, 2 * w);
         }
-        AddRow(ref c, w, c00, c01);
-        AddRow(ref Unsafe.Add(ref c, ldc), w, c10, c11);
-        AddRow(ref Unsafe.Add(ref c, 2 * ldc), w, c20, c21);
-        AddRow(ref Unsafe.Add(ref c, 3 * ldc), w, c30, c31);
+        AddRow(ref c, w, c00, c01, store);
+        AddRow(ref Unsafe.Add(ref c, ldc), w, c10, c11, store);
+        AddRow(ref Unsafe.Add(ref c, 2 * ldc), w, c20, c21, store);
+        AddRow(ref Unsafe.Add(ref c, 3 * ldc), w, c30, c31, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void AddRow(ref T row, nint w, Vector128<T> v0, Vector128<T> v1)
+    static void AddRow(ref T row, nint w, Vector128<T> v0, Vector128<T> v1, bool store)
     {
-        (Vector128.LoadUnsafe(ref row) + v0).StoreUnsafe(ref row);
-        (Vector128.LoadUnsafe(ref row, (nuint)w) + v1).StoreUnsafe(ref row, (nuint)w);
+        if (!store) { v0 = Vector128.LoadUnsafe(ref row) + v0; v1 = Vector128.LoadUnsafe(ref row, (nuint)w) + v1; }
+        v0.StoreUnsafe(ref row);
+        v1.StoreUnsafe(ref row, (nuint)w);
     }
 }

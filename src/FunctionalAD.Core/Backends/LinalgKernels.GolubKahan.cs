@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
@@ -30,8 +31,29 @@ public static partial class LinalgKernels
     {
         int k = Math.Min(m, n), l = Math.Max(m, n);
         if (k == 0) return true;
+        // the l×k working matrix and the vectors' matrices are scratch from the shared pool: at 256×256 each is 512 KB,
+        // a large-object allocation per call otherwise (under .NET's default GC, gen-2 collections and page faults)
+        var x = ArrayPool<double>.Shared.Rent(l * k);
+        double[]? ut = null, vt = null;  // rows: the left (length l) and right (length k) singular vectors
+        try
+        {
+            return GolubKahanWith(d, io, m, n, vectors, r, o, x, ref ut, ref vt);
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(x);
+            if (ut is not null) ArrayPool<double>.Shared.Return(ut);
+            if (vt is not null) ArrayPool<double>.Shared.Return(vt);
+        }
+    }
+
+    /// <summary><see cref="GolubKahan{T}(T[], int, int, int, bool, T[], int)"/> with its scratch: x (l·k, any contents),
+    /// and ut, vt rented here from the shared pool (for the caller to return).</summary>
+    static bool GolubKahanWith<T>(T[] d, int io, int m, int n, bool vectors, T[] r, int o, double[] x, ref double[]? ut, ref double[]? vt)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = Math.Min(m, n), l = Math.Max(m, n);
         bool wide = m < n;
-        var x = new double[l * k];
         double big = 0;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
@@ -41,7 +63,7 @@ public static partial class LinalgKernels
                 big = Math.Max(big, Math.Abs(v));
             }
         double scale = big > 0 ? Math.ScaleB(1.0, -Math.ILogB(big)) : 1;
-        if (scale != 1) Scale(x, scale);
+        if (scale != 1) Scale(x.AsSpan(0, l * k), scale);
 
         var diag = new double[k];
         var sup = new double[k];     // sup[j] = B[j, j+1]; sup[k-1] = 0
@@ -84,25 +106,36 @@ public static partial class LinalgKernels
             }
         }
 
-        double[]? ut = null, vt = null;  // rows: the left (length l) and right (length k) singular vectors
         if (vectors)
         {
             // U₀ = H₀⋯H_{k-1}·[I; 0] and V₀ = G₀⋯G_{k-2} (G acting on coordinates 1..k-1) by compact-WY blocks on the
             // GEMM, then transposed: the QR sweeps rotate rows
-            var u = new double[l * k];
-            for (int j = 0; j < k; j++) u[j * k + j] = 1;
-            FormFromReflectors(u, l, k, k, tauL, (i, j) => x[i * k + j]);
-            ut = Transposed(u, l, k);
-            var v = new double[k * k];
-            v[0] = 1;
-            if (k > 1)
+            var u = ArrayPool<double>.Shared.Rent(l * k);
+            var v = ArrayPool<double>.Shared.Rent(k * k);
+            try
             {
-                var vs = new double[(k - 1) * (k - 1)];
-                for (int j = 0; j < k - 1; j++) vs[j * (k - 1) + j] = 1;
-                FormFromReflectors(vs, k - 1, k - 1, k - 1, tauR, (i, j) => x[j * k + i + 1]);
-                for (int i = 0; i < k - 1; i++) vs.AsSpan(i * (k - 1), k - 1).CopyTo(v.AsSpan((i + 1) * k + 1, k - 1));
+                u.AsSpan(0, l * k).Clear();
+                for (int j = 0; j < k; j++) u[j * k + j] = 1;
+                FormFromReflectors(u, l, k, k, tauL, (i, j) => x[i * k + j]);
+                ut = Transposed(u, l, k);
+                v.AsSpan(0, k * k).Clear();
+                v[0] = 1;
+                if (k > 1)
+                {
+                    // V₀'s trailing (k-1)×(k-1) block, built in u (no longer needed)
+                    var vs = u;
+                    vs.AsSpan(0, (k - 1) * (k - 1)).Clear();
+                    for (int j = 0; j < k - 1; j++) vs[j * (k - 1) + j] = 1;
+                    FormFromReflectors(vs, k - 1, k - 1, k - 1, tauR, (i, j) => x[j * k + i + 1]);
+                    for (int i = 0; i < k - 1; i++) vs.AsSpan(i * (k - 1), k - 1).CopyTo(v.AsSpan((i + 1) * k + 1, k - 1));
+                }
+                vt = Transposed(v, k, k);
             }
-            vt = Transposed(v, k, k);
+            finally
+            {
+                ArrayPool<double>.Shared.Return(u);
+                ArrayPool<double>.Shared.Return(v);
+            }
         }
 
         if (!BidiagonalQr(diag, sup, k, ut, l, vt)) return false;
@@ -165,9 +198,10 @@ public static partial class LinalgKernels
         }
     }
 
+    /// <summary>The transpose of the rows×cols matrix a, in an array from the shared pool (for the caller to return).</summary>
     static double[] Transposed(double[] a, int rows, int cols)
     {
-        var t = new double[rows * cols];
+        var t = ArrayPool<double>.Shared.Rent(rows * cols);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j];
         return t;

@@ -16,15 +16,16 @@ public static partial class LinalgKernels
         public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
         {
             int batch = a.Shape[0], m = a.Shape[1], n = a.Shape[2], k = Math.Min(m, n);
-            var d = backend.ToArray<T>(a);
+            var d = backend.ToArray<T>(a); // a fresh copy (only read)
             int size = vectors ? (m + 1 + n) * k : k;
-            var r = new T[batch * size];
+            var r = ResultPool.Rent<T>(batch * size); // every element written below
             bool elongated = Math.Max(m, n) >= 2 * k && k > 0;
             for (int bi = 0; bi < batch; bi++)
                 if (!AllFinite(d.AsSpan(bi * m * n, m * n))) r.AsSpan(bi * size, size).Fill(T.NaN); // as LAPACK, no partial answer
                 else if (elongated) QrThenSvd(d, bi * m * n, m, n, vectors, r, bi * size, jacobi);
                 else SvdOf(d, bi * m * n, m, n, vectors, r, bi * size, jacobi);
-            return backend.FromArray(r, vectors ? [batch, m + 1 + n, k] : [batch, k]);
+            if (backend is CpuBackend) ResultPool.Return(d);
+            return Adopt(backend, r, vectors ? [batch, m + 1 + n, k] : [batch, k]);
         }
         public RawTensor NotFloating() => throw LinalgKernels.NotFloating(vectors ? "svd" : "svdvals", a.DType);
     }

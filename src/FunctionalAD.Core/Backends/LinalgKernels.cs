@@ -113,10 +113,12 @@ public static partial class LinalgKernels
             // Many right-hand sides take the blocked path (diagonal blocks, then GEMM updates), which reads a row-major
             // A about twice as fast as a transposed view (n = k = 1024, f64, 1 thread: 33 against 61 ms, which made
             // cholesky's backward 93 -> 156 ms); the copy costs O(n²) against the solve's O(n²k).
-            if (k > FewColumns && m.ColStride != 1) m = (backend.ToArray<T>(a), 0, n * n, n, 1);
+            bool copied = k > FewColumns && m.ColStride != 1;
+            if (copied) m = (backend.ToArray<T>(a), 0, n * n, n, 1);
             var x = backend.ToArray<T>(b);
             for (int bi = 0; bi < batch; bi++)
                 TriangularInPlace(m.Data, m.Offset + bi * m.BatchStride, m.RowStride, m.ColStride, n, x, bi * n * k, k, k, upper, unit);
+            if (copied && backend is CpuBackend) ResultPool.Return(m.Data); // the row-major copy never escapes
             return Adopt(backend, x, [batch, n, k]);
         }
         public RawTensor NotFloating() => throw LinalgKernels.NotFloating("solveTriangular", a.DType);
@@ -249,9 +251,13 @@ public static partial class LinalgKernels
                     inv[i * nb + j] = -s / d[ri + i];
                 }
             }
-            var l21 = new T[rest * nb];
+            // L21 into pooled scratch (the GEMM adds into it): up to 480 KB per panel at n = 1024, a large-object
+            // allocation per panel otherwise
+            var l21 = System.Buffers.ArrayPool<T>.Shared.Rent(rest * nb);
+            l21.AsSpan(0, rest * nb).Clear();
             Gemm.Multiply(1, rest, nb, nb, new GemmOperand<T>(d, o + kEnd * n + k0, 0, n, 1), new GemmOperand<T>(inv, 0, 0, 1, nb), l21);
             for (int i = 0; i < rest; i++) l21.AsSpan(i * nb, nb).CopyTo(d.AsSpan(o + (kEnd + i) * n + k0, nb));
+            System.Buffers.ArrayPool<T>.Shared.Return(l21);
             for (int c0 = kEnd; c0 < n; c0 += Block)
             {
                 int width = Math.Min(Block, n - c0);

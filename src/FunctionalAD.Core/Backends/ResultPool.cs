@@ -16,8 +16,8 @@ namespace FunctionalAD.Backends;
 /// Kernels take their result arrays from <see cref="Rent{T}(int)"/> (contents undefined: the kernel overwrites
 /// every element) or <see cref="RentZeroed{T}(int)"/>. Smaller arrays are plain gen0 allocations, cheap under any
 /// GC. What may be returned: an array nothing can reference any more (not a tensor's storage that a user, a tape,
-/// a cache or another tensor's view can reach). The pool keeps at most <see cref="CapacityBytes"/>; arrays beyond
-/// that are left to the GC. Thread-safe (one lock; only large arrays pass through it).
+/// a cache or another tensor's view can reach). The pool keeps at most <see cref="CapacityBytes"/>, making room by
+/// dropping the arrays of the lengths least recently used. Thread-safe (one lock; only large arrays pass through it).
 /// </remarks>
 internal static class ResultPool
 {
@@ -27,8 +27,15 @@ internal static class ResultPool
     public const long CapacityBytes = 64L << 20;
 
     static readonly object gate = new();
-    static readonly Dictionary<(Type, int), Stack<Array>> free = [];
-    static long held;
+    static readonly Dictionary<(Type, int), Bucket> free = [];
+    static long held, clock;
+
+    /// <summary>The free arrays of one element type and length, and when that length was last asked for or given back.</summary>
+    sealed class Bucket
+    {
+        public readonly Stack<Array> Arrays = new();
+        public long LastUse;
+    }
 
     /// <summary>The arrays this thread has rented since <see cref="BeginLog"/>, in order (null when not logging).</summary>
     [ThreadStatic] static List<Array>? log;
@@ -59,14 +66,17 @@ internal static class ResultPool
     {
         lock (gate)
         {
-            if (!free.TryGetValue((typeof(T), n), out var stack) || stack.Count == 0) return null;
+            if (!free.TryGetValue((typeof(T), n), out var bucket)) return null;
+            bucket.LastUse = ++clock;
+            if (bucket.Arrays.Count == 0) return null;
             held -= (long)n * Unsafe.SizeOf<T>();
-            return (T[])stack.Pop();
+            return (T[])bucket.Arrays.Pop();
         }
     }
 
-    /// <summary>Gives back an array that nothing references any more (see the class remarks); small arrays and
-    /// arrays beyond the capacity are left to the GC.</summary>
+    /// <summary>Gives back an array that nothing references any more (see the class remarks); small arrays are left to
+    /// the GC. When the pool is full, the arrays of the lengths least recently asked for or given back make room (left
+    /// to the GC): a program that moves on to other shapes does not keep the old ones' arrays.</summary>
     public static void Return(Array a)
     {
         long bytes = (long)a.Length * ElementSize(a);
@@ -76,13 +86,29 @@ internal static class ResultPool
         log?.Remove(a); // given back: no longer one of a rule's temporaries for the backward pass to give back again
         lock (gate)
         {
-            if (held + bytes > CapacityBytes) return;
+            if (bytes > CapacityBytes) return;
             var key = (a.GetType().GetElementType()!, a.Length);
-            if (!free.TryGetValue(key, out var stack)) free[key] = stack = new();
-            if (stack.Contains(a)) return; // twice in the pool would be two owners of one array
-            stack.Push(a);
+            if (!free.TryGetValue(key, out var bucket)) free[key] = bucket = new();
+            bucket.LastUse = ++clock;
+            if (bucket.Arrays.Contains(a)) return; // twice in the pool would be two owners of one array
+            while (held + bytes > CapacityBytes && Evict(bucket)) { }
+            if (held + bytes > CapacityBytes) return;
+            bucket.Arrays.Push(a);
             held += bytes;
         }
+    }
+
+    /// <summary>Drops one array of the least recently used length other than <paramref name="keep"/>'s (under the
+    /// lock); false when there is none.</summary>
+    static bool Evict(Bucket keep)
+    {
+        Bucket? oldest = null;
+        foreach (var b in free.Values)
+            if (b != keep && b.Arrays.Count > 0 && (oldest is null || b.LastUse < oldest.LastUse)) oldest = b;
+        if (oldest is null) return false;
+        var dropped = oldest.Arrays.Pop();
+        held -= (long)dropped.Length * ElementSize(dropped);
+        return true;
     }
 
     /// <summary>Bytes per element of the arrays a CPU storage holds (0 for others: not pooled).</summary>
@@ -121,14 +147,16 @@ internal static class ResultPool
     /// the temporaries of a derivative rule that returned <paramref name="a"/>); forgets the entries after the mark.</summary>
     public static bool RentedSince(int mark, Array? a, bool recycle = false)
     {
-        if (log is null) return false;
+        if (log is null || log.Count <= mark) return false;
         bool found = false;
-        for (int i = mark; i < log.Count; i++)
+        // from the end: Return removes the array it is given from the log, which shifts only the entries after it (a
+        // loop from the mark up skipped the entry after each one given back, and so left every other temporary to the GC)
+        for (int i = log.Count - 1; i >= mark; i--)
         {
             if (ReferenceEquals(log[i], a)) found = true;
             else if (recycle) Return(log[i]);
         }
-        log.RemoveRange(mark, log.Count - mark);
+        if (log.Count > mark) log.RemoveRange(mark, log.Count - mark);
         return found;
     }
 }

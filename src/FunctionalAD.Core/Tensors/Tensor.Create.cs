@@ -145,9 +145,13 @@ public sealed partial class Tensor
     {
         int cols = m ?? n;
         FunctionalAD.Shape.Validate("eye", [n, cols]);
-        var v = new double[n * cols];
+        // from the result pool: an identity inside a derivative rule (the SVD's, the inverse's) is one of the rule's
+        // temporaries, which the backward pass gives back; the Float64 staging array of another dtype dies here
+        var v = ResultPool.RentZeroed<double>(n * cols);
         for (int i = 0; i < Math.Min(n, cols); i++) v[i * cols + i] = 1;
-        return OnDevice(CpuBackend.Instance.Cast(new RawTensor(new CpuStorage<double>(v), [n, cols]), dtype), device);
+        var eye = CpuBackend.Instance.Cast(new RawTensor(new CpuStorage<double>(v), [n, cols]), dtype);
+        if (dtype != DType.Float64) ResultPool.Return(v);
+        return OnDevice(eye, device);
     }
 
     static Tensor Random(string op, int[] shape, Func<double> next, DType dtype, Device? device)

@@ -78,6 +78,7 @@ public static partial class LinalgKernels
             int batch = a.Shape[0], n = a.Shape[1];
             var d = backend.ToArray<T>(a);
             var piv = new int[batch * n];
+            using var burst = (long)n * n * n >= ParallelLuWork ? Parallelism.Burst() : null;
             for (int bi = 0; bi < batch; bi++) LuInPlace(d, bi * n * n, n, piv, bi * n);
             return new(Adopt(backend, d, [batch, n, n]), Adopt(backend, piv, [batch, n]));
         }
@@ -95,6 +96,11 @@ public static partial class LinalgKernels
         public RawTensor Run<T>() where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
         {
             int batch = lu.Shape[0], n = lu.Shape[1], k = b.Shape[2];
+            // ranges of whole vectors per matrix, and (matrix, range) tasks spread evenly over the threads
+            int vectors = (k + Lanes<T>() - 1) / Lanes<T>(), threads = Parallelism.MaxThreads;
+            int ranges = batch >= threads ? 1 : Math.Min(vectors, (threads + batch - 1) / batch), tasks = batch * ranges;
+            bool split = threads > 1 && tasks > 1 && (long)batch * n * n * k >= ParallelLuSolveWork;
+            using var burst = split ? Parallelism.Burst() : null; // the workers wake while this thread reads the operands
             var f = HostMatrices<T>(backend, lu);
             var piv = backend.ToArray<int>(pivots);
             var x = backend.ToArray<T>(b);
@@ -102,10 +108,7 @@ public static partial class LinalgKernels
             // the adjoint reads the factors transposed; many right-hand sides take the blocked path, which reads a
             // row-major matrix about twice as fast (see TriangularKernel): then a transposed copy is cheaper
             if (adj && k > FewColumns) (f, readTransposed) = (Transposed(f, batch, n), false);
-            // ranges of whole vectors per matrix, and (matrix, range) tasks spread evenly over the threads
-            int vectors = (k + Lanes<T>() - 1) / Lanes<T>(), threads = Parallelism.MaxThreads;
-            int ranges = batch >= threads ? 1 : Math.Min(vectors, (threads + batch - 1) / batch), tasks = batch * ranges;
-            if (threads > 1 && tasks > 1 && (long)batch * n * n * k >= ParallelLuSolveWork)
+            if (split)
             {
                 int pieces = Math.Min(threads, tasks);
                 Parallelism.Pieces(pieces, t =>

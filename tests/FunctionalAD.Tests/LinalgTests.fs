@@ -210,6 +210,15 @@ let private factorizationTests =
                             let bk = b.Slice(-1, 0, k)
                             let x = linalg.solveTriangular (not upper) unit t bk
                             near tol (tt.MatMul x) bk (sprintf "triangular solve, %d columns, upper %b unit %b, %A" k (not upper) unit dtype)
+        testCase "a NaN entry of a 40×40 matrix (16-column leaves) spreads to det and solve, no exception" <| fun () ->
+            let g = Generator 19UL
+            for row, col in [ 0, 0; 5, 3; 39, 20 ] do
+                let v = (uniform g [| 40; 40 |] -1.0 1.0).ToDoubleArray()
+                v.[row * 40 + col] <- nan
+                let a = Tensor.FromArray(v, 40, 40)
+                Expect.isTrue (Double.IsNaN((linalg.det a).item())) (sprintf "det NaN, NaN at (%d, %d)" row col)
+                let x = linalg.solve a (Tensor.Ones([| 40; 2 |], DType.Float64))
+                Expect.isTrue (x.ToDoubleArray() |> Array.exists Double.IsNaN) (sprintf "solve NaN, NaN at (%d, %d)" row col)
         testCase "solve's backward from the kept factors: Aᵀ·B̄ = Ḡ and Ā = -B̄·Xᵀ, with pivoting, on column ranges of 1 and 2 threads" <| fun () ->
             let g = Generator 17UL
             // odd sizes: a last row block of fewer than four, a padded last strip, many right-hand sides (k > 64), batches

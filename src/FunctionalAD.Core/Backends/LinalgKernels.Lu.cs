@@ -26,11 +26,6 @@ public static partial class LinalgKernels
     static void LuLeafColumns<T>(T[] d, int o, int n, int c0, int c1, int[] piv, int po) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = n - c0, w = c1 - c0;
-        if (w == LuLeaf)
-        {
-            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported) { LuLeafRows<T, Vector512<T>, Lanes512<T>>(d, o, n, c0, piv, po); return; }
-            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && LuLeaf / Vector256<T>.Count <= 4) { LuLeafRows<T, Vector256<T>, Lanes256<T>>(d, o, n, c0, piv, po); return; }
-        }
         var p = System.Buffers.ArrayPool<T>.Shared.Rent(m * w);
         for (int i = 0; i < m; i++)
         {
@@ -60,80 +55,6 @@ public static partial class LinalgKernels
             for (int j = 0; j < w; j++) d[r + j] = p[j * m + i];
         }
         System.Buffers.ArrayPool<T>.Shared.Return(p);
-    }
-
-    /// <summary>
-    /// <see cref="LuLeafColumns{T}"/> for a leaf of exactly <see cref="LuLeaf"/> columns, in place on the row-major
-    /// matrix: each row's 16 columns are one to four vectors, so a column's elimination is one pass down the rows (the
-    /// multiplier lᵢ = A[i, k]/pivot replaces A[i, k], and the row's columns right of k lose lᵢ·U[k, ·], masked so
-    /// that the multipliers left of k stay as they are), and the same pass finds the next column's pivot (the first
-    /// largest magnitude; NaN anywhere there means no pivoting, as in the narrower leaves; ties go to the first row, as LAPACK's idamax).
-    /// Vectors entirely left of k are skipped. Pivots swap whole rows.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void LuLeafRows<T, V, L>(T[] d, int o, int n, int c0, int[] piv, int po) where T : unmanaged, IFloatingPointIeee754<T> where L : ILanes<T, V>
-    {
-        int vc = L.Count, vectors = LuLeaf / vc;
-        ref T dr = ref d[0];
-        int q = PivotRow(d, o, n, c0, c0);
-        for (int kk = 0; kk < LuLeaf; kk++)
-        {
-            int k = c0 + kk;
-            piv[po + k] = q;
-            if (q != k) SwapRows(d.AsSpan(o + k * n, n), d.AsSpan(o + q * n, n));
-            ref T uk = ref Unsafe.Add(ref dr, o + k * n + c0);
-            T pivot = Unsafe.Add(ref uk, kk);
-            if (pivot == T.Zero)
-            {
-                if (kk + 1 < LuLeaf) q = PivotRow(d, o, n, c0 + kk + 1, k + 1);
-                continue;
-            }
-            T inv = T.One / pivot;
-            bool byReciprocal = T.IsFinite(inv);
-            // U's row k, zero (and masked) at and left of k; the first vector with a lane right of k
-            V right = L.Splat(T.CreateTruncating(kk));
-            int first = (kk + 1) / vc;
-            V u0 = L.Zero, u1 = L.Zero, u2 = L.Zero, u3 = L.Zero, m0 = L.Zero, m1 = L.Zero, m2 = L.Zero, m3 = L.Zero;
-            m0 = L.GreaterThan(L.Add(L.Indices, L.Splat(T.CreateTruncating(0 * vc))), right); u0 = L.Select(m0, L.Load(ref uk, 0), L.Zero);
-            if (vectors > 1) { m1 = L.GreaterThan(L.Add(L.Indices, L.Splat(T.CreateTruncating(1 * vc))), right); u1 = L.Select(m1, L.Load(ref uk, (nuint)vc), L.Zero); }
-            if (vectors > 2) { m2 = L.GreaterThan(L.Add(L.Indices, L.Splat(T.CreateTruncating(2 * vc))), right); u2 = L.Select(m2, L.Load(ref uk, (nuint)(2 * vc)), L.Zero); }
-            if (vectors > 3) { m3 = L.GreaterThan(L.Add(L.Indices, L.Splat(T.CreateTruncating(3 * vc))), right); u3 = L.Select(m3, L.Load(ref uk, (nuint)(3 * vc)), L.Zero); }
-            bool next = kk + 1 < LuLeaf, nan = false;
-            int best = k + 1;
-            T bestAbs = T.NegativeOne;
-            for (int i = k + 1; i < n; i++)
-            {
-                ref T ri = ref Unsafe.Add(ref dr, o + i * n + c0);
-                T l = byReciprocal ? Unsafe.Add(ref ri, kk) * inv : Unsafe.Add(ref ri, kk) / pivot;
-                V lv = L.Splat(l);
-                if (first == 0) L.Store(L.Select(m0, L.MulSub(lv, u0, L.Load(ref ri, 0)), L.Load(ref ri, 0)), ref ri, 0);
-                if (vectors > 1 && first <= 1) L.Store(L.Select(m1, L.MulSub(lv, u1, L.Load(ref ri, (nuint)vc)), L.Load(ref ri, (nuint)vc)), ref ri, (nuint)vc);
-                if (vectors > 2 && first <= 2) L.Store(L.Select(m2, L.MulSub(lv, u2, L.Load(ref ri, (nuint)(2 * vc))), L.Load(ref ri, (nuint)(2 * vc))), ref ri, (nuint)(2 * vc));
-                if (vectors > 3 && first <= 3) L.Store(L.Select(m3, L.MulSub(lv, u3, L.Load(ref ri, (nuint)(3 * vc))), L.Load(ref ri, (nuint)(3 * vc))), ref ri, (nuint)(3 * vc));
-                Unsafe.Add(ref ri, kk) = l;
-                if (next)
-                {
-                    T a = T.Abs(Unsafe.Add(ref ri, kk + 1));
-                    if (a > bestAbs) { bestAbs = a; best = i; }
-                    else if (T.IsNaN(a)) nan = true;
-                }
-            }
-            q = nan ? k + 1 : best;
-        }
-    }
-
-    /// <summary>The row at or below r0 whose entry in column c has the first largest magnitude; r0 where any is NaN.</summary>
-    static int PivotRow<T>(T[] d, int o, int n, int c, int r0) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int best = r0;
-        T bestAbs = T.NegativeOne;
-        for (int i = r0; i < n; i++)
-        {
-            T a = T.Abs(d[o + i * n + c]);
-            if (a > bestAbs) { bestAbs = a; best = i; }
-            else if (T.IsNaN(a)) return r0;
-        }
-        return best;
     }
 
     /// <summary>One elimination step of <see cref="LuLeafColumns{T}"/> on the column-major m×w block p: rows below kk

@@ -256,12 +256,6 @@ public static partial class LinalgKernels
         static abstract V Add(V a, V b);
         static abstract V Divide(V a, V b);
         static abstract V Multiply(V a, V b);
-        /// <summary>Lane i holds i (as T).</summary>
-        static abstract V Indices { get; }
-        /// <summary>All bits set in the lanes where a > b.</summary>
-        static abstract V GreaterThan(V a, V b);
-        /// <summary>a in the lanes set in mask, b elsewhere.</summary>
-        static abstract V Select(V mask, V a, V b);
     }
 
     readonly struct Lanes512<T> : ILanes<T, Vector512<T>> where T : unmanaged
@@ -281,9 +275,6 @@ public static partial class LinalgKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Add(Vector512<T> a, Vector512<T> b) => a + b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Divide(Vector512<T> a, Vector512<T> b) => a / b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Multiply(Vector512<T> a, Vector512<T> b) => a * b;
-        public static Vector512<T> Indices => Vector512<T>.Indices;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> GreaterThan(Vector512<T> a, Vector512<T> b) => Vector512.GreaterThan(a, b);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Select(Vector512<T> mask, Vector512<T> a, Vector512<T> b) => Vector512.ConditionalSelect(mask, a, b);
     }
 
     readonly struct Lanes256<T> : ILanes<T, Vector256<T>> where T : unmanaged
@@ -303,9 +294,6 @@ public static partial class LinalgKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Divide(Vector256<T> a, Vector256<T> b) => a / b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Multiply(Vector256<T> a, Vector256<T> b) => a * b;
-        public static Vector256<T> Indices => Vector256<T>.Indices;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> GreaterThan(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThan(a, b);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Select(Vector256<T> mask, Vector256<T> a, Vector256<T> b) => Vector256.ConditionalSelect(mask, a, b);
     }
 
     readonly struct Lanes128<T> : ILanes<T, Vector128<T>> where T : unmanaged
@@ -319,8 +307,5 @@ public static partial class LinalgKernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Add(Vector128<T> a, Vector128<T> b) => a + b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Divide(Vector128<T> a, Vector128<T> b) => a / b;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Multiply(Vector128<T> a, Vector128<T> b) => a * b;
-        public static Vector128<T> Indices => Vector128<T>.Indices;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> GreaterThan(Vector128<T> a, Vector128<T> b) => Vector128.GreaterThan(a, b);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Select(Vector128<T> mask, Vector128<T> a, Vector128<T> b) => Vector128.ConditionalSelect(mask, a, b);
     }
 }

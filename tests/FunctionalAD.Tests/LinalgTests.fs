@@ -210,6 +210,34 @@ let private factorizationTests =
                             let bk = b.Slice(-1, 0, k)
                             let x = linalg.solveTriangular (not upper) unit t bk
                             near tol (tt.MatMul x) bk (sprintf "triangular solve, %d columns, upper %b unit %b, %A" k (not upper) unit dtype)
+        testCase "a NaN entry of a 40×40 matrix (16-column leaves) spreads to det and solve, no exception" <| fun () ->
+            let g = Generator 19UL
+            for row, col in [ 0, 0; 5, 3; 39, 20 ] do
+                let v = (uniform g [| 40; 40 |] -1.0 1.0).ToDoubleArray()
+                v.[row * 40 + col] <- nan
+                let a = Tensor.FromArray(v, 40, 40)
+                Expect.isTrue (Double.IsNaN((linalg.det a).item())) (sprintf "det NaN, NaN at (%d, %d)" row col)
+                let x = linalg.solve a (Tensor.Ones([| 40; 2 |], DType.Float64))
+                Expect.isTrue (x.ToDoubleArray() |> Array.exists Double.IsNaN) (sprintf "solve NaN, NaN at (%d, %d)" row col)
+        testCase "solve's backward from the kept factors: Aᵀ·B̄ = Ḡ and Ā = -B̄·Xᵀ, with pivoting, on column ranges of 1 and 2 threads" <| fun () ->
+            let g = Generator 17UL
+            // odd sizes: a last row block of fewer than four, a padded last strip, many right-hand sides (k > 64), batches
+            for batch, n, k in [ [||], 67, 13; [||], 130, 16; [| 2 |], 64, 70; [| 3 |], 40, 9 ] do
+                for dtype, tol in [ DType.Float64, 1e-8; DType.Float32, 1e-3 ] do
+                    // random entries pivot; Float32 gets a dominant diagonal so that its tolerance can stay tight
+                    let a0 = uniform g (Array.append batch [| n; n |]) -1.0 1.0
+                    let a = (if dtype = DType.Float64 then a0 else a0 + Tensor.Eye(n, dtype = DType.Float64) * float n).To dtype
+                    let b = (uniform g (Array.append batch [| n; k |]) -1.0 1.0).To dtype
+                    let w = (uniform g (Array.append batch [| n; k |]) -1.0 1.0).To dtype
+                    for threads in [ 1; 2 ] do
+                        use _ = Parallelism.Limit threads
+                        let what = sprintf "n = %d, k = %d, batch %A, %A, %d threads" n k batch dtype threads
+                        let x = linalg.solve a b
+                        near tol (a.MatMul x) b ("A·X = B, " + what)
+                        let gb = grad (fun b -> (linalg.solve a b * w).Sum()) b
+                        near tol (a.Transpose(-1, -2).MatMul gb) w ("Aᵀ·B̄ = Ḡ, " + what)
+                        let ga = grad (fun a -> (linalg.solve a b * w).Sum()) a
+                        near tol ga (-(gb.MatMul(x.Transpose(-1, -2)))) ("Ā = -B̄·Xᵀ, " + what)
         testCase "a 1-D B and a B with A's shape minus one dimension are vectors (PyTorch's rule)" <| fun () ->
             let g = Generator 4UL
             let a = wellConditioned g [| 3 |] 4

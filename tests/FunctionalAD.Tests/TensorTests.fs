@@ -377,6 +377,25 @@ let parallelism =
                 FunctionalAD.Backends.Parallelism.Pieces(pieces, fun i -> System.Threading.Interlocked.Increment(&hits.[i]) |> ignore)
                 Expect.equal hits (Array.create pieces 1) (sprintf "round %d, %d pieces" round pieces)
                 if round % 20 < 10 then System.Threading.Thread.Sleep 1
+        testCase "every piece runs exactly once inside bursts (nested, on fewer threads, with gaps longer than a spin) and after them" <| fun () ->
+            let run round =
+                let pieces = 2 + round % 2
+                let hits = Array.zeroCreate<int> pieces
+                FunctionalAD.Backends.Parallelism.Pieces(pieces, fun i -> System.Threading.Interlocked.Increment(&hits.[i]) |> ignore)
+                Expect.equal hits (Array.create pieces 1) (sprintf "round %d, %d pieces" round pieces)
+            for threads in [ 1; 2; Environment.ProcessorCount ] do
+                use _ = FunctionalAD.Backends.Parallelism.Limit threads
+                use outer = FunctionalAD.Backends.Parallelism.Burst()
+                for round in 0 .. 9 do
+                    use inner = FunctionalAD.Backends.Parallelism.Burst()
+                    run round
+                    if round % 3 = 0 then System.Threading.Thread.Sleep 1
+                    if not (isNull inner) then
+                        inner.Dispose()
+                        inner.Dispose() // a second Dispose (and the one at the end of the scope) closes nothing more
+                if not (isNull outer) then outer.Dispose()
+                Expect.equal FunctionalAD.Backends.Workers.OpenBursts 0 (sprintf "every burst closed, %d threads" threads)
+                for round in 0 .. 9 do run round
         testCase "a piece's exception is rethrown after the others finish" <| fun () ->
             // piece 1 runs on the calling thread, piece 0 on a worker (or both on the thread-pool fallback, which
             // may skip a piece that had not started); either may fail, and no piece may still run afterwards

@@ -69,6 +69,10 @@ internal static partial class Primitives
     static Tensor SolveAdjointOf(Tensor g, Tensor[] xs, Tensor y, object? attr)
     {
         if (xs[0].tag is not null || !SolveFactors.TryGetValue(y.Value, out var kept)) return SolveBy(Mt(xs[0]), g, attr);
+        // nothing differentiates through Ḃ either: the backend's one kernel (both solves and the swaps, one pass
+        // per column range); else as primitives, so that an outer derivative of Ḡ sees them
+        if (g.tag is null && g.DType == y.DType && g.Device == y.Device)
+            return new Tensor(y.Backend.LuSolveAdjoint(kept.Factors.Lu, kept.Factors.Pivots, g.Value));
         var lu = Mt(new Tensor(kept.Factors.Lu));
         var w = Triangular(lu, Triangular(lu, g, upper: false, unit: false), upper: true, unit: true);
         // the forward applied the swaps r ↔ piv[r] in order, so (P·b)[r] = b[p[r]]; x = Pᵀw puts w[r] at row p[r]

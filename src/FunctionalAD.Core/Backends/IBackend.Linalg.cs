@@ -25,6 +25,11 @@ public partial interface IBackend
     /// is <see cref="LinalgKernels.LuSolve"/> (host-side triangular solves: in registers for up to 64 columns, else blocked on the GEMM).</summary>
     RawTensor LuSolve(RawTensor lu, RawTensor pivots, RawTensor b) => LinalgKernels.LuSolve(this, lu, pivots, b);
 
+    /// <summary>X = A⁻ᵀ·G from <see cref="LuFactor"/>'s factors of A (solve's backward): lu [B, n, n], pivots [B, n],
+    /// g [B, n, k]; from PA = LU, Aᵀ = Uᵀ·Lᵀ·P, so two triangular solves with the transposed factors and the row swaps
+    /// undone. The default is <see cref="LinalgKernels.LuSolveAdjoint"/> (host-side, as <see cref="LuSolve"/>).</summary>
+    RawTensor LuSolveAdjoint(RawTensor lu, RawTensor pivots, RawTensor g) => LinalgKernels.LuSolveAdjoint(this, lu, pivots, g);
+
     /// <summary>X = A⁻¹·B for triangular A [B, n, n] (only its upper or lower triangle is read; with
     /// <paramref name="unitDiagonal"/> the diagonal is taken as ones and not read) and b [B, n, k]. The default is
     /// <see cref="LinalgKernels.TriangularSolve"/> (host-side, blocked on the GEMM).</summary>

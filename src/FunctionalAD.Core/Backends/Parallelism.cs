@@ -32,6 +32,27 @@ public static class Parallelism
     /// <summary>True when n elements are worth splitting over threads in the current scope.</summary>
     internal static bool ShouldSplit(int n) => n >= 2 * Grain && MaxThreads > 1;
 
+    /// <summary>Marks, until disposed, a routine that splits several times with short single-threaded stretches in
+    /// between (an LU factorization and its solves): the workers it will use wake now and wait for its pieces spinning
+    /// rather than asleep (see <see cref="Workers"/>). Null (nothing to close) on one thread.</summary>
+    internal static IDisposable? Burst()
+    {
+        int threads = MaxThreads;
+        if (threads <= 1) return null;
+        Workers.BeginBurst(threads);
+        return new BurstScope(threads);
+    }
+
+    /// <summary>The scope of <see cref="Burst"/>: the first Dispose closes the burst, later ones nothing.</summary>
+    sealed class BurstScope(int threads) : IDisposable
+    {
+        int open = 1;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref open, 0) == 1) Workers.EndBurst(threads);
+        }
+    }
+
     /// <summary>Runs body(0) .. body(pieces - 1) concurrently: pieces - 1 on workers, the last on the caller (or all
     /// on the thread pool when the workers are busy). A piece's exception reaches the caller as itself, on either path.</summary>
     internal static void Pieces(int pieces, Action<int> body)

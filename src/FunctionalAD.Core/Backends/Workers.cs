@@ -19,6 +19,11 @@ namespace FunctionalAD.Backends;
 /// row). A caller that has
 /// finished its piece before a sleeping worker has woken up takes that worker's piece itself, so a split costs at
 /// most the time the caller alone would take, plus the wake-up call.</para>
+/// <para>A routine that knows it makes a run of splits with short single-threaded stretches between them (an LU
+/// factorization: its splits come 20-60 us apart, after one-thread panel work, so the gap averages would put the
+/// workers to sleep) opens a burst (<see cref="BeginBurst"/>): the workers it will use are woken at once, so that
+/// their wake-up overlaps the caller's first serial stretch, and they spin between its pieces until the burst ends
+/// (then at most <see cref="ShortGapTicks"/> more, for a burst that follows at once). Crowding still stops it.</para>
 /// </summary>
 internal static class Workers
 {
@@ -35,6 +40,41 @@ internal static class Workers
         Enumerable.Range(0, Math.Max(0, Environment.ProcessorCount - 1)).Select(i => new Worker(i)).ToArray());
 
     static int busy;
+
+    // Open bursts, the most workers any of them uses, and when the last one closed (Stopwatch ticks).
+    static int bursts, burstWorkers;
+    static long burstEnded;
+
+    /// <summary>Opens a burst that will split over <paramref name="threads"/> threads (see the class summary): wakes
+    /// the threads - 1 workers it will use, which then spin between pieces until <see cref="EndBurst"/>.</summary>
+    public static void BeginBurst(int threads)
+    {
+        int workers = Math.Min(threads, Environment.ProcessorCount) - 1;
+        if (workers <= 0) return;
+        Interlocked.Increment(ref bursts);
+        int was;
+        while ((was = Volatile.Read(ref burstWorkers)) < workers && Interlocked.CompareExchange(ref burstWorkers, workers, was) != was) { }
+        if (Crowded()) return;
+        var pool = Pool.Value;
+        for (int w = 0; w < workers; w++) pool[w].Nudge();
+    }
+
+    /// <summary>Bursts open now (tests: every one opened is closed).</summary>
+    internal static int OpenBursts => Volatile.Read(ref bursts);
+
+    /// <summary>Closes a burst opened by <see cref="BeginBurst"/> with the same thread count.</summary>
+    public static void EndBurst(int threads)
+    {
+        if (Math.Min(threads, Environment.ProcessorCount) <= 1) return;
+        Volatile.Write(ref burstEnded, Stopwatch.GetTimestamp());
+        if (Interlocked.Decrement(ref bursts) == 0) Volatile.Write(ref burstWorkers, 0);
+    }
+
+    /// <summary>Whether worker <paramref name="index"/> takes part in an open burst, or one that closed less than
+    /// <see cref="ShortGapTicks"/> ago.</summary>
+    static bool InBurst(int index) =>
+        (Volatile.Read(ref bursts) > 0 && index < Volatile.Read(ref burstWorkers))
+        || Stopwatch.GetTimestamp() - Volatile.Read(ref burstEnded) < ShortGapTicks;
 
     // Written by the caller that holds `busy`, read by the workers: moving averages (weight 1/8 to the newest) of the
     // gap before each split and of the caller's piece, in Stopwatch ticks, and the end of the last split.
@@ -83,7 +123,7 @@ internal static class Workers
     /// <summary>Whether a sleeping worker is woken for a split: when its piece takes longer than a wake-up (else the
     /// caller runs it sooner itself), or when the gaps have become short enough to spin through (so that a worker
     /// asleep since a run of long gaps takes part again).</summary>
-    static bool WorthWaking() => Volatile.Read(ref pieceAverage) > ShortGapTicks || GapsAffordable();
+    static bool WorthWaking() => Volatile.Read(ref pieceAverage) > ShortGapTicks || GapsAffordable() || Volatile.Read(ref bursts) > 0;
 
     /// <summary>True when more threads are runnable than the machine has cores (then spinning takes a core from a
     /// thread that has work). Read from /proc/loadavg at most every 10 ms by whichever worker asks; true only when two samples
@@ -160,8 +200,20 @@ internal static class Workers
         readonly object gate = new();
         bool signaled;
 
-        public Worker(int index) =>
+        readonly int index;
+
+        public Worker(int index)
+        {
+            this.index = index;
             new Thread(Loop) { IsBackground = true, Name = $"FunctionalAD worker {index + 1}" }.Start();
+        }
+
+        /// <summary>Wakes the worker if it sleeps (a burst begins: it spins for the burst's pieces).</summary>
+        public void Nudge()
+        {
+            if (Interlocked.CompareExchange(ref sleeping, 0, 1) == 1)
+                lock (gate) { signaled = true; Monitor.Pulse(gate); }
+        }
 
         /// <summary>Posts piece <paramref name="index"/>. A worker that announced it is going to sleep is woken if
         /// <paramref name="wake"/> (else its piece waits for Join to take it back); one still spinning sees the job by itself.</summary>
@@ -194,22 +246,28 @@ internal static class Workers
         {
             while (true)
             {
-                long until = Stopwatch.GetTimestamp() + SpinTicks();
+                long spinTicks = SpinTicks();
+                // a burst grants the longest spin where the gaps would not, but only while it lasts
+                bool forBurst = spinTicks == 0 && InBurst(index) && !Crowded();
+                long until = Stopwatch.GetTimestamp() + (forBurst ? MaxSpinTicks : spinTicks);
                 var spin = new SpinWait();
                 while (Volatile.Read(ref state) != Posted || Interlocked.CompareExchange(ref state, Running, Posted) != Posted)
                 {
                     // SpinWait yields the core every few turns: the GC can suspend this thread there, and its own
                     // thread can run (a busy loop made every collection wait out the whole spin window)
-                    if (Stopwatch.GetTimestamp() < until) { spin.SpinOnce(sleep1Threshold: -1); continue; }
+                    if (Stopwatch.GetTimestamp() < until && (!forBurst || InBurst(index))) { spin.SpinOnce(sleep1Threshold: -1); continue; }
                     Interlocked.Exchange(ref sleeping, 1);
                     // Re-check after announcing: a job posted before the announcement must not be slept through.
                     if (Volatile.Read(ref state) == Posted && Interlocked.CompareExchange(ref sleeping, 0, 1) == 1) continue;
-                    lock (gate) // consumes the signal of the Start that cleared `sleeping`
+                    lock (gate) // consumes the signal of the Start or Nudge that cleared `sleeping`
                     {
                         while (!signaled) Monitor.Wait(gate);
                         signaled = false;
                     }
-                    until = 0;   // woken for a job: claim it if the caller has not taken it back, else sleep again
+                    // woken for a job: claim it if the caller has not taken it back, else sleep again; woken by a
+                    // burst's start (or for a job within one): spin for the burst's pieces
+                    forBurst = InBurst(index) && !Crowded();
+                    until = forBurst ? Stopwatch.GetTimestamp() + MaxSpinTicks : 0;
                 }
                 try { body!(piece); }
                 catch (Exception e) { error = e; }

@@ -245,6 +245,15 @@ let private factorizationTests =
             let x = linalg.solve a b
             Expect.sequenceEqual x.Shape [| 3; 4 |] "batched vectors"
             near 1e-12 (a.MatMul(x.Unsqueeze(-1)).Squeeze(-1)) b "A·x = b per batch"
+        testCase "empty batches and no right-hand sides, on 1 and 2 threads: empty results of the right shapes" <| fun () ->
+            for threads in [ 1; 2 ] do
+                use _ = FunctionalAD.Backends.Parallelism.Limit threads
+                let a0 = Tensor.Zeros([| 0; 3; 3 |], DType.Float64)
+                Expect.sequenceEqual (linalg.inv a0).Shape [| 0; 3; 3 |] "inv of no matrices"
+                Expect.sequenceEqual (linalg.solve a0 (Tensor.Zeros([| 0; 3; 2 |], DType.Float64))).Shape [| 0; 3; 2 |] "solve, no matrices"
+                Expect.sequenceEqual (linalg.det a0).Shape [| 0 |] "det of no matrices"
+                let a = wellConditioned (Generator 5UL) [| 2 |] 3
+                Expect.sequenceEqual (linalg.solve a (Tensor.Zeros([| 2; 3; 0 |], DType.Float64))).Shape [| 2; 3; 0 |] "no right-hand sides"
     ]
 
 let private knownValueTests =

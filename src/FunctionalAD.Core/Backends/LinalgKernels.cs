@@ -98,7 +98,7 @@ public static partial class LinalgKernels
             int batch = lu.Shape[0], n = lu.Shape[1], k = b.Shape[2];
             // ranges of whole vectors per matrix, and (matrix, range) tasks spread evenly over the threads
             int vectors = (k + Lanes<T>() - 1) / Lanes<T>(), threads = Parallelism.MaxThreads;
-            int ranges = batch >= threads ? 1 : Math.Min(vectors, (threads + batch - 1) / batch), tasks = batch * ranges;
+            int ranges = batch == 0 || batch >= threads ? 1 : Math.Min(vectors, (threads + batch - 1) / batch), tasks = batch * ranges;
             bool split = threads > 1 && tasks > 1 && (long)batch * n * n * k >= ParallelLuSolveWork;
             using var burst = split ? Parallelism.Burst() : null; // the workers wake while this thread reads the operands
             var f = HostMatrices<T>(backend, lu);

@@ -124,13 +124,19 @@ public sealed partial class CpuBackend
     {
         var a = Data<T>(x);
         var acc = new T[width];
-        int offset = x.Offset;
-        Parallelism.For(width, Math.Max(64, Parallelism.Grain / len), (c0, count) =>
-        {
-            var part = acc.AsSpan(c0, count);
-            for (int r = 0; r < len; r++) TensorPrimitives.Add(part, a.AsSpan(offset + r * width + c0, count), part);
-        });
+        int offset = x.Offset, grain = Math.Max(64, Parallelism.Grain / len);
+        if (Parallelism.MaxThreads > 1 && width >= 2 * grain) // the closure only when the columns are split
+            Parallelism.For(width, grain, (c0, count) => AddRows(a, offset, len, width, acc, c0, count));
+        else AddRows(a, offset, len, width, acc, 0, width);
         return acc;
+    }
+
+    /// <summary>acc[c0 .. c0 + count) += columns c0 .. of each of the len rows of width <paramref name="width"/> at
+    /// a[offset ..], in row order.</summary>
+    static void AddRows<T>(T[] a, int offset, int len, int width, T[] acc, int c0, int count) where T : unmanaged, INumber<T>
+    {
+        var part = acc.AsSpan(c0, count);
+        for (int r = 0; r < len; r++) TensorPrimitives.Add(part, a.AsSpan(offset + r * width + c0, count), part);
     }
 
     /// <inheritdoc/>

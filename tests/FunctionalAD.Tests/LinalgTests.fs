@@ -130,8 +130,9 @@ let private throwsWith<'E when 'E :> exn> (parts: string list) (f: unit -> obj) 
 
 let private factorizationTests =
     testList "factorizations and solves" [
-        // 1, 63, 64, 65 and 150 cross the panel width (64): unblocked, one panel, a GEMM trailing update, several
-        for n in [ 1; 5; 64; 65; 150 ] do
+        // 1, 63, 64, 65 and 150 cross the panel width (64): unblocked, one panel, a GEMM trailing update, several;
+        // 192 (rows of whole cache lines) splits its updates over threads at line starts
+        for n in [ 1; 5; 64; 65; 150; 192 ] do
             testCase (sprintf "P·A = L·U with partial pivoting, n = %d" n) <| fun () ->
                 let g = Generator(uint64 n)
                 let a = uniform g [| 2; n; n |] -1.0 1.0

@@ -122,7 +122,9 @@ public static partial class LinalgKernels
             int shift = LineShift(d, o, n);
             Parallelism.Pieces(threads, t =>
             {
-                using (Parallelism.Limit(1)) UpdateColumns(d, o, n, c0, cm, Boundary(cm, cols, t, threads, shift), Boundary(cm, cols, t + 1, threads, shift));
+                int q0 = Boundary(cm, cols, t, threads, shift), q1 = Boundary(cm, cols, t + 1, threads, shift);
+                if (q1 > q0) // boundaries moved to line starts may meet when ranges are narrower than a line
+                    using (Parallelism.Limit(1)) UpdateColumns(d, o, n, c0, cm, q0, q1);
             });
         }
         else if (Parallelism.MaxThreads > 1)

@@ -43,7 +43,7 @@ public sealed partial class CpuBackend
             Release(permuted, a0);
             return Wrap(idx, outShape);
         }
-        var res = new T[rows];
+        var res = Uninit<T>(rows); // every row is written below
         if (rows == 1 && op == ReduceOp.Sum) { res[0] = ParallelSum(a0, off, len); Release(permuted, a0); return Wrap(res, outShape); }
         // rows over threads: each row is reduced whole by one thread, so the bits do not depend on the split
         if (Parallelism.ShouldSplit(rows * len) && rows > 1)

@@ -65,9 +65,10 @@ public sealed partial class CpuBackend : IBackend
 
     static T[] Filled<T>(int n, T value) where T : unmanaged
     {
-        var a = new T[n];
-        // new arrays are all zero bits; compare bits, not values (-0.0 == 0.0 but must be written)
-        if (System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)).ContainsAnyExcept((byte)0)) Array.Fill(a, value);
+        // compare bits, not values (-0.0 == 0.0 but must be written)
+        if (!System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)).ContainsAnyExcept((byte)0)) return ResultPool.RentZeroed<T>(n);
+        var a = Uninit<T>(n);
+        Array.Fill(a, value);
         return a;
     }
 

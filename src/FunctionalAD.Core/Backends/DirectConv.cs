@@ -44,13 +44,15 @@ internal static class DirectConv
         if (g.PadTop > eh || g.PadBottom > eh || g.PadLeft > ew || g.PadRight > ew) return null;
         int c = g.Channels, kh = g.KernelH, kw = g.KernelW, taps = kh * kw;
         // wᵀ[ci, co, i, j] = w[co, ci, kh - 1 - i, kw - 1 - j]
-        var flipped = new T[c * o * taps];
+        var flipped = ArrayPool<T>.Shared.Rent(c * o * taps); // scratch (a large-object allocation per call otherwise)
         for (int co = 0; co < o; co++)
             for (int ci = 0; ci < c; ci++)
                 for (int t = 0; t < taps; t++)
                     flipped[(ci * o + co) * taps + taps - 1 - t] = w[wOffset + (co * c + ci) * taps + t];
         var transposed = new ConvGeometry(o, g.OutHeight, g.OutWidth, kh, kw, 1, 1, eh - g.PadTop, eh - g.PadBottom, ew - g.PadLeft, ew - g.PadRight, g.DilationH, g.DilationW);
-        return Forward(dy, dyOffset, n, flipped, 0, c, transposed, kind);
+        var dx = Forward(dy, dyOffset, n, flipped, 0, c, transposed, kind);
+        ArrayPool<T>.Shared.Return(flipped);
+        return dx;
     }
 
     /// <summary>The weight gradient [o, C, kh, kw] of conv(x, ·) at the cotangent dy [n, o, OutHeight, OutWidth], or
@@ -105,11 +107,12 @@ internal static class DirectConv
         var offsets = TapOffsets(g, taps);
         int length = Math.Max(c * g.PaddedHeight * wp, offsets[^1] + positions);
         // weight blocks packed tap-major, MR channels per tap, zero rows past o
-        var packed = new T[blocks * taps * mr];
+        var packed = ArrayPool<T>.Shared.Rent(blocks * taps * mr);
+        packed.AsSpan(0, blocks * taps * mr).Clear();
         for (int co = 0; co < o; co++)
             for (int t = 0; t < taps; t++)
                 packed[(co / mr * taps + t) * mr + co % mr] = w[wOffset + co * taps + t];
-        var y = GC.AllocateUninitializedArray<T>(n * o * oh * ow); // every element is copied out of a tile
+        var y = ResultPool.Rent<T>(n * o * oh * ow); // every element is copied out of a tile
         // split output-channel blocks too when there are fewer images than threads
         int split = n >= Parallelism.MaxThreads ? 1 : Math.Min(blocks, (Parallelism.MaxThreads + n - 1) / n);
         int units = n * split, pieces = Pieces(units, (long)blocks / split * taps * mr * positions);
@@ -144,6 +147,7 @@ internal static class DirectConv
             ArrayPool<T>.Shared.Return(padded);
             ArrayPool<T>.Shared.Return(tile);
         });
+        ArrayPool<T>.Shared.Return(packed);
         return y;
     }
 
@@ -160,7 +164,8 @@ internal static class DirectConv
         Parallelism.Pieces(pieces, piece =>
         {
             int first = (int)((long)n * piece / pieces), last = (int)((long)n * (piece + 1) / pieces);
-            var acc = new T[rows * columns];
+            var acc = ArrayPool<T>.Shared.Rent(rows * columns);
+            acc.AsSpan(0, rows * columns).Clear();
             var padded = ArrayPool<T>.Shared.Rent(group * length); // each image's slice cleared by PadInto
             var cotangent = ArrayPool<T>.Shared.Rent(group * rows * positions);
             cotangent.AsSpan(0, group * rows * positions).Clear(); // junk columns and rows past o stay zero
@@ -182,10 +187,13 @@ internal static class DirectConv
             ArrayPool<T>.Shared.Return(padded);
             ArrayPool<T>.Shared.Return(cotangent);
         });
-        var dw = new T[o * taps];
-        for (int p = 0; p < pieces; p++)
+        // the pieces' sums in a fixed order (the same bits from run to run)
+        var dw = ResultPool.Rent<T>(o * taps);
+        for (int co = 0; co < o; co++) Array.Copy(partial[0], co * columns, dw, co * taps, taps);
+        for (int p = 1; p < pieces; p++)
             for (int co = 0; co < o; co++)
                 for (int t = 0; t < taps; t++) dw[co * taps + t] = DirectConvMath.Add(dw[co * taps + t], partial[p][co * columns + t]);
+        foreach (var acc in partial) ArrayPool<T>.Shared.Return(acc);
         return dw;
     }
 }

@@ -441,6 +441,50 @@ let recycling =
                 Expect.isTrue (obj.ReferenceEquals(rent 51_239, newest)) "the newest length is kept"
             finally
                 Backends.ResultPool.EndLog previous
+        testCase "results the program drops come back once the GC finds them unreachable; results it keeps never change" <| fun () ->
+            // sin of 40,000 floats: a large result handed to the program. Half are kept (with a copy of their values
+            // and their arrays), half dropped inside a function that has returned, so no local can keep them.
+            let arrayOf (t: Tensor) = Backends.ResultPool.ArrayOf(t.Value)
+            let x = large 21
+            let kept = Collections.Generic.List<Tensor * float32[]>()
+            let dropSome () =
+                for i in 1 .. 8 do
+                    let y = sin (x + float i)
+                    if i % 2 = 0 then kept.Add((y, y.ToArray<float32>()))
+            let before = Backends.ResultPool.Reclaimed
+            dropSome ()
+            GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect()
+            Expect.isGreaterThanOrEqual (Backends.ResultPool.Reclaimed - before) 4L "the 4 dropped results came back"
+            // new results take the dropped arrays, never a kept one; the kept values stay as they were
+            let fresh = [ for i in 1 .. 12 -> cos (x * float i) ]
+            let keptArrays = [ for (t, _) in kept -> arrayOf t ]
+            for t in fresh do
+                Expect.isFalse (keptArrays |> List.exists (fun a -> obj.ReferenceEquals(a, arrayOf t))) "a new result in a kept result's array"
+            let all = keptArrays @ [ for t in fresh -> arrayOf t ]
+            Expect.equal (all |> List.distinctBy (fun a -> Runtime.CompilerServices.RuntimeHelpers.GetHashCode a) |> List.length) all.Length "every live result has an array of its own"
+            for (t, copy) in kept do Expect.sequenceEqual (t.ToArray<float32>()) copy "a kept result, after its neighbours' arrays were reused"
+            List.iteri (fun i (t: Tensor) -> expectClose 1e-6 t (cos (x * float (i + 1))) $"new result {i + 1}") fresh
+        testCase "an array the engine gives back is disarmed: it never comes back a second time while in use" <| fun () ->
+            // rent, give back (the engine's proof), rent again and hold it through collections: if the first
+            // sentinel were still armed it would bring the array back to the pool while this test holds it
+            let n = 51_241
+            let a = Backends.ResultPool.Rent<float32> n
+            GC.Collect(); GC.Collect() // promoted to gen2, as a large array is
+            Backends.ResultPool.Return a
+            let b = Backends.ResultPool.Rent<float32> n
+            Expect.isTrue (obj.ReferenceEquals(a, b)) "the pool hands the array out again"
+            for _ in 1 .. 3 do GC.Collect(); GC.WaitForPendingFinalizers()
+            let others = [ for _ in 1 .. 4 -> Backends.ResultPool.Rent<float32> n ]
+            Expect.isFalse (others |> List.exists (fun c -> obj.ReferenceEquals(b, c))) "an array in use was handed out again"
+            GC.KeepAlive b
+        testCase "the collection budget doubles while collections find little and falls back when they find much" <| fun () ->
+            let half = Backends.ResultPool.CapacityBytes / 2L
+            let next = Backends.ResultPool.NextBudget
+            Expect.equal (next(half, 100L <<< 20, 10L <<< 20)) (2L * half) "a program that keeps its results: fewer collections"
+            Expect.equal (next(1L <<< 30, 100L <<< 20, 0L)) (1L <<< 30) "at most 1 GiB"
+            Expect.equal (next(4L * half, 100L <<< 20, 90L <<< 20)) (2L * half) "a program that drops them: back towards half the pool"
+            Expect.equal (next(half, 100L <<< 20, 90L <<< 20)) half "never below half the pool"
+            Expect.equal (next(half, 0L, 0L)) half "nothing armed before: unchanged"
         testCase "traced backward passes (hvp) recycle nothing an outer tape holds" <| fun () ->
             let f (x: Tensor) = (sin x * x).sum()
             for s in 1 .. 3 do

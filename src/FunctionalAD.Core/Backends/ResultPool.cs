@@ -18,6 +18,21 @@ namespace FunctionalAD.Backends;
 /// GC. What may be returned: an array nothing can reference any more (not a tensor's storage that a user, a tape,
 /// a cache or another tensor's view can reach). The pool keeps at most <see cref="CapacityBytes"/>, making room by
 /// dropping the arrays of the lengths least recently used. Thread-safe (one lock; only large arrays pass through it).
+/// <para>
+/// The arrays that reach user code (forward values, gradients, new parameters) come back too, once the GC has found
+/// them unreachable: each large array handed out is armed with a <see cref="Sentinel"/>, kept alive by a dependent
+/// handle (a <see cref="ConditionalWeakTable{TKey, TValue}"/> entry) exactly as long as the array itself is reachable
+/// from anywhere else. When the GC finds the array unreachable, the sentinel is unreachable too; its finalizer brings
+/// the array back here instead of letting the GC free (and decommit) its memory. That is sound by construction: the
+/// array comes back only when nothing (a tensor, a view, a closure, a span or a kernel's local on any thread) can
+/// reach it, which is the same proof the GC uses to free it. An array given back with <see cref="Return(Array)"/> is
+/// disarmed first (its sentinel is dropped unfinalized), so no array ever has two ways back. Unreachable large
+/// arrays are found only by full (gen2) collections, which the GC starts by the bytes newly allocated on the large
+/// object heap; as the pool serves more of them, that trigger fires less, so <see cref="Rent{T}(int)"/> asks for a
+/// background collection itself once <see cref="collectBudget"/> bytes have been armed since the last one (doubled
+/// while collections find little to bring back: a program that keeps its results does not pay for collections).
+/// The AppContext switch <c>FunctionalAD.RecycleUnreachableResults</c> (default true) turns this off.
+/// </para>
 /// </remarks>
 internal static class ResultPool
 {
@@ -29,6 +44,30 @@ internal static class ResultPool
     static readonly object gate = new();
     static readonly Dictionary<(Type, int), Bucket> free = [];
     static long held, clock;
+
+    /// <summary>The sentinels of the large arrays handed out and not yet back, keyed (weakly) by their array.</summary>
+    static readonly ConditionalWeakTable<Array, Sentinel> armed = new();
+    static readonly bool recycleUnreachable =
+        !AppContext.TryGetSwitch("FunctionalAD.RecycleUnreachableResults", out bool on) || on;
+    /// <summary>The bytes armed since <see cref="Rent{T}(int)"/> last asked for a collection (or one happened), the
+    /// bytes the sentinels brought back since then, and the bytes armed in the period before (under <see cref="gate"/>).</summary>
+    static long armedSince, reclaimedSince, armedBefore;
+    /// <summary>Bytes armed between two requested collections: half the pool to start with, doubled (up to 1 GiB)
+    /// while a collection brings back less than a quarter of what was armed before it.</summary>
+    static long collectBudget = CapacityBytes / 2;
+    /// <summary>GC.CollectionCount(2) when the budget was last reset.</summary>
+    static int gen2Seen;
+    /// <summary>How many arrays the sentinels have brought back since the process started (for tests and notes).</summary>
+    internal static long Reclaimed { get; private set; }
+
+    /// <summary>Brings its array back to the pool when the GC finds both unreachable (see the class remarks).</summary>
+    sealed class Sentinel(Array array)
+    {
+        /// <summary>Set by <see cref="Return(Array)"/>: the array came back another way, so the finalizer does nothing
+        /// (belt and braces: the sentinel is also removed from <see cref="armed"/> and its finalization suppressed).</summary>
+        public volatile bool Disarmed;
+        ~Sentinel() { if (!Disarmed) Reclaim(array); }
+    }
 
     /// <summary>The free arrays of one element type and length, and when that length was last asked for or given back.</summary>
     sealed class Bucket
@@ -47,6 +86,7 @@ internal static class ResultPool
     {
         if (!Pooled<T>(n)) return GC.AllocateUninitializedArray<T>(n);
         var a = Take<T>(n) ?? GC.AllocateUninitializedArray<T>(n);
+        Arm(a, (long)n * Unsafe.SizeOf<T>());
         log?.Add(a);
         return a;
     }
@@ -58,8 +98,55 @@ internal static class ResultPool
         var a = Take<T>(n);
         if (a is null) a = new T[n];
         else Array.Clear(a);
+        Arm(a, (long)n * Unsafe.SizeOf<T>());
         log?.Add(a);
         return a;
+    }
+
+    /// <summary>Gives a large array on its way out a sentinel, so that it comes back when the GC finds it unreachable;
+    /// asks for a background collection when <see cref="collectBudget"/> bytes have been armed since the last one.
+    /// Only arrays the GC keeps in place (gen2: the large object heap), as in <see cref="Return(Array)"/>.</summary>
+    static void Arm(Array a, long bytes)
+    {
+        if (!recycleUnreachable || GC.GetGeneration(a) != GC.MaxGeneration) return;
+        if (!armed.TryAdd(a, new Sentinel(a))) return; // already armed (cannot happen: a pooled array is disarmed)
+        bool collect = false;
+        lock (gate)
+        {
+            int gen2 = GC.CollectionCount(2);
+            if (gen2 != gen2Seen) { gen2Seen = gen2; Adapt(); }
+            armedSince += bytes;
+            if (armedSince >= collectBudget) { Adapt(); collect = true; }
+        }
+        // not blocking: under the default (concurrent) GC a background collection; the sentinels' finalizers bring
+        // the arrays back while the program goes on
+        if (collect) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
+    }
+
+    /// <summary>Starts a new budget period (under the lock).</summary>
+    static void Adapt()
+    {
+        collectBudget = NextBudget(collectBudget, armedBefore, reclaimedSince);
+        armedBefore = armedSince;
+        armedSince = reclaimedSince = 0;
+    }
+
+    /// <summary>The budget of the next period. The arrays a collection finds come back on the finalizer thread after
+    /// it, so what came back during the period just ended (<paramref name="reclaimed"/>) is measured against what the
+    /// period before it armed (<paramref name="armedBefore"/>): less than a quarter (results the program keeps) doubles
+    /// the budget, up to 1 GiB; more halves it back towards half the pool.</summary>
+    internal static long NextBudget(long budget, long armedBefore, long reclaimed) =>
+        armedBefore > 0 && reclaimed < armedBefore / 4
+            ? Math.Min(budget * 2, 1L << 30)
+            : Math.Max(budget / 2, CapacityBytes / 2);
+
+    /// <summary>An array whose sentinel the GC found unreachable with it: back to the pool (on the finalizer thread).</summary>
+    static void Reclaim(Array a)
+    {
+        armed.Remove(a); // the dependent handle outlives the array's resurrection by its sentinel
+        long bytes = (long)a.Length * ElementSize(a);
+        lock (gate) { reclaimedSince += bytes; Reclaimed++; }
+        Push(a, bytes);
     }
 
     static T[]? Take<T>(int n)
@@ -84,6 +171,18 @@ internal static class ResultPool
         // starts in gen0, where it dies for free, and keeping it would make the GC copy it to gen1.
         if (bytes < MinBytes || GC.GetGeneration(a) != GC.MaxGeneration) return;
         log?.Remove(a); // given back: no longer one of a rule's temporaries for the backward pass to give back again
+        if (armed.TryGetValue(a, out var sentinel))
+        {
+            sentinel.Disarmed = true;
+            GC.SuppressFinalize(sentinel);
+            armed.Remove(a);
+        }
+        Push(a, bytes);
+    }
+
+    /// <summary>Keeps an array nothing references in the pool (or leaves it to the GC when the pool is full).</summary>
+    static void Push(Array a, long bytes)
+    {
         lock (gate)
         {
             if (bytes > CapacityBytes) return;

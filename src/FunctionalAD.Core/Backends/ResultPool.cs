@@ -3,8 +3,9 @@ using System.Runtime.CompilerServices;
 namespace FunctionalAD.Backends;
 
 /// <summary>
-/// Large result arrays of the CPU backend, recycled when the engine has proven them dead. Tensors are immutable
-/// values that user code may hold, so the GC decides when most results die; but some arrays die inside the engine,
+/// Large result arrays of the CPU backend, recycled when they are proven dead. Tensors are immutable values that user
+/// code may hold, so the GC decides when most results die (those come back through their sentinels, see the
+/// remarks); but some arrays die inside the engine,
 /// where it knows every reference: a kernel's copies of strided inputs, a derivative rule's temporaries, the backward
 /// pass's intermediate adjoints and the contributions it has added into its own sums. Those come back here (<see cref="Return(Array)"/>) and serve the next result of the same length
 /// and element type, warm: under .NET's default GC every array of 85,000 bytes or more goes to the large object

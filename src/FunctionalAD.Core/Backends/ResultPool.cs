@@ -109,7 +109,8 @@ internal static class ResultPool
     /// Only arrays the GC keeps in place (gen2: the large object heap), as in <see cref="Return(Array)"/>.</summary>
     static void Arm(Array a, long bytes)
     {
-        if (!recycleUnreachable || GC.GetGeneration(a) != GC.MaxGeneration) return;
+        // an array the pool could never keep is not armed: resurrecting it would only keep it one collection longer
+        if (!recycleUnreachable || bytes > CapacityBytes || GC.GetGeneration(a) != GC.MaxGeneration) return;
         if (!armed.TryAdd(a, new Sentinel(a))) return; // already armed (cannot happen: a pooled array is disarmed)
         bool collect = false;
         lock (gate)

@@ -464,6 +464,21 @@ let recycling =
             Expect.equal (all |> List.distinctBy (fun a -> Runtime.CompilerServices.RuntimeHelpers.GetHashCode a) |> List.length) all.Length "every live result has an array of its own"
             for (t, copy) in kept do Expect.sequenceEqual (t.ToArray<float32>()) copy "a kept result, after its neighbours' arrays were reused"
             List.iteri (fun i (t: Tensor) -> expectClose 1e-6 t (cos (x * float (i + 1))) $"new result {i + 1}") fresh
+        testCase "four threads dropping and keeping results while collections run see only their own values" <| fun () ->
+            // each thread keeps every third result with a copy of its values, drops the rest, and checks every kept
+            // one after each step: a recycled array handed to a second owner while the first still held it would show
+            let x = large 31
+            let work (t: int) =
+                let kept = Collections.Generic.List<Tensor * float32[]>()
+                for step in 1 .. 30 do
+                    let y = sin (x * float (t + 1) + float step)
+                    if step % 3 = 0 then kept.Add((y, y.ToArray<float32>()))
+                    if step % 10 = 0 then GC.Collect(2, GCCollectionMode.Forced, false)
+                    for (k, copy) in kept do
+                        if k.ToArray<float32>() <> copy then failwithf "thread %d, step %d: a kept result changed" t step
+                kept.Count
+            let counts = Array.Parallel.init 4 work
+            Expect.equal counts [| 10; 10; 10; 10 |] "every thread kept its results"
         testCase "an array the engine gives back is disarmed: it never comes back a second time while in use" <| fun () ->
             // rent, give back (the engine's proof), rent again and hold it through collections: if the first
             // sentinel were still armed it would bring the array back to the pool while this test holds it

@@ -211,6 +211,26 @@ let private factorizationTests =
                             let bk = b.Slice(-1, 0, k)
                             let x = linalg.solveTriangular (not upper) unit t bk
                             near tol (tt.MatMul x) bk (sprintf "triangular solve, %d columns, upper %b unit %b, %A" k (not upper) unit dtype)
+        testCase "solves with many right-hand sides on more than 256 rows recurse on halves: every triangle, LU, Cholesky" <| fun () ->
+            // 600 = 320 + 280 and 280 = 192 + 88: halves of whole 64-row blocks and a ragged last one
+            let g = Generator 12UL
+            let n, k = 600, 70
+            let w = wellConditioned g [||] n
+            let b = uniform g [| n; k |] -1.0 1.0
+            near 1e-9 (w.MatMul(linalg.solve w b)) b "A·solve(A, B) = B"
+            for upper in [ true; false ] do
+                for unit in [ true; false ] do
+                    let wu = if unit then w / float (n + 1) else w
+                    let t = if upper then linalg.triu 0 wu else linalg.tril 0 wu
+                    let tt = if unit then t - linalg.diag (linalg.diagonal t) + Tensor.Eye(n, dtype = DType.Float64) else t
+                    let x = linalg.solveTriangular upper unit t b
+                    near 1e-9 (tt.MatMul x) b (sprintf "triangular, upper %b unit %b" upper unit)
+                    let xt = linalg.solveTriangular (not upper) unit t.T b
+                    near 1e-9 (tt.T.MatMul xt) b (sprintf "transposed triangle, upper %b unit %b" (not upper) unit)
+            let s = spd g [||] 300
+            let l = linalg.cholesky s
+            let bs = uniform g [| 300; 300 |] -1.0 1.0
+            near 1e-9 (s.MatMul(linalg.choleskySolve bs l)) bs "Cholesky solve, 300 right-hand sides"
         testCase "a NaN entry of a 40×40 matrix (16-column leaves) spreads to det and solve, no exception" <| fun () ->
             let g = Generator 19UL
             for row, col in [ 0, 0; 5, 3; 39, 20 ] do

@@ -368,8 +368,7 @@ public static partial class LinalgKernels
     {
         int size = rows * cols;
         var product = System.Buffers.ArrayPool<T>.Shared.Rent(size);
-        product.AsSpan(0, size).Clear();
-        Gemm.Multiply(1, rows, cols, depth, a, b, product);
+        Gemm.Multiply(1, rows, cols, depth, a, b, product, overwrite: true); // every element of the product written
         for (int i = 0; i < rows; i++)
         {
             var row = d.AsSpan(c + i * ld, cols);

@@ -188,6 +188,44 @@ let elementwise =
             Expect.sequenceEqual ((x.Gt 1.5).ToArray<bool>()) [| false; true; true |] "gt"
             Expect.sequenceEqual ((x.Eq(tensor [ 1.0; 0.0; 3.0 ])).ToArray<bool>()) [| true; false; true |] "eq"
             Expect.sequenceEqual ((where (x.Lt 2.5) x (-x)).toArray()) [| 1.0; 2.0; -3.0 |] "where"
+        testCase "where on every dtype, by vectors and over threads, with broadcast, strided and NaN operands" <| fun () ->
+            // lengths around a vector (the scalar tail) and far past the parallel split; the mask random
+            let g = Generator 41UL
+            for n in [ 3; 8; 13; 1003; 300_001 ] do
+                let mask = (Tensor.Rand([| n |], g)).Gt 0.5
+                let m = mask.ToArray<bool>()
+                let a, b = Tensor.Randn([| n |], g), Tensor.Randn([| n |], g)
+                for dtype in [ DType.Float32; DType.Float64; DType.Int32; DType.Int64 ] do
+                    let a, b = (a * 100.0).To dtype, (b * 100.0).To dtype
+                    let ad, bd = a.To(DType.Float64).toArray(), b.To(DType.Float64).toArray()
+                    let check name (r: Tensor) (x: int -> float) (y: int -> float) =
+                        Expect.equal r.DType dtype (name + ": dtype")
+                        let got = r.To(DType.Float64).toArray()
+                        for i in 0 .. n - 1 do
+                            let e = if m.[i] then x i else y i
+                            if got.[i] <> e then failtestf "%s, %A, n = %d, element %d: %g, expected %g" name dtype n i got.[i] e
+                    check "two arrays" (where mask a b) (fun i -> ad.[i]) (fun i -> bd.[i])
+                    let zero, seven = Tensor.Zeros([||], dtype).Expand([| n |]), Tensor.Full([||], 7.0, dtype).Expand([| n |])
+                    check "a broadcast zero" (where mask a zero) (fun i -> ad.[i]) (fun _ -> 0.0)
+                    check "a broadcast value first" (where mask seven b) (fun _ -> 7.0) (fun i -> bd.[i])
+                    let every2 = Tensor.Stack([| b; a |], 1).Reshape(-1).Slice(0, 0, 2 * n, 2) // b again, a strided view
+                    check "a strided operand" (where mask a every2) (fun i -> ad.[i]) (fun i -> bd.[i])
+            let nans = Tensor.Full([| 20 |], nan)
+            let picked = where (Tensor.Arange(20.0).Lt 10.0) nans (Tensor.Ones [| 20 |])
+            Expect.isTrue (picked.toArray() |> Array.take 10 |> Array.forall Double.IsNaN) "NaN where picked"
+            Expect.isTrue (picked.toArray() |> Array.skip 10 |> Array.forall ((=) 1.0)) "no NaN where not"
+        testCase "transposed views made contiguous: by tiles, batched, with offsets and broadcast rows" <| fun () ->
+            let g = Generator 42UL
+            for (rows, cols) in [ (16, 16); (17, 40); (64, 33); (100, 100) ] do
+                let x = Tensor.Randn([| 3; cols; rows + 2 |], g)
+                let v = x.Slice(2, 1, rows + 1).Transpose(1, 2) // [3, rows, cols], offset 1, strides (.., 1, rows + 2)
+                let expected = Array.init (3 * rows * cols) (fun e ->
+                    let b, r, c = e / (rows * cols), e / cols % rows, e % cols
+                    x.toArray().[(b * cols + c) * (rows + 2) + r + 1])
+                Expect.sequenceEqual ((v * 1.0).toArray()) expected (sprintf "%d×%d, batched, from an offset" rows cols)
+                let col = Tensor.Randn([| rows; 1 |], g)
+                let wide = col.Expand([| rows; cols |]).T // [cols, rows]: stride 0 along the last source dimension
+                Expect.sequenceEqual ((wide * 1.0).toArray()) (Array.init (cols * rows) (fun e -> col.toArray().[e % rows])) "a broadcast column transposed"
     ]
 
 let reductions =

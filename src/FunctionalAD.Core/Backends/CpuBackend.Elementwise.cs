@@ -257,17 +257,4 @@ public sealed partial class CpuBackend
         Release(a, x); Release(b, y);
         return Wrap(r, a.Shape);
     }
-
-    /// <inheritdoc/>
-    public RawTensor Where(RawTensor cond, RawTensor a, RawTensor b) => DTypeDispatch.Any<WhereKernel, RawTensor>(a.DType, new(cond, a, b));
-
-    readonly struct WhereKernel(RawTensor cond, RawTensor a, RawTensor b) : IElementKernel<RawTensor> { public RawTensor Run<T>() where T : unmanaged => WhereOf<T>(cond, a, b); }
-
-    static RawTensor WhereOf<T>(RawTensor cond, RawTensor a, RawTensor b)
-    {
-        var (c, co) = Read<bool>(cond); var (x, xo) = Read<T>(a); var (y, yo) = Read<T>(b);
-        var r = Uninit<T>(a.Numel);
-        for (int i = 0; i < r.Length; i++) r[i] = c[co + i] ? x[xo + i] : y[yo + i];
-        return Wrap(r, a.Shape);
-    }
 }

@@ -97,6 +97,11 @@ public sealed partial class CpuBackend : IBackend
             if (src.Shape[i] != 1) { shape[rank] = src.Shape[i]; sst[rank] = src.Strides[i]; dst_[rank] = dstStrides[i]; rank++; }
         if (rank == 0) { dst[dstOffset] = s[src.Offset]; return; }
         int inner = shape[rank - 1], sIn = sst[rank - 1], dIn = dst_[rank - 1];
+        if (rank >= 2 && dIn == 1 && sst[rank - 2] == 1 && sIn != 1 && inner >= TransposeTile && shape[rank - 2] >= TransposeTile)
+        {
+            TransposeMatrices(s, src.Offset, dst, dstOffset, shape[..rank], sst[..rank], dst_[..rank]);
+            return;
+        }
         Span<int> idx = stackalloc int[rank];
         int si = src.Offset, di = dstOffset;
         for (int done = 0; done < n; done += inner)
@@ -106,6 +111,37 @@ public sealed partial class CpuBackend : IBackend
             else for (int j = 0, a = si, d = di; j < inner; j++, a += sIn, d += dIn) dst[d] = s[a];
             // advance the outer index (odometer over dims 0..rank-2)
             for (int k = rank - 2; k >= 0; k--)
+            {
+                idx[k]++; si += sst[k]; di += dst_[k];
+                if (idx[k] < shape[k]) break;
+                si -= sst[k] * idx[k]; di -= dst_[k] * idx[k]; idx[k] = 0;
+            }
+        }
+    }
+
+    /// <summary>Side of the square tiles <see cref="TransposeMatrices{T}"/> copies.</summary>
+    const int TransposeTile = 16;
+
+    /// <summary>The copy of a view whose last two dimensions are swapped (the source runs along the second-to-last,
+    /// the destination along the last: a transposed matrix made contiguous) by square tiles, so both sides stay in
+    /// cache.</summary>
+    static void TransposeMatrices<T>(T[] s, int so, T[] dst, int dOffset, ReadOnlySpan<int> shape, ReadOnlySpan<int> sst, ReadOnlySpan<int> dst_)
+    {
+        int rank = shape.Length, rows = shape[rank - 2], cols = shape[rank - 1], sc = sst[rank - 1], dr = dst_[rank - 2];
+        Span<int> idx = stackalloc int[rank - 2];
+        idx.Clear();
+        int si = so, di = dOffset, count = 1;
+        for (int k = 0; k < rank - 2; k++) count *= shape[k];
+        for (int m = 0; m < count; m++)
+        {
+            for (int r0 = 0; r0 < rows; r0 += TransposeTile)
+                for (int c0 = 0; c0 < cols; c0 += TransposeTile)
+                {
+                    int r1 = Math.Min(r0 + TransposeTile, rows), c1 = Math.Min(c0 + TransposeTile, cols);
+                    for (int r = r0; r < r1; r++)
+                        for (int c = c0, a = si + r + c0 * sc, d = di + r * dr + c0; c < c1; c++, a += sc, d++) dst[d] = s[a];
+                }
+            for (int k = rank - 3; k >= 0; k--) // the next matrix (odometer over the leading dimensions)
             {
                 idx[k]++; si += sst[k]; di += dst_[k];
                 if (idx[k] < shape[k]) break;

@@ -10,19 +10,24 @@ public static partial class Linalg
         if (x.Rank < 2) throw new ShapeMismatchException(op, $"expected at least 2 dimensions (matrices in the last two), got shape {F(x.ShapeRef)}");
     }
 
-    /// <summary>A Bool [m, n] mask on x's device: keep(i, j) for each entry.</summary>
-    static Tensor Mask(Tensor x, int m, int n, Func<int, int, bool> keep)
+    /// <summary>A Bool [m, n] mask on x's device, true in the columns [lo, hi) that <paramref name="kept"/> gives for
+    /// each row (clamped to [0, n)): rows filled by runs, not element by element.</summary>
+    static Tensor Mask(Tensor x, int m, int n, Func<int, (long Lo, long Hi)> kept)
     {
         var v = new bool[m * n];
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) v[i * n + j] = keep(i, j);
+        {
+            var (lo, hi) = kept(i);
+            int from = (int)Math.Clamp(lo, 0, n), to = (int)Math.Clamp(hi, 0, n);
+            if (to > from) v.AsSpan(i * n + from, to - from).Fill(true);
+        }
         return Tensor.FromArray(v, m, n).ToDevice(x.Device);
     }
 
-    static Tensor Keep(Tensor x, Func<int, int, bool> keep)
+    static Tensor Keep(Tensor x, Func<int, (long Lo, long Hi)> kept)
     {
         int m = x.ShapeRef[^2], n = x.ShapeRef[^1];
-        return Tensor.Where(Mask(x, m, n, keep), x, Tensor.Zeros([], x.DType, x.Device));
+        return Tensor.Where(Mask(x, m, n, kept), x, Tensor.Zeros([], x.DType, x.Device));
     }
 
     /// <summary>The lower triangle of the matrices of x [..., m, n]: entries with j - i ≤ <paramref name="diagonal"/>
@@ -31,7 +36,7 @@ public static partial class Linalg
     public static Tensor Tril(Tensor x, int diagonal = 0)
     {
         AtLeastMatrix("tril", x);
-        return Keep(x, (i, j) => j - i <= diagonal);
+        return Keep(x, i => (0, (long)i + diagonal + 1)); // j - i <= diagonal
     }
 
     /// <summary>The upper triangle of the matrices of x [..., m, n]: entries with j - i ≥ <paramref name="diagonal"/>
@@ -40,7 +45,7 @@ public static partial class Linalg
     public static Tensor Triu(Tensor x, int diagonal = 0)
     {
         AtLeastMatrix("triu", x);
-        return Keep(x, (i, j) => j - i >= diagonal);
+        return Keep(x, i => ((long)i + diagonal, long.MaxValue)); // j - i >= diagonal
     }
 
     /// <summary>The diagonal of the matrices of x [..., m, n] as [..., d] (PyTorch's <c>diagonal(x, offset, -2,
@@ -68,7 +73,7 @@ public static partial class Linalg
         ArgumentNullException.ThrowIfNull(v);
         if (v.Rank < 1) throw new ShapeMismatchException("diag", "expected a vector (or a batch of vectors), got a 0-D tensor");
         int n = v.ShapeRef[^1];
-        return Tensor.Where(Mask(v, n, n, (i, j) => i == j), v.Unsqueeze(-2), Tensor.Zeros([], v.DType, v.Device));
+        return Tensor.Where(Mask(v, n, n, i => (i, i + 1)), v.Unsqueeze(-2), Tensor.Zeros([], v.DType, v.Device));
     }
 
     /// <summary>The Kronecker product (PyTorch's <c>kron</c>): for shapes a [a₀, ...] and b [b₀, ...] (the shorter

@@ -222,6 +222,9 @@ public static partial class LinalgKernels
     /// Numerical Recipes' svdcmp, with its indexing: e[i] couples i-1 and i), rotating the rows of Uᵀ (k rows of
     /// length l) and Vᵀ (k×k) along. On return diag holds σ ≥ 0, unsorted. False if a value needs over 75 sweeps.
     /// </summary>
+    /// <summary>Rotations × columns of a sweep (Vᵀ's and Uᵀ's together) from which the two run on two threads.</summary>
+    const long RotationSplitWork = 8192;
+
     static bool BidiagonalQr(double[] w, double[] sup, int n, double[]? ut, int l, double[]? vt)
     {
         var e = new double[n];
@@ -230,6 +233,10 @@ public static partial class LinalgKernels
         double anorm = 0;
         for (int i = 0; i < n; i++) anorm = Math.Max(anorm, Math.Abs(w[i]) + Math.Abs(e[i]));
         double tol = 2.220446049250313e-16 * anorm;
+        // with both vector sets, each sweep's rotations of Vᵀ and of Uᵀ run on two threads; the workers spin through
+        // the sweeps (a few microseconds of scalar work apart)
+        bool split = ut is not null && vt is not null && Parallelism.MaxThreads > 1 && (long)n * (n + l) >= RotationSplitWork;
+        using var burst = split ? Parallelism.Burst() : null;
         for (int k = n - 1; k >= 0; k--)
         {
             for (int its = 0; ; its++)
@@ -290,8 +297,20 @@ public static partial class LinalgKernels
                     lc[j] = cc; ls[j] = -ss;
                 }
                 // the sweep's rotations reach the vectors in one pass over each matrix (LAPACK's lasr)
-                if (vt is not null) RotateRows(vt, n, lo, k, rc, rs);
-                if (ut is not null) RotateRows(ut, l, lo, k, lc, ls);
+                if (split && (long)(k - lo) * (n + l) >= RotationSplitWork)
+                {
+                    var (v, u, first, last) = (vt!, ut!, lo, k);
+                    Parallelism.Pieces(2, piece =>
+                    {
+                        if (piece == 0) RotateRows(v, n, first, last, rc, rs);
+                        else RotateRows(u, l, first, last, lc, ls);
+                    });
+                }
+                else
+                {
+                    if (vt is not null) RotateRows(vt, n, lo, k, rc, rs);
+                    if (ut is not null) RotateRows(ut, l, lo, k, lc, ls);
+                }
                 e[lo] = 0; e[k] = ff; w[k] = x;
             }
         }

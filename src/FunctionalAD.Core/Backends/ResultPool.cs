@@ -147,6 +147,7 @@ internal static class ResultPool
     {
         armed.Remove(a); // the dependent handle outlives the array's resurrection by its sentinel
         long bytes = (long)a.Length * ElementSize(a);
+        if (bytes == 0) return; // an element type the pool does not keep (none is rented today): left to the GC
         lock (gate) { reclaimedSince += bytes; Reclaimed++; }
         Push(a, bytes);
     }

@@ -492,14 +492,16 @@ let recycling =
             let others = [ for _ in 1 .. 4 -> Backends.ResultPool.Rent<float32> n ]
             Expect.isFalse (others |> List.exists (fun c -> obj.ReferenceEquals(b, c))) "an array in use was handed out again"
             GC.KeepAlive b
-        testCase "the collection budget doubles while collections find little and falls back when they find much" <| fun () ->
+        testCase "the collection budget doubles while collections find little, falls back when they find much, and grows with what survives" <| fun () ->
             let half = Backends.ResultPool.CapacityBytes / 2L
-            let next = Backends.ResultPool.NextBudget
-            Expect.equal (next(half, 100L <<< 20, 10L <<< 20)) (2L * half) "a program that keeps its results: fewer collections"
-            Expect.equal (next(1L <<< 30, 100L <<< 20, 0L)) (1L <<< 30) "at most 1 GiB"
-            Expect.equal (next(4L * half, 100L <<< 20, 90L <<< 20)) (2L * half) "a program that drops them: back towards half the pool"
-            Expect.equal (next(half, 100L <<< 20, 90L <<< 20)) half "never below half the pool"
-            Expect.equal (next(half, 0L, 0L)) half "nothing armed before: unchanged"
+            let next (budget, armedBefore, reclaimed, floor) = Backends.ResultPool.NextBudget(budget, armedBefore, reclaimed, floor)
+            Expect.equal (next (half, 100L <<< 20, 10L <<< 20, half)) (2L * half) "a program that keeps its results: fewer collections"
+            Expect.equal (next (1L <<< 30, 100L <<< 20, 0L, half)) (1L <<< 30) "at most 1 GiB"
+            Expect.equal (next (4L * half, 100L <<< 20, 90L <<< 20, half)) (2L * half) "a program that drops them: back towards half the pool"
+            Expect.equal (next (half, 100L <<< 20, 90L <<< 20, half)) half "never below half the pool"
+            Expect.equal (next (half, 0L, 0L, half)) half "nothing armed before: unchanged"
+            Expect.equal (next (half, 100L <<< 20, 90L <<< 20, 3L <<< 30)) (3L <<< 30) "6 GiB alive: a collection per 3 GiB at most"
+            Expect.equal (next (half, 100L <<< 20, 10L <<< 20, 3L <<< 30)) (3L <<< 30) "the floor above the 1 GiB cap"
         testCase "traced backward passes (hvp) recycle nothing an outer tape holds" <| fun () ->
             let f (x: Tensor) = (sin x * x).sum()
             for s in 1 .. 3 do

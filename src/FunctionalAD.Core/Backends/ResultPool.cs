@@ -125,22 +125,30 @@ internal static class ResultPool
         if (collect) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
     }
 
-    /// <summary>Starts a new budget period (under the lock).</summary>
+    /// <summary>Starts a new budget period (under the lock). The budget never falls below half of what the last full
+    /// collection found alive (the pool's own arrays not counted): a full collection marks every live object, so a
+    /// program with a large heap (an fsi session's compiler, a server's caches) is asked for one no more often than
+    /// its size warrants, as the GC's own budgets grow with what survives. (Half the heap size instead fed back into
+    /// itself: the garbage between collections raised the floor, which let more garbage pile up.)</summary>
     static void Adapt()
     {
-        collectBudget = NextBudget(collectBudget, armedBefore, reclaimedSince);
+        GCMemoryInfo background = GC.GetGCMemoryInfo(GCKind.Background), blocking = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        long live = (background.Index >= blocking.Index ? background : blocking).PromotedBytes;
+        long floor = Math.Max(CapacityBytes / 2, (live - held) / 2);
+        collectBudget = NextBudget(collectBudget, armedBefore, reclaimedSince, floor);
         armedBefore = armedSince;
         armedSince = reclaimedSince = 0;
     }
 
-    /// <summary>The budget of the next period. The arrays a collection finds come back on the finalizer thread after
-    /// it, so what came back during the period just ended (<paramref name="reclaimed"/>) is measured against what the
-    /// period before it armed (<paramref name="armedBefore"/>): less than a quarter (results the program keeps) doubles
-    /// the budget, up to 1 GiB; more halves it back towards half the pool.</summary>
-    internal static long NextBudget(long budget, long armedBefore, long reclaimed) =>
+    /// <summary>The budget of the next period, never below <paramref name="floor"/>. The arrays a collection finds come
+    /// back on the finalizer thread after it, so what came back during the period just ended
+    /// (<paramref name="reclaimed"/>) is measured against what the period before it armed
+    /// (<paramref name="armedBefore"/>): less than a quarter (results the program keeps) doubles the budget, up to
+    /// 1 GiB or the floor; more halves it back towards the floor.</summary>
+    internal static long NextBudget(long budget, long armedBefore, long reclaimed, long floor) =>
         armedBefore > 0 && reclaimed < armedBefore / 4
-            ? Math.Min(budget * 2, 1L << 30)
-            : Math.Max(budget / 2, CapacityBytes / 2);
+            ? Math.Max(Math.Min(budget * 2, 1L << 30), floor)
+            : Math.Max(budget / 2, floor);
 
     /// <summary>An array whose sentinel the GC found unreachable with it: back to the pool (on the finalizer thread).</summary>
     static void Reclaim(Array a)

@@ -210,6 +210,8 @@ let elementwise =
                     check "a broadcast value first" (where mask seven b) (fun _ -> 7.0) (fun i -> bd.[i])
                     let every2 = Tensor.Stack([| b; a |], 1).Reshape(-1).Slice(0, 0, 2 * n, 2) // b again, a strided view
                     check "a strided operand" (where mask a every2) (fun i -> ad.[i]) (fun i -> bd.[i])
+            let empty = where (Tensor.Zeros([| 0 |], DType.Bool)) (Tensor.Zeros [| 0 |]) (Tensor.Ones [| 0 |])
+            Expect.equal empty.shape [| 0 |] "an empty where"
             let nans = Tensor.Full([| 20 |], nan)
             let picked = where (Tensor.Arange(20.0).Lt 10.0) nans (Tensor.Ones [| 20 |])
             Expect.isTrue (picked.toArray() |> Array.take 10 |> Array.forall Double.IsNaN) "NaN where picked"

@@ -31,42 +31,23 @@ public sealed partial class CpuBackend
     static void Select<T>(bool[] c, int co, Block<T> x, Block<T> y, T[] r, int start, int count) where T : unmanaged
     {
         int i = 0;
-        if (Avx2.IsSupported && Vector256<T>.IsSupported && count >= 8)
+        if (Avx2.IsSupported && Vector256<T>.IsSupported && (Unsafe.SizeOf<T>() == 4 || Unsafe.SizeOf<T>() == 8) && count >= Vector256<T>.Count)
         {
-            if (Unsafe.SizeOf<T>() == 8) i = Select8(c, co, x, y, r, start, count);
-            else if (Unsafe.SizeOf<T>() == 4) i = Select4(c, co, x, y, r, start, count);
+            ref byte mask = ref Unsafe.As<bool, byte>(ref c[co]);
+            for (int lanes = Vector256<T>.Count; i + lanes <= count; i += lanes)
+                Vector256.ConditionalSelect(Kept<T>(ref Unsafe.Add(ref mask, i)), Lanes(x, i), Lanes(y, i)).StoreUnsafe(ref r[start], (nuint)i);
         }
         for (; i < count; i++)
             r[start + i] = c[co + i] ? (x.IsScalar ? x.Value : x.Array![x.Offset + i]) : (y.IsScalar ? y.Value : y.Array![y.Offset + i]);
     }
 
-    /// <summary>Four 8-byte elements a step (the mask's bytes zero-extended to 64-bit lanes); returns how many it did.</summary>
-    static int Select8<T>(bool[] c, int co, Block<T> x, Block<T> y, T[] r, int start, int count) where T : unmanaged
-    {
-        ref byte mask = ref Unsafe.As<bool, byte>(ref c[co]);
-        int i = 0;
-        for (; i + 4 <= count; i += 4)
-        {
-            var bytes = Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref mask, i))).AsByte();
-            var keep = Vector256.GreaterThan(Avx2.ConvertToVector256Int64(bytes), Vector256<long>.Zero).As<long, T>();
-            Vector256.ConditionalSelect(keep, Lanes(x, i), Lanes(y, i)).StoreUnsafe(ref r[start], (nuint)i);
-        }
-        return i;
-    }
-
-    /// <summary>Eight 4-byte elements a step (the mask's bytes zero-extended to 32-bit lanes); returns how many it did.</summary>
-    static int Select4<T>(bool[] c, int co, Block<T> x, Block<T> y, T[] r, int start, int count) where T : unmanaged
-    {
-        ref byte mask = ref Unsafe.As<bool, byte>(ref c[co]);
-        int i = 0;
-        for (; i + 8 <= count; i += 8)
-        {
-            var bytes = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref mask, i))).AsByte();
-            var keep = Vector256.GreaterThan(Avx2.ConvertToVector256Int32(bytes), Vector256<int>.Zero).As<int, T>();
-            Vector256.ConditionalSelect(keep, Lanes(x, i), Lanes(y, i)).StoreUnsafe(ref r[start], (nuint)i);
-        }
-        return i;
-    }
+    /// <summary>The next 4 or 8 mask bytes (one per lane of T) zero-extended to lanes of T's width: all ones where
+    /// the byte is not zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<T> Kept<T>(ref byte mask) where T : unmanaged =>
+        Unsafe.SizeOf<T>() == 8
+            ? Vector256.GreaterThan(Avx2.ConvertToVector256Int64(Vector128.CreateScalar(Unsafe.ReadUnaligned<uint>(ref mask)).AsByte()), Vector256<long>.Zero).As<long, T>()
+            : Vector256.GreaterThan(Avx2.ConvertToVector256Int32(Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref mask)).AsByte()), Vector256<int>.Zero).As<int, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<T> Lanes<T>(Block<T> source, int i) where T : unmanaged =>
